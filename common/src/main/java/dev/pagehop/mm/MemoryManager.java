@@ -1,0 +1,108 @@
+package dev.pagehop.mm;
+
+import dev.pagehop.uffd.PmScanArg;
+import dev.pagehop.uffd.Userfaultfd;
+import java.util.List;
+
+/**
+ * One emulated arm64 Linux address space (an {@code mm_struct}): VMAs, arm64 page tables,
+ * frames, a software TLB and the fault path. System calls check their arguments as Linux does
+ * and fail with {@link ErrnoException}; a load or store that Linux would answer with SIGSEGV
+ * throws {@link SegmentationFault}. Stores made by several threads at once are safe; the
+ * address-space calls (mmap, munmap, ...) serialise as under {@code mmap_lock}.
+ */
+public interface MemoryManager extends AutoCloseable {
+
+    static MemoryManager create(MmConfig config) {
+        return AddressSpace.create(config);
+    }
+
+    MmConfig config();
+
+    /** Base page size of the granule: 4096, 16384 or 65536. */
+    long pageSize();
+
+    // --- system calls -------------------------------------------------------------------------
+
+    /** mmap(2) of anonymous memory ({@code MapFlags.ANONYMOUS} required). Returns the address. */
+    long mmap(long addr, long len, int prot, int flags);
+
+    /** mmap(2) of a memfd (shared file-backed memory, shmem-like) at {@code offset}. */
+    long mmap(long addr, long len, int prot, int flags, Memfd fd, long offset);
+
+    /** memfd_create(2): an anonymous shared file of {@code size} bytes (ftruncate'd). */
+    Memfd memfdCreate(String name, long size);
+
+    void munmap(long addr, long len);
+
+    void mprotect(long addr, long len, int prot);
+
+    long mremap(long oldAddr, long oldLen, long newLen, int flags, long newAddr);
+
+    void madvise(long addr, long len, int advice);
+
+    /** brk(2): returns the new break, or the current one if {@code addr} is refused (as Linux). */
+    long brk(long addr);
+
+    /** fork(2) of the address space: a new mm sharing frames copy-on-write. */
+    MemoryManager fork();
+
+    /** userfaultfd(2) bound to this address space. */
+    Userfaultfd userfaultfd(int flags);
+
+    // --- loads and stores (as user-mode accesses through the MMU) ----------------------------
+
+    int load8(long addr);
+
+    int load16(long addr);
+
+    int load32(long addr);
+
+    long load64(long addr);
+
+    void store8(long addr, long value);
+
+    void store16(long addr, long value);
+
+    void store32(long addr, long value);
+
+    void store64(long addr, long value);
+
+    /** Reads {@code dst.length} bytes at {@code addr} with user-mode faults (like a CPU loop). */
+    void read(long addr, byte[] dst);
+
+    /** Writes {@code src} at {@code addr} with user-mode faults (like a CPU loop). */
+    void write(long addr, byte[] src);
+
+    // --- /proc/PID views -------------------------------------------------------------------------
+
+    /** The 64-bit /proc/PID/pagemap entry of the page holding {@code addr} (PFN shown, as for CAP_SYS_ADMIN). */
+    long pagemapEntry(long addr);
+
+    /** Writes {@code value} to /proc/PID/clear_refs (1..5; others fail EINVAL). */
+    void clearRefs(int value);
+
+    /** ioctl(PAGEMAP_SCAN) on /proc/PID/pagemap; returns the number of regions written to the vec. */
+    int pagemapScan(PmScanArg arg);
+
+    /** The leaf descriptor (page or block) mapping {@code addr}, swap entry or marker; 0 if none. */
+    long rawPte(long addr);
+
+    /** /proc/PID/maps: the VMAs in address order. */
+    List<VmaInfo> vmas();
+
+    /** Current program break and its start (mm->start_brk). */
+    long brkStart();
+
+    // --- kernel-side access (not user-mode: no uffd traps, no SIGSEGV, never counted as a CPU store) --
+
+    /**
+     * Copies page contents as the kernel sees them (a zero page or an unpopulated page reads as
+     * zeros) without faulting anything in; for migration readers. {@code addr} and the length
+     * must lie inside VMAs.
+     */
+    void peek(long addr, byte[] dst, int offset, int length);
+
+    @Override
+    void close();
+}

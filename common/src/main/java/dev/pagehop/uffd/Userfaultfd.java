@@ -1,0 +1,38 @@
+package dev.pagehop.uffd;
+
+/**
+ * An emulated userfaultfd bound to one address space (fs/userfaultfd.c). Each method is the
+ * ioctl of the same name and fails with {@code ErrnoException} where Linux fails.
+ */
+public interface Userfaultfd extends AutoCloseable {
+
+    /** UFFDIO_API: the handshake; returns the features the kernel supports (struct uffdio_api.features). */
+    long api(long features);
+
+    /** UFFDIO_API's {@code ioctls} out-field after a successful handshake. */
+    long apiIoctls();
+
+    /** UFFDIO_REGISTER: returns the {@code ioctls} mask for the range. */
+    long register(long start, long len, int mode);
+
+    void unregister(long start, long len);
+
+    void writeprotect(long start, long len, int mode);
+
+    /** UFFDIO_COPY from {@code src}: bytes copied; partial progress fails EAGAIN with the count. */
+    long copy(long dst, byte[] src, int mode);
+
+    /** UFFDIO_ZEROPAGE: bytes zero-mapped. */
+    long zeropage(long start, long len, int mode);
+
+    void wake(long start, long len);
+
+    /** Blocking read(2) of the next message. */
+    UffdMsg read() throws InterruptedException;
+
+    /** Waits up to {@code timeoutMillis} for a message; null on timeout. */
+    UffdMsg poll(long timeoutMillis) throws InterruptedException;
+
+    @Override
+    void close();
+}

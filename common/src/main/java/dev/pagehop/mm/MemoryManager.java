@@ -91,8 +91,15 @@ public interface MemoryManager extends AutoCloseable {
     /** /proc/PID/maps: the VMAs in address order. */
     List<VmaInfo> vmas();
 
-    /** Current program break and its start (mm->start_brk). */
+    /** mm->start_brk: where the heap begins. */
     long brkStart();
+
+    /**
+     * prctl(PR_SET_MM, PR_SET_MM_START_BRK / PR_SET_MM_BRK) as CRIU uses it on restore: sets the
+     * heap's start and current break of a fresh address space so brk(2) continues where the
+     * source left off. Fails EINVAL for unaligned or overlapping values.
+     */
+    void setBrk(long startBrk, long brk);
 
     // --- kernel-side access (not user-mode: no uffd traps, no SIGSEGV, never counted as a CPU store) --
 

@@ -947,9 +947,12 @@ final class AddressSpace implements MemoryManager {
         FaultWait.enter(addr, write);
         try {
             while (!w.woken) {
-                w.cond.awaitUninterruptibly();
-                if (Thread.currentThread().isInterrupted() && !w.woken) {
+                try {
+                    w.cond.await();
+                } catch (InterruptedException e) {
+                    // A fatal signal ends handle_userfault: the access is abandoned, the thread dies.
                     ctx.dropWaiter(w);
+                    Thread.currentThread().interrupt();
                     throw new SegmentationFault(SegmentationFault.SIGBUS, 0, addr, write,
                             "interrupted while waiting in a userfault");
                 }

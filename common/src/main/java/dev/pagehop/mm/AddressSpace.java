@@ -361,11 +361,17 @@ final class AddressSpace implements MemoryManager {
     }
 
     /** Entry of every system call: the calling thread is in the kernel, not storing. */
-    private void sysEnter() {
+    /** The calling thread enters the kernel: it stores nowhere, so no shootdown of any mm waits for it. */
+    static void leaveUserMode() {
         Mmu cur = CURRENT.get();
-        if (cur != null && cur.mm == this) {
+        if (cur != null) {
             cur.leave();
+            CURRENT.remove();
         }
+    }
+
+    private void sysEnter() {
+        leaveUserMode();
         lock.lock();
         if (closed) {
             lock.unlock();

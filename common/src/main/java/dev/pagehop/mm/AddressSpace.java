@@ -360,7 +360,6 @@ final class AddressSpace implements MemoryManager {
         return m;
     }
 
-    /** Entry of every system call: the calling thread is in the kernel, not storing. */
     /** The calling thread enters the kernel: it stores nowhere, so no shootdown of any mm waits for it. */
     static void leaveUserMode() {
         Mmu cur = CURRENT.get();

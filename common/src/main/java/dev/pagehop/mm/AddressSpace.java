@@ -30,6 +30,8 @@ final class AddressSpace implements MemoryManager {
     static final long MMAP_MIN_ADDR = 0x10000L;
     /** Top of the mmap area: TASK_SIZE less the 128 MiB minimum stack gap (mm/util.c mmap_base). */
     static final long MMAP_BASE = TASK_SIZE - (128L << 20);
+    /** vm.max_map_count's default (DEFAULT_MAX_MAP_COUNT = 65530). */
+    static final int MAX_MAP_COUNT = 65530;
     /** Where a fresh mm's heap starts until the loader (or setBrk) says otherwise. */
     static final long DEFAULT_START_BRK = 0x0000_AAAA_C000_0000L;
 
@@ -232,6 +234,10 @@ final class AddressSpace implements MemoryManager {
         Vma v = findVma(addr);
         if (v == null || v.start == addr) {
             return;
+        }
+        if (vmas.size() >= MAX_MAP_COUNT) {
+            throw new ErrnoException(Errno.ENOMEM, "splitting " + v + " at " + hex(addr) + " would exceed vm.max_map_count "
+                    + MAX_MAP_COUNT);
         }
         splitHugeAround(v, addr);
         Vma hi = v.copy();
@@ -1135,6 +1141,10 @@ final class AddressSpace implements MemoryManager {
             }
             if (softDirty) {
                 vmf |= VmFlags.VM_SOFTDIRTY;
+            }
+            if (vmas.size() >= MAX_MAP_COUNT) {
+                throw new ErrnoException(Errno.ENOMEM, args + ": the mm already has vm.max_map_count " + MAX_MAP_COUNT
+                        + " mappings");
             }
             if (fixed) {
                 unmapLocked(start, alen, true);

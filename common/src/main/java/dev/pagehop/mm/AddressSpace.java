@@ -631,6 +631,16 @@ final class AddressSpace implements MemoryManager {
      * a system call (uffd USER_MODE_ONLY then fails them with EFAULT instead of trapping).
      */
     MemorySegment fault(Mmu m, long addr, boolean write, boolean user) {
+        return fault(m, addr, write, user, false);
+    }
+
+    /** maybe_mkwrite: only VMAs with VM_WRITE get writable ptes (FOLL_FORCE writes stay read-only). */
+    private static long maybeMkwrite(Vma v, long d) {
+        return v.writable() ? Pte.mkwrite(d) : d;
+    }
+
+    /** {@code force}: FOLL_FORCE, a kernel write into a private read-only mapping (ptrace, loaders). */
+    MemorySegment fault(Mmu m, long addr, boolean write, boolean user, boolean force) {
         for (;;) {
             if (addr < 0 || addr >= TASK_SIZE) {
                 throw segv(SegmentationFault.SEGV_MAPERR, addr, write, "address outside the 48-bit user VA range");
@@ -639,7 +649,9 @@ final class AddressSpace implements MemoryManager {
             if (v == null) {
                 throw segv(SegmentationFault.SEGV_MAPERR, addr, write, "no mapping");
             }
-            if (write ? !v.writable() : !v.readable()) {
+            boolean forced = force && write && !v.writable() && v.readable() && !v.isShared()
+                    && (v.flags & VmFlags.VM_MAYWRITE) != 0;
+            if (write ? !v.writable() && !forced : !v.readable()) {
                 throw segv(SegmentationFault.SEGV_ACCERR, addr, write,
                         "mapping " + v + " does not allow " + (write ? "writes" : "reads"));
             }
@@ -704,7 +716,7 @@ final class AddressSpace implements MemoryManager {
                 int f = phys.alloc(PhysMem.KIND_ANON);
                 phys.mapAdd(f, 1);
                 long nd = Pte.mkyoung(pageProt(v)) | phys.pa(f);
-                nd = Pte.mkwrite(Pte.mkdirty(nd, softDirty));
+                nd = maybeMkwrite(v, Pte.mkdirty(nd, softDirty));
                 if (wpMarker) {
                     // do_anonymous_page keeps the marker's uffd-wp: the write faults again on it.
                     setDesc(pt, i, Pte.mkuffdWp(nd));
@@ -753,7 +765,7 @@ final class AddressSpace implements MemoryManager {
             }
             int f = frameOf(d);
             if (v.isShared()) {
-                long nd = Pte.mkwrite(Pte.mkdirty(Pte.mkyoung(d), softDirty));
+                long nd = maybeMkwrite(v, Pte.mkdirty(Pte.mkyoung(d), softDirty));
                 setDesc(pt, i, nd);
                 return phys.frame(f);
             }
@@ -764,7 +776,7 @@ final class AddressSpace implements MemoryManager {
                 }
                 phys.mapAdd(nf, 1);
                 long nd = Pte.mkyoung(pageProt(v)) | phys.pa(nf);
-                nd = Pte.mkwrite(Pte.mkdirty(nd, softDirty));
+                nd = maybeMkwrite(v, Pte.mkdirty(nd, softDirty));
                 if ((d & Pte.SOFT_DIRTY) != 0) {
                     nd |= Pte.SOFT_DIRTY;
                 }
@@ -774,7 +786,7 @@ final class AddressSpace implements MemoryManager {
                 phys.put(f);
                 return phys.frame(nf);
             }
-            long nd = Pte.mkwrite(Pte.mkdirty(Pte.mkyoung(d), softDirty));
+            long nd = maybeMkwrite(v, Pte.mkdirty(Pte.mkyoung(d), softDirty));
             setDesc(pt, i, nd);
             return phys.frame(f);
         }
@@ -801,7 +813,7 @@ final class AddressSpace implements MemoryManager {
         int nf = phys.alloc(PhysMem.KIND_ANON);
         MemorySegment.copy(phys.frame(cache), 0, phys.frame(nf), 0, pageSize);
         phys.mapAdd(nf, 1);
-        long nd = Pte.mkwrite(Pte.mkdirty(Pte.mkyoung(pageProt(v)) | phys.pa(nf), softDirty));
+        long nd = maybeMkwrite(v, Pte.mkdirty(Pte.mkyoung(pageProt(v)) | phys.pa(nf), softDirty));
         if (wpMarker) {
             setDesc(pt, i, Pte.mkuffdWp(nd));
             return null;
@@ -822,7 +834,7 @@ final class AddressSpace implements MemoryManager {
         phys.mapAdd(f, 1);
         long nd = Pte.mkyoung(pageProt(v)) | phys.pa(f);
         if (write) {
-            nd = Pte.mkwrite(Pte.mkdirty(nd, softDirty));
+            nd = maybeMkwrite(v, Pte.mkdirty(nd, softDirty));
         }
         if (wpMarker) {
             nd = Pte.mkuffdWp(nd);
@@ -866,7 +878,7 @@ final class AddressSpace implements MemoryManager {
             phys.mapAdd(first + k, 1);
         }
         long d = (Pte.mkyoung(pageProt(v)) & ~Pte.TABLE_BIT) | phys.pa(first);
-        d = Pte.mkwrite(Pte.mkdirty(d, softDirty));
+        d = maybeMkwrite(v, Pte.mkdirty(d, softDirty));
         setDesc(pmdTable, pmdIdx, d);
         thpAllocated++;
         return true;
@@ -914,7 +926,7 @@ final class AddressSpace implements MemoryManager {
             splitHuge(hs);
             return null;
         }
-        long nd = Pte.mkwrite(Pte.mkdirty(Pte.mkyoung(Pte.clearUffdWp(pmd)), softDirty));
+        long nd = maybeMkwrite(v, Pte.mkdirty(Pte.mkyoung(Pte.clearUffdWp(pmd)), softDirty));
         setDesc(pmdTable, pmdIdx, nd);
         return phys.frame(first + sub);
     }
@@ -2438,6 +2450,35 @@ final class AddressSpace implements MemoryManager {
                 } else {
                     MemorySegment.copy(s, ValueLayout.JAVA_BYTE, off, dst, offset + done, n);
                 }
+                done += n;
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public void poke(long addr, byte[] src, int offset, int length) {
+        if (offset < 0 || length < 0 || offset + length > src.length) {
+            throw new IndexOutOfBoundsException("poke: offset " + offset + " length " + length
+                    + " outside a buffer of " + src.length);
+        }
+        String what = "poke(" + hex(addr) + ", " + length + ")";
+        sysEnter();
+        try {
+            requireInVmas(addr, addr + length, what);
+            int done = 0;
+            while (done < length) {
+                long a = addr + done;
+                long off = a & pageMask;
+                int n = (int) Math.min(pageSize - off, length - done);
+                MemorySegment s;
+                try {
+                    s = fault(null, a, true, false, true);
+                } catch (SegmentationFault e) {
+                    throw new ErrnoException(Errno.EFAULT, what + ": " + e.getMessage());
+                }
+                MemorySegment.copy(src, offset + done, s, ValueLayout.JAVA_BYTE, off, n);
                 done += n;
             }
         } finally {

@@ -726,8 +726,8 @@ final class AddressSpace implements MemoryManager {
                 return phys.frame(f);
             }
             if (!Pte.isPresent(d)) {
-                throw new IllegalStateException(String.format(
-                        "unexpected swap entry 0x%x at 0x%x (the emulator never swaps)", d, addr));
+                swapIn(v, pt, i, d);
+                continue;
             }
             if (!Pte.isValid(d)) {
                 // A PROT_NONE pte inside an accessible VMA: bring it in line with the VMA.
@@ -790,6 +790,89 @@ final class AddressSpace implements MemoryManager {
             setDesc(pt, i, nd);
             return phys.frame(f);
         }
+    }
+
+    /**
+     * do_swap_page: the page comes back into a new frame, read-only, with the soft-dirty and
+     * uffd-wp state its swap entry carried; the fault loop then handles a write on it like any
+     * other (reuse, uffd-wp trap, soft-dirty).
+     */
+    private void swapIn(Vma v, int pt, int i, long d) {
+        long off = Pte.swapOffset(d, softDirty);
+        int f = phys.alloc(PhysMem.KIND_ANON);
+        MemorySegment.copy(phys.swapImage(off), 0, phys.frame(f), ValueLayout.JAVA_BYTE, 0, (int) pageSize);
+        phys.swapFree(off);
+        phys.mapAdd(f, 1);
+        long nd = Pte.mkyoung(pageProt(v)) | phys.pa(f);
+        if (softDirty && (d & Pte.SWP_SOFT_DIRTY) != 0) {
+            nd |= Pte.SOFT_DIRTY;
+        }
+        if ((d & Pte.SWP_UFFD_WP) != 0) {
+            nd = Pte.mkuffdWp(nd);
+        }
+        setDesc(pt, i, nd);
+        swapIns++;
+    }
+
+    private long swapIns;
+    private long swapOuts;
+
+    /**
+     * MADV_PAGEOUT: exclusively mapped anonymous pages go to the swap device; the pte becomes a
+     * swap entry (type 0) carrying exclusive, uffd-wp (bit 3) and soft-dirty (bit 61) state.
+     */
+    private void pageout(List<Vma> in, long addr, long end) {
+        IntList toPut = new IntList();
+        long pmdSz = pmdSize();
+        for (Vma v : in) {
+            if (v.file != null) {
+                continue;
+            }
+            long s = Math.max(addr, v.start);
+            long e = Math.min(end, v.end);
+            for (long a = s; a < e; ) {
+                long next = Math.min(e, (a & ~(pmdSz - 1)) + pmdSz);
+                int pmdTable = tableAt(a, 2, false);
+                if (pmdTable < 0) {
+                    a = next;
+                    continue;
+                }
+                if (Pte.isBlock(getDesc(pmdTable, levelIndex(a, 2)))) {
+                    splitHuge(a & ~(pmdSz - 1));
+                }
+                int pt = tableAt(a, 3, false);
+                if (pt < 0) {
+                    a = next;
+                    continue;
+                }
+                for (long p = a; p < next; p += pageSize) {
+                    int i = levelIndex(p, 3);
+                    long d = getDesc(pt, i);
+                    if (!Pte.isPresent(d)) {
+                        continue;
+                    }
+                    int f = frameOf(d);
+                    if (f == phys.zeroFrame || phys.mapcount(f) != 1 || phys.refcount(f) != 1) {
+                        continue;
+                    }
+                    long off = phys.swapOut(f);
+                    long entry = Pte.swapEntry(0, off) | Pte.SWP_EXCLUSIVE;
+                    if (Pte.isUffdWp(d)) {
+                        entry |= Pte.SWP_UFFD_WP;
+                    }
+                    if (softDirty && (d & Pte.SOFT_DIRTY) != 0) {
+                        entry |= Pte.SWP_SOFT_DIRTY;
+                    }
+                    setDesc(pt, i, entry);
+                    phys.mapAdd(f, -1);
+                    toPut.add(f);
+                    swapOuts++;
+                }
+                a = next;
+            }
+        }
+        shootdown();
+        toPut.forEach(phys::put);
     }
 
     /**
@@ -1352,6 +1435,8 @@ final class AddressSpace implements MemoryManager {
                         phys.mapAdd(f, -1);
                         toPut.add(f);
                     }
+                } else if (!Pte.isMarker(d)) {
+                    phys.swapFree(Pte.swapOffset(d, softDirty));
                 }
                 setDesc(pt, i, keepMarker ? Pte.UFFD_WP_MARKER : 0);
             }
@@ -1517,7 +1602,7 @@ final class AddressSpace implements MemoryManager {
             switch (advice) {
                 case Madvise.NORMAL, Madvise.RANDOM, Madvise.SEQUENTIAL, Madvise.WILLNEED, Madvise.DONTNEED,
                         Madvise.FREE, Madvise.REMOVE, Madvise.DONTFORK, Madvise.DOFORK, Madvise.HUGEPAGE,
-                        Madvise.NOHUGEPAGE -> {
+                        Madvise.NOHUGEPAGE, Madvise.COLD, Madvise.PAGEOUT -> {
                 }
                 default -> throw new ErrnoException(Errno.EINVAL, args + ": unknown advice " + advice);
             }
@@ -1546,6 +1631,16 @@ final class AddressSpace implements MemoryManager {
                     }
                     if (advice == Madvise.DONTNEED) {
                         dontneed(addr, end, in);
+                    }
+                }
+                case Madvise.PAGEOUT, Madvise.COLD -> {
+                    for (Vma v : in) {
+                        if ((v.flags & (VmFlags.VM_LOCKED | VmFlags.VM_PFNMAP | VmFlags.VM_HUGETLB)) != 0) {
+                            throw new ErrnoException(Errno.EINVAL, args + ": " + v + " is locked");
+                        }
+                    }
+                    if (advice == Madvise.PAGEOUT) {
+                        pageout(in, addr, end);
                     }
                 }
                 case Madvise.REMOVE -> {
@@ -2000,6 +2095,10 @@ final class AddressSpace implements MemoryManager {
                     }
                     cd = d;
                 } else {
+                    // copy_nonpresent_pte: the slot is shared now, so neither side is exclusive
+                    phys.swapDup(Pte.swapOffset(d, softDirty));
+                    d &= ~Pte.SWP_EXCLUSIVE;
+                    setDesc(pt, i, d);
                     cd = childWp ? d : d & ~Pte.SWP_UFFD_WP;
                 }
                 if (ct < 0) {
@@ -2508,6 +2607,9 @@ final class AddressSpace implements MemoryManager {
     /** The frame the kernel sees at {@code addr} without faulting: mapped page or shmem page, else null. */
     private MemorySegment kernelFrame(long addr) {
         long d = leaf(addr);
+        if (Pte.isSwap(d) && !Pte.isMarker(d)) {
+            return MemorySegment.ofArray(phys.swapImage(Pte.swapOffset(d, softDirty)));
+        }
         if (Pte.isPresent(d)) {
             int f = frameOf(d);
             if (Pte.isBlock(d)) {
@@ -2572,7 +2674,7 @@ final class AddressSpace implements MemoryManager {
         lock.lock();
         try {
             return new FaultCounters(faults, wpAsyncFaults, wpAsyncNanos, softDirtyFaults, softDirtyNanos,
-                    markersInstalled, uffdCopies, thpAllocated, thpSplits, shootdowns);
+                    markersInstalled, uffdCopies, thpAllocated, thpSplits, shootdowns, swapOuts, swapIns);
         } finally {
             lock.unlock();
         }

@@ -1630,7 +1630,7 @@ final class AddressSpace implements MemoryManager {
                         }
                     }
                     if (advice == Madvise.DONTNEED) {
-                        dontneed(addr, end, in);
+                        dontneed(addr, end, in, false);
                     }
                 }
                 case Madvise.PAGEOUT, Madvise.COLD -> {
@@ -1653,7 +1653,8 @@ final class AddressSpace implements MemoryManager {
                             throw new ErrnoException(Errno.EACCES, args + ": " + v + " is not writable");
                         }
                     }
-                    dontneed(addr, end, in);
+                    // hole punch: the zap drops uffd-wp markers too (ZAP_FLAG_DROP_MARKER)
+                    dontneed(addr, end, in, true);
                     for (Vma v : vmasIn(addr, end)) {
                         long s = Math.max(addr, v.start);
                         long e = Math.min(end, v.end);
@@ -1694,12 +1695,12 @@ final class AddressSpace implements MemoryManager {
         }
     }
 
-    private void dontneed(long addr, long end, List<Vma> in) {
+    private void dontneed(long addr, long end, List<Vma> in, boolean dropMarkers) {
         IntList toPut = new IntList();
         for (Vma v : in) {
             long s = Math.max(addr, v.start);
             long e = Math.min(end, v.end);
-            zapRange(v, s, e, false, toPut);
+            zapRange(v, s, e, dropMarkers, toPut);
         }
         shootdown();
         toPut.forEach(phys::put);
@@ -1748,16 +1749,6 @@ final class AddressSpace implements MemoryManager {
         lock.lock();
         try {
             return startBrk;
-        } finally {
-            lock.unlock();
-        }
-    }
-
-    /** Current program break (mm->brk). */
-    public long brkCurrent() {
-        lock.lock();
-        try {
-            return brk;
         } finally {
             lock.unlock();
         }

@@ -226,6 +226,9 @@ public final class EmulatedProcess implements AutoCloseable {
     public void start() {
         lock.lock();
         try {
+            if (state != ProcessState.NEW) {
+                throw new IllegalStateException("process " + pid + ": cannot start while " + state + " (only a NEW process starts)");
+            }
             state = state.checkTransition(ProcessState.RUNNING, pid, "start");
             startNanos = ticker.nanoTime();
             for (EmulatedThread t : threads) {
@@ -257,19 +260,31 @@ public final class EmulatedProcess implements AutoCloseable {
     }
 
     /**
-     * Lets every thread run until it has completed exactly {@code stepsPerThread} steps and
-     * freezes it there: the deterministic freeze point tests and benchmarks need. Fails if a
-     * thread was already past that count (the process is left FROZEN where it stood).
+     * Runs every thread until it has completed exactly {@code stepsPerThread} steps and freezes
+     * it there: the deterministic freeze point tests and benchmarks need. From NEW it starts the
+     * process, from FROZEN it resumes it, with the target set before any thread moves. From
+     * RUNNING it fails if a thread is already past that count (the process is left FROZEN where
+     * it stood).
      */
     public FreezeResult freezeAt(long stepsPerThread) {
         long t0 = System.nanoTime();
+        String action = "freeze at step " + stepsPerThread;
         lock.lock();
         try {
-            state = state.checkTransition(ProcessState.FREEZING, pid, "freeze at step " + stepsPerThread);
+            if (state == ProcessState.NEW || state == ProcessState.FROZEN) {
+                stopAtStep = stepsPerThread;
+                if (state == ProcessState.NEW) {
+                    start();
+                } else {
+                    state = state.checkTransition(ProcessState.RUNNING, pid, action);
+                    resumeThreads();
+                }
+            }
+            state = state.checkTransition(ProcessState.FREEZING, pid, action);
             stopAtStep = stepsPerThread;
             awaitAll(s -> s == ThreadState.FROZEN || s == ThreadState.EXITED);
             freezeRequested = true;
-            FreezeResult r = finishFreeze(t0, "freeze at step " + stepsPerThread);
+            FreezeResult r = finishFreeze(t0, action);
             for (EmulatedThread t : threads) {
                 if (t.state != ThreadState.EXITED && t.steps() != stepsPerThread) {
                     throw new IllegalStateException("process " + pid + ": thread " + t.tid() + " had already run "
@@ -301,10 +316,12 @@ public final class EmulatedProcess implements AutoCloseable {
     public void thaw() {
         lock.lock();
         try {
+            if (state != ProcessState.FROZEN) {
+                throw new IllegalStateException("process " + pid + ": cannot thaw while " + state + " (only a FROZEN process thaws)");
+            }
             state = state.checkTransition(ProcessState.RUNNING, pid, "thaw");
-            freezeRequested = false;
             stopAtStep = Long.MAX_VALUE;
-            changed.signalAll();
+            resumeThreads();
         } finally {
             lock.unlock();
         }
@@ -431,7 +448,7 @@ public final class EmulatedProcess implements AutoCloseable {
                     return false;
                 }
                 if (!freezeRequested && t.steps() < stopAtStep) {
-                    if (t.state != ThreadState.RUNNING) {
+                    if (t.state == ThreadState.NEW) {
                         t.state = t.state.checkTransition(ThreadState.RUNNING, t.tid());
                     }
                     return true;
@@ -518,6 +535,17 @@ public final class EmulatedProcess implements AutoCloseable {
         } finally {
             lock.unlock();
         }
+    }
+
+    /** Under the lock: lets threads at a boundary run again; those parked in a fault stay so until woken. */
+    private void resumeThreads() {
+        freezeRequested = false;
+        for (EmulatedThread t : threads) {
+            if (t.state == ThreadState.FROZEN) {
+                t.state = t.state.checkTransition(ThreadState.RUNNING, t.tid());
+            }
+        }
+        changed.signalAll();
     }
 
     private void wakePacedThreads() {

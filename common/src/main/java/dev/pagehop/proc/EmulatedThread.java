@@ -137,9 +137,14 @@ public final class EmulatedThread {
     private void loop() {
         var ticker = process.ticker();
         var workload = process.workload();
+        // One clock read per step: a step starts when the previous one ended, unless it waited.
+        long now = ticker.nanoTime();
         while (true) {
-            if (process.mustPause(steps) && !process.pauseAtBoundary(this)) {
-                return;
+            if (process.mustPause(steps)) {
+                if (!process.pauseAtBoundary(this)) {
+                    return;
+                }
+                now = ticker.nanoTime();
             }
             if (ctx.pendingCount() > 0) {
                 // Effects of a step begun in another process (restore): finish that step first.
@@ -147,10 +152,10 @@ public final class EmulatedThread {
                 account();
                 continue;
             }
-            long now = ticker.nanoTime();
             long start = pacer.earliestStart(now, process.rateLimit());
             if (start > now) {
                 ticker.parkUntil(start);
+                now = ticker.nanoTime();
                 continue;
             }
             scratch.copyFrom(committed);
@@ -162,7 +167,9 @@ public final class EmulatedThread {
             steps = steps + 1;
             ctx.commit();
             account();
-            pacer.afterStep(now, ticker.nanoTime(), ctx.stepPages(), ctx.stepBytes(), process.throttlePercent());
+            long end = ticker.nanoTime();
+            pacer.afterStep(now, end, ctx.stepPages(), ctx.stepBytes(), process.throttlePercent());
+            now = end;
         }
     }
 

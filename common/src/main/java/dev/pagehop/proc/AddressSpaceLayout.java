@@ -1,5 +1,12 @@
 package dev.pagehop.proc;
 
+import static dev.pagehop.mm.VmFlags.VM_DONTCOPY;
+import static dev.pagehop.mm.VmFlags.VM_GROWSDOWN;
+import static dev.pagehop.mm.VmFlags.VM_HUGEPAGE;
+import static dev.pagehop.mm.VmFlags.VM_NOHUGEPAGE;
+import static dev.pagehop.mm.VmFlags.VM_NORESERVE;
+import static dev.pagehop.mm.VmFlags.VM_SHARED;
+
 import dev.pagehop.mm.Madvise;
 import dev.pagehop.mm.MapFlags;
 import dev.pagehop.mm.Memfd;
@@ -20,15 +27,6 @@ import java.util.Map;
  * address with MAP_FIXED, then {@code prctl(PR_SET_MM_START_BRK/BRK)}), before memory is filled.
  */
 public final class AddressSpaceLayout {
-    /** VM_* bits of include/linux/mm.h the rebuild replays; the rest are the kernel's to set. */
-    static final long VM_SHARED = 0x0000_0008L;
-    static final long VM_GROWSDOWN = 0x0000_0100L;
-    static final long VM_LOCKED = 0x0000_2000L;
-    static final long VM_DONTCOPY = 0x0002_0000L;
-    static final long VM_NORESERVE = 0x0020_0000L;
-    static final long VM_HUGEPAGE = 0x2000_0000L;
-    static final long VM_NOHUGEPAGE = 0x4000_0000L;
-
     private AddressSpaceLayout() {
     }
 

@@ -475,8 +475,30 @@ public final class EmulatedProcess implements AutoCloseable {
         }
     }
 
-    /** The fault was resolved: if the process is frozen meanwhile, the thread stays parked until thaw. */
+    /**
+     * The fault was resolved. The kernel calls this with its own lock held, so the thread must not
+     * wait here: if the process is frozen it stays PARKED_IN_FAULT and waits at its next gate
+     * (after the faulting access completes, before anything the image records changes).
+     */
     void faultWoken(EmulatedThread t) {
+        lock.lock();
+        try {
+            if (freezeRequested && !exitRequested) {
+                t.gateArmed = true;
+                return;
+            }
+            if (t.state == ThreadState.PARKED_IN_FAULT) {
+                t.state = t.state.checkTransition(ThreadState.RUNNING, t.tid());
+            }
+            t.faultAddress = -1;
+            changed.signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Waits out a freeze that began while the thread was parked in a fault; then it runs on. */
+    void passFaultGate(EmulatedThread t) {
         lock.lock();
         try {
             while (freezeRequested && !exitRequested) {

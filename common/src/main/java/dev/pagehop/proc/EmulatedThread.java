@@ -31,6 +31,8 @@ public final class EmulatedThread {
     // Guarded by the process lock.
     ThreadState state = ThreadState.NEW;
     long faultAddress;
+    /** Set (on this thread) when its userfault was resolved while the process was frozen. */
+    boolean gateArmed;
 
     // Single writer (this thread), read by anyone.
     private volatile long steps;
@@ -47,6 +49,7 @@ public final class EmulatedThread {
         if (!pending.isEmpty()) {
             ctx.loadPending(pending);
         }
+        ctx.setAfterEffect(this::gate);
     }
 
     public int tid() {
@@ -161,6 +164,7 @@ public final class EmulatedThread {
             scratch.copyFrom(committed);
             ctx.begin(scratch);
             workload.step(ctx);
+            gate();
             CpuState done = scratch;
             scratch = committed;
             committed = done;
@@ -170,6 +174,18 @@ public final class EmulatedThread {
             long end = ticker.nanoTime();
             pacer.afterStep(now, end, ctx.stepPages(), ctx.stepBytes(), process.throttlePercent());
             now = end;
+        }
+    }
+
+    /**
+     * Holds the thread, still counted as parked in its fault, if that fault was resolved while
+     * the process was frozen: after the faulting access and before anything the image records
+     * (registers, step count, next effect) changes.
+     */
+    private void gate() {
+        if (gateArmed) {
+            gateArmed = false;
+            process.passFaultGate(this);
         }
     }
 

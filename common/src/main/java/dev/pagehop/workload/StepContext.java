@@ -37,6 +37,8 @@ public final class StepContext {
     /** Index of the effect being applied, or -1 outside {@link #commit()}. */
     private int applying = -1;
 
+    private Runnable afterEffect;
+
     private long stepBytes;
     private long stepPages;
     private long lastPage = -1;
@@ -46,6 +48,14 @@ public final class StepContext {
         this.pageSize = mm.pageSize();
         this.pageShift = Long.numberOfTrailingZeros(pageSize);
         this.threadIndex = threadIndex;
+    }
+
+    /**
+     * Runs {@code hook} after each effect is applied and before the next one: the process model
+     * uses it to hold a thread whose userfault was resolved while its process was frozen.
+     */
+    public void setAfterEffect(Runnable hook) {
+        this.afterEffect = hook;
     }
 
     /** Starts a step on {@code registers}, which the workload updates in place. */
@@ -175,6 +185,9 @@ public final class StepContext {
             while (next < size) {
                 applying = next;
                 apply(next);
+                if (afterEffect != null) {
+                    afterEffect.run();
+                }
                 next++;
             }
         } finally {

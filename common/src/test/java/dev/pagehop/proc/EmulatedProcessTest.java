@@ -56,7 +56,11 @@ class EmulatedProcessTest {
     }
 
     private static ProcessTesting.Snapshot runAndSnapshotRaw(String spec, int threads, long steps) {
-        try (EmulatedProcess p = runTo(freshMemory(Granule.K4), WorkloadSpec.parse(spec), threads, steps)) {
+        return runAndSnapshotOn(ProcessTesting.memoryFor(spec, Granule.K4), spec, threads, steps);
+    }
+
+    private static ProcessTesting.Snapshot runAndSnapshotOn(MemoryManager mm, String spec, int threads, long steps) {
+        try (EmulatedProcess p = runTo(mm, WorkloadSpec.parse(spec), threads, steps)) {
             return snapshot(p);
         }
     }
@@ -74,8 +78,8 @@ class EmulatedProcessTest {
     void saveAndRestoreIntoAFreshProcessContinuesTheSameComputation(String spec, int threads) throws Exception {
         ProcessTesting.Snapshot straight = runAndSnapshotRaw(spec, threads, 800);
 
-        try (EmulatedProcess source = runTo(freshMemory(Granule.K4), WorkloadSpec.parse(spec), threads, 300)) {
-            MemoryManager target = freshMemory(Granule.K4);
+        try (EmulatedProcess source = runTo(ProcessTesting.memoryFor(spec, Granule.K4), WorkloadSpec.parse(spec), threads, 300)) {
+            MemoryManager target = ProcessTesting.memoryFor(spec, Granule.K4);
             try (EmulatedProcess moved = migrate(source, target)) {
                 assertThat(moved.state()).isEqualTo(ProcessState.FROZEN);
                 assertThat(snapshot(moved)).isEqualTo(snapshot(source));
@@ -130,12 +134,19 @@ class EmulatedProcessTest {
             assertThat(stop.faultAddress()).isEqualTo(page5);
             assertThat(p.thread(1).pendingOps()).hasSize(8);
 
-            // The handler resolves the fault while the process is frozen: the store must wait for thaw.
+            // The handler resolves the fault while the process is frozen: the faulting store completes
+            // (the kernel retries it), the other seven of the step wait for thaw.
             park.release();
-            byte[] word = new byte[8];
+            byte[] words = new byte[16];
+            await().atMost(WAIT).until(() -> {
+                mm.peek(page5, words, 0, 16);
+                return words[0] == 6;
+            });
+            assertThat(p.thread(1).state()).isEqualTo(ThreadState.PARKED_IN_FAULT);
+            assertThat(p.thread(1).steps()).isEqualTo(6);
             await().during(Duration.ofMillis(50)).atMost(WAIT).until(() -> {
-                mm.peek(page5, word, 0, 8);
-                return word[0] == 0 && p.thread(1).state() == ThreadState.PARKED_IN_FAULT;
+                mm.peek(page5, words, 0, 16);
+                return word(words, 1) == 0 && p.thread(1).state() == ThreadState.PARKED_IN_FAULT;
             });
             ProcessImage image = p.saveImage();
             assertThat(image.threads().get(1).parkedInFault()).isTrue();
@@ -144,15 +155,20 @@ class EmulatedProcessTest {
             p.thaw();
             await().atMost(WAIT).until(() -> p.thread(1).steps() > 10);
             p.freeze();
-            mm.peek(page5, word, 0, 8);
-            assertThat(word[0]).isEqualTo((byte) 6);  // step 6 wrote its own number at the page's first slot
+            mm.peek(page5, words, 0, 16);
+            assertThat(words[0]).isEqualTo((byte) 6);  // step 6 wrote its own number at the page's first slot
+            assertThat(word(words, 1)).isNotZero();
         }
+    }
+
+    private static long word(byte[] b, int i) {
+        return java.nio.ByteBuffer.wrap(b).order(java.nio.ByteOrder.LITTLE_ENDIAN).getLong(8 * i);
     }
 
     @Test
     void aThreadFrozenWhileApplyingAStepFinishesThatStepOnTheTarget() throws Exception {
         String spec = "kv:pagesPerThread=4,keys=40@31";
-        ProcessTesting.Snapshot straight = runAndSnapshotRaw(spec, 1, 400);
+        ProcessTesting.Snapshot straight = runAndSnapshotOn(new FakeMemory(Granule.K4), spec, 1, 400);
 
         FakeMemory mm = new FakeMemory(Granule.K4);
         try (EmulatedProcess source = runTo(mm, WorkloadSpec.parse(spec), 1, 200)) {
@@ -168,7 +184,7 @@ class EmulatedProcessTest {
             assertThat(t.pending()).isNotEmpty();
             assertThat(t.pending().getLast().address()).isEqualTo(tableHeader + 32);
 
-            try (EmulatedProcess moved = migrate(source, freshMemory(Granule.K4))) {
+            try (EmulatedProcess moved = migrate(source, new FakeMemory(Granule.K4))) {
                 moved.freezeAt(400);
                 assertThat(snapshot(moved)).isEqualTo(straight);
                 assertThat(moved.verify().orThrow().itemsChecked()).isEqualTo(40);
@@ -183,7 +199,7 @@ class EmulatedProcessTest {
     @Test
     void aThreadFrozenInALoadFaultRedoesTheWholeStepOnTheTarget() throws Exception {
         String spec = "kv:pagesPerThread=4,keys=40@32";
-        ProcessTesting.Snapshot straight = runAndSnapshotRaw(spec, 1, 300);
+        ProcessTesting.Snapshot straight = runAndSnapshotOn(new FakeMemory(Granule.K4), spec, 1, 300);
 
         FakeMemory mm = new FakeMemory(Granule.K4);
         try (EmulatedProcess source = runTo(mm, WorkloadSpec.parse(spec), 1, 100)) {
@@ -196,7 +212,7 @@ class EmulatedProcessTest {
             assertThat(t.steps()).isEqualTo(100);
             assertThat(t.pending()).isEmpty();
             assertThat(t.parkedInFault()).isTrue();
-            try (EmulatedProcess moved = migrate(source, freshMemory(Granule.K4))) {
+            try (EmulatedProcess moved = migrate(source, new FakeMemory(Granule.K4))) {
                 moved.freezeAt(300);
                 assertThat(snapshot(moved)).isEqualTo(straight);
             }

@@ -369,6 +369,21 @@ public final class FakeMemory implements MemoryManager {
     }
 
     @Override
+    public List<dev.pagehop.mm.WalkStep> walk(long addr) {
+        throw new UnsupportedOperationException("fake memory has no page tables");
+    }
+
+    @Override
+    public long pageTablePages() {
+        return 0;
+    }
+
+    @Override
+    public long pageTablesPopulated() {
+        return 0;
+    }
+
+    @Override
     public synchronized List<VmaInfo> vmas() {
         List<VmaInfo> out = new ArrayList<>();
         for (Vma v : vmas.values()) {

@@ -3,6 +3,7 @@ package dev.pagehop.proc;
 import dev.pagehop.cpu.CpuState;
 import dev.pagehop.mm.Granule;
 import dev.pagehop.mm.MemoryManager;
+import dev.pagehop.mm.MmConfig;
 import dev.pagehop.mm.Prot;
 import dev.pagehop.mm.VmaInfo;
 import dev.pagehop.workload.Ticker;
@@ -22,8 +23,17 @@ final class ProcessTesting {
         return ProcessOptions.defaults().withTicker(Ticker.manual());
     }
 
+    /** The emulated kernel's memory manager. */
     static MemoryManager freshMemory(Granule g) {
-        return new FakeMemory(g);
+        return MemoryManager.create(MmConfig.arm64(g));
+    }
+
+    /**
+     * Where a workload needs what the kernel does not offer yet (mremap), the test double; so
+     * named at each use.
+     */
+    static MemoryManager memoryFor(String spec, Granule g) {
+        return spec.startsWith("churn") ? new FakeMemory(g) : freshMemory(g);
     }
 
     /** What two runs must agree on: memory, registers and step counts. */

@@ -118,11 +118,12 @@ class EmulatedProcessTest {
 
     @Test
     void aThreadParkedInAUserfaultCountsAsFrozenAndItsStoreLandsOnlyAfterThaw() throws Exception {
-        FakeMemory mm = new FakeMemory(Granule.K4);
+        FakeMemory fake = new FakeMemory(Granule.K4);
+        MemoryManager mm = fake.mm();
         try (EmulatedProcess p = runTo(mm, WorkloadSpec.parse("sequential:pagesPerThread=8@2"), 3, 5)) {
             long base = p.thread(1).cpu().x(HeapWorkload.X_BASE);
             long page5 = base + 5 * mm.pageSize();
-            FakeMemory.Park park = mm.parkOn(page5, FakeMemory.Touch.STORE);
+            FakeMemory.Park park = fake.parkOn(page5, FakeMemory.Touch.STORE);
             p.thaw();
             park.awaitParked();
             assertThat(p.thread(1).state()).isEqualTo(ThreadState.PARKED_IN_FAULT);
@@ -168,12 +169,13 @@ class EmulatedProcessTest {
     @Test
     void aThreadFrozenWhileApplyingAStepFinishesThatStepOnTheTarget() throws Exception {
         String spec = "kv:pagesPerThread=4,keys=40@31";
-        ProcessTesting.Snapshot straight = runAndSnapshotOn(new FakeMemory(Granule.K4), spec, 1, 400);
+        ProcessTesting.Snapshot straight = runAndSnapshotOn(new FakeMemory(Granule.K4).mm(), spec, 1, 400);
 
-        FakeMemory mm = new FakeMemory(Granule.K4);
+        FakeMemory fake = new FakeMemory(Granule.K4);
+        MemoryManager mm = fake.mm();
         try (EmulatedProcess source = runTo(mm, WorkloadSpec.parse(spec), 1, 200)) {
             long tableHeader = source.thread(0).cpu().x(HeapWorkload.X_BASE);
-            FakeMemory.Park park = mm.parkOn(tableHeader, FakeMemory.Touch.STORE);
+            FakeMemory.Park park = fake.parkOn(tableHeader, FakeMemory.Touch.STORE);
             source.thaw();
             park.awaitParked();
             FreezeResult f = source.freeze();
@@ -184,7 +186,7 @@ class EmulatedProcessTest {
             assertThat(t.pending()).isNotEmpty();
             assertThat(t.pending().getLast().address()).isEqualTo(tableHeader + 32);
 
-            try (EmulatedProcess moved = migrate(source, new FakeMemory(Granule.K4))) {
+            try (EmulatedProcess moved = migrate(source, new FakeMemory(Granule.K4).mm())) {
                 moved.freezeAt(400);
                 assertThat(snapshot(moved)).isEqualTo(straight);
                 assertThat(moved.verify().orThrow().itemsChecked()).isEqualTo(40);
@@ -199,12 +201,13 @@ class EmulatedProcessTest {
     @Test
     void aThreadFrozenInALoadFaultRedoesTheWholeStepOnTheTarget() throws Exception {
         String spec = "kv:pagesPerThread=4,keys=40@32";
-        ProcessTesting.Snapshot straight = runAndSnapshotOn(new FakeMemory(Granule.K4), spec, 1, 300);
+        ProcessTesting.Snapshot straight = runAndSnapshotOn(new FakeMemory(Granule.K4).mm(), spec, 1, 300);
 
-        FakeMemory mm = new FakeMemory(Granule.K4);
+        FakeMemory fake = new FakeMemory(Granule.K4);
+        MemoryManager mm = fake.mm();
         try (EmulatedProcess source = runTo(mm, WorkloadSpec.parse(spec), 1, 100)) {
             long tableHeader = source.thread(0).cpu().x(HeapWorkload.X_BASE);
-            FakeMemory.Park park = mm.parkOn(tableHeader, FakeMemory.Touch.LOAD);
+            FakeMemory.Park park = fake.parkOn(tableHeader, FakeMemory.Touch.LOAD);
             source.thaw();
             park.awaitParked();
             source.freeze();
@@ -212,7 +215,7 @@ class EmulatedProcessTest {
             assertThat(t.steps()).isEqualTo(100);
             assertThat(t.pending()).isEmpty();
             assertThat(t.parkedInFault()).isTrue();
-            try (EmulatedProcess moved = migrate(source, new FakeMemory(Granule.K4))) {
+            try (EmulatedProcess moved = migrate(source, new FakeMemory(Granule.K4).mm())) {
                 moved.freezeAt(300);
                 assertThat(snapshot(moved)).isEqualTo(straight);
             }
@@ -298,10 +301,11 @@ class EmulatedProcessTest {
 
     @Test
     void killEndsThreadsFrozenAtABoundaryAndParkedInAFault() throws Exception {
-        FakeMemory mm = new FakeMemory(Granule.K4);
+        FakeMemory fake = new FakeMemory(Granule.K4);
+        MemoryManager mm = fake.mm();
         EmulatedProcess p = runTo(mm, WorkloadSpec.parse("sequential:pagesPerThread=8@2"), 2, 3);
         long base = p.thread(0).cpu().x(HeapWorkload.X_BASE);
-        FakeMemory.Park park = mm.parkOn(base + 3 * mm.pageSize(), FakeMemory.Touch.STORE);
+        FakeMemory.Park park = fake.parkOn(base + 3 * mm.pageSize(), FakeMemory.Touch.STORE);
         p.thaw();
         park.awaitParked();
         p.freeze();

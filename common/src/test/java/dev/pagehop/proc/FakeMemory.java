@@ -29,8 +29,12 @@ import java.util.concurrent.CountDownLatch;
  * accesses, and scripted userfault parks ({@link #parkOnTouch}) that call {@link FaultWait} the
  * way the emulated kernel does. Not a model of the kernel's page tables; the real MemoryManager
  * has its own tests.
+ *
+ * <p>It is handed out as a {@link MemoryManager} through a proxy ({@link #mm()}), so calls the
+ * fake does not implement fail with UnsupportedOperationException and the facade can grow
+ * without breaking it.
  */
-public final class FakeMemory implements MemoryManager {
+public final class FakeMemory {
     static final long MMAP_TOP = 0x7f00_0000_0000L;
     static final long BRK_START = 0x0100_0000L;
     static final long VM_READ = 1;
@@ -64,9 +68,37 @@ public final class FakeMemory implements MemoryManager {
     private long brkStart = BRK_START;
     private long brk = BRK_START;
 
+    private final MemoryManager proxy;
+
     public FakeMemory(Granule granule) {
         this.config = MmConfig.arm64(granule);
         this.pageSize = granule.pageSize();
+        this.proxy = (MemoryManager) java.lang.reflect.Proxy.newProxyInstance(MemoryManager.class.getClassLoader(),
+                new Class<?>[] {MemoryManager.class}, (self, method, args) -> {
+                    if (method.getDeclaringClass() == Object.class) {
+                        return switch (method.getName()) {
+                            case "equals" -> self == args[0];
+                            case "hashCode" -> System.identityHashCode(self);
+                            default -> "FakeMemory(" + granule + ")";
+                        };
+                    }
+                    java.lang.reflect.Method impl;
+                    try {
+                        impl = FakeMemory.class.getMethod(method.getName(), method.getParameterTypes());
+                    } catch (NoSuchMethodException e) {
+                        throw new UnsupportedOperationException("fake memory has no " + method.getName());
+                    }
+                    try {
+                        return impl.invoke(this, args);
+                    } catch (java.lang.reflect.InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                });
+    }
+
+    /** This fake as the facade. */
+    public MemoryManager mm() {
+        return proxy;
     }
 
     public enum Touch { LOAD, STORE }
@@ -78,19 +110,16 @@ public final class FakeMemory implements MemoryManager {
         return p;
     }
 
-    @Override
     public MmConfig config() {
         return config;
     }
 
-    @Override
     public long pageSize() {
         return pageSize;
     }
 
     // --- syscalls -----------------------------------------------------------------------------------
 
-    @Override
     public synchronized long mmap(long addr, long len, int prot, int flags) {
         if ((flags & MapFlags.ANONYMOUS) == 0 || len <= 0) {
             throw new ErrnoException(Errno.EINVAL, "fake mmap supports anonymous memory only, len " + len);
@@ -124,23 +153,19 @@ public final class FakeMemory implements MemoryManager {
         return cand;
     }
 
-    @Override
     public long mmap(long addr, long len, int prot, int flags, Memfd fd, long offset) {
         throw new UnsupportedOperationException("fake memory has no memfds");
     }
 
-    @Override
     public Memfd memfdCreate(String name, long size) {
         throw new UnsupportedOperationException("fake memory has no memfds");
     }
 
-    @Override
     public synchronized void munmap(long addr, long len) {
         unmapRange(addr, addr + align(len));
         merge();
     }
 
-    @Override
     public synchronized void mprotect(long addr, long len, int prot) {
         long end = addr + align(len);
         requireMapped(addr, end, "mprotect");
@@ -152,7 +177,6 @@ public final class FakeMemory implements MemoryManager {
         merge();
     }
 
-    @Override
     public synchronized long mremap(long oldAddr, long oldLen, long newLen, int flags, long newAddr) {
         if (flags != (MapFlags.MREMAP_MAYMOVE | MapFlags.MREMAP_FIXED) || oldLen != newLen) {
             throw new ErrnoException(Errno.EINVAL, "fake mremap moves same-size ranges only");
@@ -181,7 +205,6 @@ public final class FakeMemory implements MemoryManager {
         return newAddr;
     }
 
-    @Override
     public synchronized void madvise(long addr, long len, int advice) {
         long end = addr + align(len);
         requireMapped(addr, end, "madvise");
@@ -192,7 +215,6 @@ public final class FakeMemory implements MemoryManager {
         }
     }
 
-    @Override
     public synchronized long brk(long addr) {
         if (addr < brkStart) {
             return brk;
@@ -214,12 +236,10 @@ public final class FakeMemory implements MemoryManager {
         return brk;
     }
 
-    @Override
     public synchronized long brkStart() {
         return brkStart;
     }
 
-    @Override
     public synchronized void setBrk(long startBrk, long newBrk) {
         if (newBrk < startBrk) {
             throw new ErrnoException(Errno.EINVAL, "brk below start_brk");
@@ -228,66 +248,50 @@ public final class FakeMemory implements MemoryManager {
         brk = newBrk;
     }
 
-    @Override
-    public MemoryManager fork() {
-        throw new UnsupportedOperationException("fake memory cannot fork");
-    }
-
-    @Override
     public Userfaultfd userfaultfd(int flags) {
         throw new UnsupportedOperationException("fake memory has no userfaultfd");
     }
 
     // --- loads and stores ---------------------------------------------------------------------------
 
-    @Override
     public int load8(long addr) {
         return (int) load(addr, 1);
     }
 
-    @Override
     public int load16(long addr) {
         return (int) load(addr, 2);
     }
 
-    @Override
     public int load32(long addr) {
         return (int) load(addr, 4);
     }
 
-    @Override
     public long load64(long addr) {
         return load(addr, 8);
     }
 
-    @Override
     public void store8(long addr, long value) {
         store(addr, 1, value);
     }
 
-    @Override
     public void store16(long addr, long value) {
         store(addr, 2, value);
     }
 
-    @Override
     public void store32(long addr, long value) {
         store(addr, 4, value);
     }
 
-    @Override
     public void store64(long addr, long value) {
         store(addr, 8, value);
     }
 
-    @Override
     public void read(long addr, byte[] dst) {
         for (int i = 0; i < dst.length; i++) {
             dst[i] = (byte) load(addr + i, 1);
         }
     }
 
-    @Override
     public void write(long addr, byte[] src) {
         for (int i = 0; i < src.length; i++) {
             store(addr + i, 1, src[i]);
@@ -348,42 +352,34 @@ public final class FakeMemory implements MemoryManager {
 
     // --- views ----------------------------------------------------------------------------------------
 
-    @Override
     public long pagemapEntry(long addr) {
         throw new UnsupportedOperationException();
     }
 
-    @Override
     public void clearRefs(int value) {
         throw new UnsupportedOperationException();
     }
 
-    @Override
     public int pagemapScan(PmScanArg arg) {
         throw new UnsupportedOperationException();
     }
 
-    @Override
     public long rawPte(long addr) {
         throw new UnsupportedOperationException();
     }
 
-    @Override
     public List<dev.pagehop.mm.WalkStep> walk(long addr) {
         throw new UnsupportedOperationException("fake memory has no page tables");
     }
 
-    @Override
     public long pageTablePages() {
         return 0;
     }
 
-    @Override
     public long pageTablesPopulated() {
         return 0;
     }
 
-    @Override
     public synchronized List<VmaInfo> vmas() {
         List<VmaInfo> out = new ArrayList<>();
         for (Vma v : vmas.values()) {
@@ -392,7 +388,6 @@ public final class FakeMemory implements MemoryManager {
         return out;
     }
 
-    @Override
     public synchronized void peek(long addr, byte[] dst, int offset, int length) {
         requireMapped(addr, addr + length, "peek");
         for (int i = 0; i < length; i++) {
@@ -401,7 +396,6 @@ public final class FakeMemory implements MemoryManager {
         }
     }
 
-    @Override
     public void close() {
     }
 

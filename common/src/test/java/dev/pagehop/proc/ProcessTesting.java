@@ -33,7 +33,7 @@ final class ProcessTesting {
      * named at each use.
      */
     static MemoryManager memoryFor(String spec, Granule g) {
-        return spec.startsWith("churn") ? new FakeMemory(g) : freshMemory(g);
+        return spec.startsWith("churn") ? new FakeMemory(g).mm() : freshMemory(g);
     }
 
     /** What two runs must agree on: memory, registers and step counts. */

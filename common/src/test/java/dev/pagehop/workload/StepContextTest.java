@@ -13,7 +13,7 @@ import dev.pagehop.proc.FakeMemory;
 import org.junit.jupiter.api.Test;
 
 class StepContextTest {
-    private final MemoryManager mm = new FakeMemory(Granule.K4);
+    private final MemoryManager mm = new FakeMemory(Granule.K4).mm();
     private final long base = mm.mmap(0, 4 * 4096, Prot.READ | Prot.WRITE, MapFlags.PRIVATE | MapFlags.ANONYMOUS);
     private final StepContext ctx = new StepContext(mm, 0);
 

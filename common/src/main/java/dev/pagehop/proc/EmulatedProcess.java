@@ -402,21 +402,34 @@ public final class EmulatedProcess implements AutoCloseable {
      * pending effects and workload position.
      */
     public ProcessImage saveImage() {
+        List<ProcessImage.ThreadImage> ts = new ArrayList<>();
         lock.lock();
         try {
-            if (state != ProcessState.FROZEN && state != ProcessState.NEW) {
-                throw new IllegalStateException("process " + pid + ": an image is taken FROZEN or NEW, not " + state);
-            }
-            List<ProcessImage.ThreadImage> ts = new ArrayList<>();
+            requireImageable();
             for (EmulatedThread t : threads) {
                 boolean parked = t.state == ThreadState.PARKED_IN_FAULT;
                 List<PendingOp> pending = t.pendingUnsafe();
                 ts.add(new ProcessImage.ThreadImage(t.tid(), t.steps(), t.committedUnsafe(), pending,
                         parked, parked ? t.faultAddress : -1));
             }
-            return AddressSpaceLayout.capture(pid, mm, workload.spec(), rate, ts);
         } finally {
             lock.unlock();
+        }
+        // The kernel calls into this process (FaultWait) with its own lock held, so the memory
+        // manager is read without holding ours: lock order is always kernel, then process.
+        ProcessImage image = AddressSpaceLayout.capture(pid, mm, workload.spec(), rate, ts);
+        lock.lock();
+        try {
+            requireImageable();
+        } finally {
+            lock.unlock();
+        }
+        return image;
+    }
+
+    private void requireImageable() {
+        if (state != ProcessState.FROZEN && state != ProcessState.NEW) {
+            throw new IllegalStateException("process " + pid + ": an image is taken FROZEN or NEW, not " + state);
         }
     }
 
@@ -468,7 +481,12 @@ public final class EmulatedProcess implements AutoCloseable {
         lock.lock();
         try {
             t.faultAddress = address;
-            t.state = t.state.checkTransition(ThreadState.PARKED_IN_FAULT, t.tid());
+            // A retried access may fault again (a WP fault right after a MISSING one) while the
+            // thread is still counted as parked; it simply stays so, at the new address.
+            if (t.state != ThreadState.PARKED_IN_FAULT) {
+                t.state = t.state.checkTransition(ThreadState.PARKED_IN_FAULT, t.tid());
+            }
+            t.gateArmed = false;
             changed.signalAll();
         } finally {
             lock.unlock();

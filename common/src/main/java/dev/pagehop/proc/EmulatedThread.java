@@ -67,6 +67,7 @@ public final class EmulatedThread {
             ctx.loadPending(pending);
         }
         ctx.setAfterEffect(this::gate);
+        ctx.setDirect(process.workload().directMemory());
     }
 
     public int tid() {
@@ -157,6 +158,7 @@ public final class EmulatedThread {
     private void loop() {
         var ticker = process.ticker();
         var workload = process.workload();
+        boolean direct = workload.directMemory();
         // One clock read per step: a step starts when the previous one ended, unless it waited.
         long now = ticker.nanoTime();
         while (true) {
@@ -178,14 +180,21 @@ public final class EmulatedThread {
                 now = ticker.nanoTime();
                 continue;
             }
-            scratch.copyFrom(committed);
-            ctx.begin(scratch);
-            workload.step(ctx);
-            gate();
-            CpuState done = scratch;
-            scratch = committed;
-            committed = done;
-            STEPS.setRelease(this, steps + 1);
+            if (direct) {
+                // Registers change in place, always at an instruction boundary (Workload#directMemory).
+                ctx.begin(committed);
+                workload.step(ctx);
+                STEPS.setRelease(this, steps + 1);
+            } else {
+                scratch.copyFrom(committed);
+                ctx.begin(scratch);
+                workload.step(ctx);
+                gate();
+                CpuState done = scratch;
+                scratch = committed;
+                committed = done;
+                STEPS.setRelease(this, steps + 1);
+            }
             ctx.commit();
             account();
             long end = ticker.nanoTime();

@@ -41,6 +41,8 @@ public final class EmulatedThread {
     private long steps;
     private long bytesWritten;
     private long pagesWritten;
+    /** Steps taken in another process before a restore. */
+    private final long stepsBefore;
     private static final VarHandle STEPS;
     private static final VarHandle BYTES;
     private static final VarHandle PAGES;
@@ -62,6 +64,7 @@ public final class EmulatedThread {
         this.index = index;
         this.committed = initial.copy();
         STEPS.setRelease(this, steps);
+        this.stepsBefore = steps;
         this.ctx = new StepContext(process.mm(), index);
         if (!pending.isEmpty()) {
             ctx.loadPending(pending);
@@ -89,7 +92,7 @@ public final class EmulatedThread {
     }
 
     public WorkloadStats stats(long nanos) {
-        return new WorkloadStats(steps(), (long) BYTES.getAcquire(this), (long) PAGES.getAcquire(this), nanos);
+        return new WorkloadStats(steps(), (long) BYTES.getAcquire(this), (long) PAGES.getAcquire(this), nanos, stepsBefore);
     }
 
     /** A copy of the registers at the point the thread stopped; fails while the process runs. */

@@ -87,6 +87,7 @@ class EmulatedProcessTest {
                 moved.freezeAt(800);
                 assertThat(snapshot(moved)).isEqualTo(straight);
                 assertThat(moved.stats().steps()).isEqualTo(800L * threads);
+                assertThat(moved.stats().stepsBefore()).isEqualTo(300L * threads);
                 assertThat(moved.verify().ok()).isTrue();
             }
         }

@@ -93,6 +93,26 @@ class UserfaultFreezeTest {
         }
     }
 
+    @Test
+    void killEndsAThreadAsleepInAFaultNobodyResolves() throws Exception {
+        MemoryManager mm = freshMemory(Granule.K4);
+        long ps = mm.pageSize();
+        EmulatedProcess p = runTo(mm, WorkloadSpec.parse("sequential:pagesPerThread=4@2"), 2, 2);
+        try (Userfaultfd uffd = mm.userfaultfd(0)) {
+            uffd.api(0);
+            long page2 = p.thread(1).cpu().x(HeapWorkload.X_BASE) + 2 * ps;
+            uffd.register(page2, ps, Uffd.REGISTER_MODE_MISSING);
+            p.thaw();
+            await().atMost(WAIT).until(() -> p.thread(1).state() == ThreadState.PARKED_IN_FAULT);
+            p.freeze();
+            p.kill();
+            StopReason r = p.awaitExit(WAIT);
+            assertThat(r.kind()).isEqualTo(StopReason.Kind.KILLED);
+            assertThat(p.threads()).allMatch(t -> t.state() == ThreadState.EXITED);
+            assertThat(p.state()).isEqualTo(ProcessState.EXITED);
+        }
+    }
+
     private static long word(MemoryManager mm, long addr, int index) {
         byte[] b = new byte[8];
         mm.peek(addr + 8L * index, b, 0, 8);

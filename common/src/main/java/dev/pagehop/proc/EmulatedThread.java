@@ -35,6 +35,9 @@ public final class EmulatedThread {
     long faultAddress;
     /** Set (on this thread) when its userfault was resolved while the process was frozen. */
     boolean gateArmed;
+    long faults;
+    long blockedNanos;
+    long faultSinceNanos;
 
     // Single writer (this thread), read by anyone: published with release stores, which cost
     // no fence on the step path (a volatile store would, three times per step).

@@ -221,6 +221,9 @@ class EmulatedProcessTest {
                 moved.freezeAt(300);
                 assertThat(snapshot(moved)).isEqualTo(straight);
             }
+            FaultStats blocked = source.faultStats();
+            assertThat(blocked.faults()).isEqualTo(1);
+            assertThat(blocked.allBlockedNanos()).as("its only thread is asleep in the fault").isPositive();
             park.release();
         }
     }

@@ -85,10 +85,17 @@ class UserfaultFreezeTest {
             FreezeResult f = p.freeze();
             assertThat(f.parkedInFaultCount()).isEqualTo(1);
             p.thaw();
+            FaultStats during = p.faultStats();
+            assertThat(during.faults()).isEqualTo(1);
+            assertThat(during.blockedNanos()).isPositive();
+            assertThat(during.allBlockedNanos()).as("the other thread kept running").isZero();
             assertThat(uffd.zeropage(page2, ps, 0)).isEqualTo(ps);
             await().atMost(WAIT).until(() -> p.thread(0).steps() > 10);
             FreezeResult again = p.freeze();
             assertThat(again.parkedInFaultCount()).isZero();
+            FaultStats after = p.faultStats();
+            assertThat(after.faults()).isEqualTo(1);
+            assertThat(after.blockedNanos()).isGreaterThanOrEqualTo(during.blockedNanos());
             assertThat(p.thread(0).state()).isEqualTo(ThreadState.FROZEN);
         }
     }

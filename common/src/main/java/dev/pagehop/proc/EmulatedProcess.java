@@ -204,14 +204,16 @@ public final class EmulatedProcess implements AutoCloseable {
     }
 
     /**
-     * The auto-converge lever: each thread then runs only (100 - percent) % of wall time, as
-     * QEMU's cpu-throttle-percentage. 0 turns it off.
+     * The auto-converge lever: cuts each thread's writes to about (100 - percent) %, by scaling
+     * its rate target and, as QEMU's cpu-throttle-percentage, letting it run only that share of
+     * wall time (see {@link dev.pagehop.workload.Pacer}). 0 turns it off.
      */
     public void setThrottlePercent(int percent) {
         if (percent < 0 || percent > 99) {
             throw new IllegalArgumentException("process " + pid + ": throttle " + percent + " % is outside 0..99");
         }
         throttlePercent = percent;
+        wakePacedThreads();
     }
 
     /** Totals over all threads; rates over the time since start (or restore), read from the ticker. */

@@ -180,7 +180,7 @@ public final class EmulatedThread {
                 account();
                 continue;
             }
-            long start = pacer.earliestStart(now, process.rateLimit());
+            long start = pacer.earliestStart(now, process.rateLimit(), process.throttlePercent());
             if (start > now) {
                 ticker.parkUntil(start);
                 now = ticker.nanoTime();

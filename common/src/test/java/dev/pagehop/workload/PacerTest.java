@@ -74,9 +74,23 @@ class PacerTest {
     }
 
     @Test
+    void throttleScalesARateTarget() {
+        Pacer p = new Pacer();
+        RateLimit r = RateLimit.pagesPerSecond(1000); // throttled 75 %: 250 pages/s, burst max(1, 2.5)
+        long t = 0;
+        assertThat(p.earliestStart(t, r, 75)).isEqualTo(t);
+        p.afterStep(t, t, 3, 0, 75);
+        // 3 pages from a bucket of 2.5 leaves 0.5 of debt: 2 ms at 250 pages/s.
+        assertThat(p.earliestStart(t, r, 75)).isEqualTo(t + 2 * MS);
+        // Lifting the throttle restarts the bucket at the full rate.
+        assertThat(p.earliestStart(t, r, 0)).isEqualTo(t);
+    }
+
+    @Test
     void throttleOutsideItsRangeIsRefused() {
         Pacer p = new Pacer();
         assertThatThrownBy(() -> p.afterStep(0, 1, 0, 0, 100)).hasMessageContaining("throttle 100 % is outside 0..99");
+        assertThatThrownBy(() -> p.earliestStart(0, RateLimit.unlimited(), -1)).hasMessageContaining("throttle -1 %");
         assertThatThrownBy(() -> RateLimit.pagesPerSecond(0)).hasMessageContaining("must be positive and finite");
         assertThatThrownBy(() -> RateLimit.bytesPerSecond(Double.NaN)).hasMessageContaining("NaN");
     }

@@ -119,7 +119,7 @@ class EmulatedProcessTest {
     }
 
     @Test
-    void aThreadParkedInAUserfaultCountsAsFrozenAndItsStoreLandsOnlyAfterThaw() throws Exception {
+    void aThreadParkedInAUserfaultCountsAsFrozenAndTheRestOfItsStepWaitsForThaw() throws Exception {
         FakeMemory fake = new FakeMemory(Granule.K4);
         MemoryManager mm = fake.mm();
         try (EmulatedProcess p = runTo(mm, WorkloadSpec.parse("sequential:pagesPerThread=8@2"), 3, 5)) {

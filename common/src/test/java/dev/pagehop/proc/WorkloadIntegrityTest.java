@@ -18,7 +18,7 @@ import org.junit.jupiter.api.Test;
 class WorkloadIntegrityTest {
 
     @Test
-    void aZeroedKvPageIsReportedWithItsAddress() {
+    void aZeroedKvPageIsReportedAsLost() {
         MemoryManager mm = freshMemory(Granule.K4);
         try (EmulatedProcess p = runTo(mm, WorkloadSpec.parse("kv:pagesPerThread=4,keys=100@1"), 1, 2000)) {
             assertThat(p.verify().orThrow().itemsChecked()).isEqualTo(100);

@@ -263,6 +263,32 @@ class UserfaultfdTest {
         }
     }
 
+    @ParameterizedTest
+    @EnumSource(Granule.class)
+    void shmemZapKeepsMarkersHolePunchDropsThem(Granule g) {
+        try (MemoryManager mm = MemoryManager.create(MmConfig.arm64(g))) {
+            long p = mm.pageSize();
+            Memfd fd = mm.memfdCreate("shm", 4 * p);
+            long a = mm.mmap(0, 4 * p, RW, MapFlags.SHARED, fd, 0);
+            for (int i = 0; i < 4; i++) {
+                mm.store8(a + i * p, i + 1);
+            }
+            Userfaultfd u = mm.userfaultfd(Uffd.USER_MODE_ONLY);
+            u.api(ASYNC);
+            u.register(a, 4 * p, Uffd.REGISTER_MODE_WP);
+            u.writeprotect(a, 4 * p, Uffd.WRITEPROTECT_MODE_WP);
+            mm.madvise(a, p, Madvise.DONTNEED);
+            assertThat(mm.rawPte(a)).as("zap_install_uffd_wp_if_needed").isEqualTo(Pte.UFFD_WP_MARKER);
+            assertThat(mm.load8(a)).as("page cache keeps the data").isEqualTo(1);
+            mm.madvise(a + p, p, Madvise.REMOVE);
+            assertThat(mm.rawPte(a + p)).isZero();
+            PmScanArg s = new PmScanArg(a, a + 4 * p).withVec(4).masks(W, 0, 0, W);
+            assertThat(mm.pagemapScan(s)).isEqualTo(1);
+            assertThat(s.vec[0]).as("hole punch reads as written (now zero)").isEqualTo(new PageRegion(a + p, a + 2 * p, W));
+            assertThat(mm.load8(a + p)).isZero();
+        }
+    }
+
     @Test
     void checkWpAsyncFailsOnAVmaWithoutAsyncWp() {
         try (MemoryManager mm = MemoryManager.create(MmConfig.arm64(Granule.K4))) {

@@ -47,7 +47,7 @@ public final class EmulatedThread {
     /** Steps taken in another process before a restore. */
     private final long stepsBefore;
     /**
-     * Yield points: when threads outnumber cores, a thread yields the CPU at a step boundary
+     * Yield points: when there are at least as many threads as cores, a thread yields the CPU at a step boundary
      * every {@link #YIELD_EVERY_STEPS} steps (about 30 µs of work), marking itself
      * {@link #YIELD_AT_BOUNDARY} meanwhile; a freezer may claim it there (CAS to
      * {@link #YIELD_CLAIMED}) and count it frozen without waiting for it to get a core back, as

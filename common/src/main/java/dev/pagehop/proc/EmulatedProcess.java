@@ -37,6 +37,7 @@ public final class EmulatedProcess implements AutoCloseable {
     private final MemoryManager mm;
     private final Workload workload;
     private final Ticker ticker;
+    private final ProcessOptions.YieldPoints yieldPointsMode;
     private final List<EmulatedThread> threads = new ArrayList<>();
 
     private final ReentrantLock lock = new ReentrantLock();
@@ -72,6 +73,7 @@ public final class EmulatedProcess implements AutoCloseable {
         this.mm = mm;
         this.workload = workload;
         this.ticker = options.ticker();
+        this.yieldPointsMode = options.yieldPoints();
         this.rate = options.rate() != null ? options.rate() : workload.defaultRate();
         this.throttlePercent = options.throttlePercent();
     }
@@ -182,6 +184,15 @@ public final class EmulatedProcess implements AutoCloseable {
 
     Ticker ticker() {
         return ticker;
+    }
+
+    /** Whether threads yield at step boundaries, so a freeze can claim them off the CPU. */
+    boolean yieldPoints() {
+        return switch (yieldPointsMode) {
+            case AUTO -> threads.size() >= Runtime.getRuntime().availableProcessors();
+            case ON -> true;
+            case OFF -> false;
+        };
     }
 
     // --- rate control ----------------------------------------------------------------------------

@@ -190,7 +190,7 @@ public final class EmulatedThread {
         var ticker = process.ticker();
         var workload = process.workload();
         boolean direct = workload.directMemory();
-        boolean yieldPoints = process.threads().size() >= Runtime.getRuntime().availableProcessors();
+        boolean yieldPoints = process.yieldPoints();
         long lastYieldStep = -1;
         // One clock read per step: a step starts when the previous one ended, unless it waited.
         long now = ticker.nanoTime();
@@ -210,7 +210,7 @@ public final class EmulatedThread {
             if (yieldPoints && steps % YIELD_EVERY_STEPS == 0 && steps != lastYieldStep) {
                 lastYieldStep = steps;
                 if (YIELD.compareAndSet(this, YIELD_RUNNING, YIELD_AT_BOUNDARY)) {
-                    Thread.yield();
+                    ticker.yieldCpu();
                     if (!YIELD.compareAndSet(this, YIELD_AT_BOUNDARY, YIELD_RUNNING)) {
                         // Claimed by a freezer while off the CPU (or released again by a thaw):
                         // the boundary check decides.

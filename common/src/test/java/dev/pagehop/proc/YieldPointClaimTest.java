@@ -98,8 +98,8 @@ class YieldPointClaimTest {
             p.freeze();
             p.thaw();
             ticker.release.countDown();
-            p.freezeAt(200);
-            assertThat(p.thread(0).steps()).isEqualTo(200);
+            await().atMost(WAIT).until(() -> p.thread(0).steps() > 200);
+            assertThat(p.freeze().threads().getFirst().steps()).isGreaterThan(200);
         }
     }
 

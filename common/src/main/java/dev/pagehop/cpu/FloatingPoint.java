@@ -33,13 +33,47 @@ final class FloatingPoint {
         return Float.intBitsToFloat((int) c.vlo[reg]);
     }
 
+    /** FPDefaultNaN(): what an invalid operation without a NaN operand produces. */
+    static final long DEFAULT_NAN_64 = 0x7FF8000000000000L;
+    static final int DEFAULT_NAN_32 = 0x7FC00000;
+
+    /**
+     * Arm NaN rules on a Java result: the host (x86) makes a negative quiet NaN for invalid
+     * operations, Arm makes the positive default NaN, and propagates an operand NaN quietened.
+     */
+    private static long nan64(double r, double a, double b) {
+        if (!Double.isNaN(r)) {
+            return Double.doubleToRawLongBits(r);
+        }
+        if (Double.isNaN(a)) {
+            return Double.doubleToRawLongBits(a) | 0x0008000000000000L;
+        }
+        if (Double.isNaN(b)) {
+            return Double.doubleToRawLongBits(b) | 0x0008000000000000L;
+        }
+        return DEFAULT_NAN_64;
+    }
+
+    private static int nan32(float r, float a, float b) {
+        if (!Float.isNaN(r)) {
+            return Float.floatToRawIntBits(r);
+        }
+        if (Float.isNaN(a)) {
+            return Float.floatToRawIntBits(a) | 0x00400000;
+        }
+        if (Float.isNaN(b)) {
+            return Float.floatToRawIntBits(b) | 0x00400000;
+        }
+        return DEFAULT_NAN_32;
+    }
+
     private static void setD(Interpreter c, int reg, double v) {
-        c.vlo[reg] = Double.doubleToRawLongBits(v);
+        c.vlo[reg] = nan64(v, 0, 0);
         c.vhi[reg] = 0;
     }
 
     private static void setS(Interpreter c, int reg, float v) {
-        c.vlo[reg] = Float.floatToRawIntBits(v) & 0xFFFFFFFFL;
+        c.vlo[reg] = nan32(v, 0, 0) & 0xFFFFFFFFL;
         c.vhi[reg] = 0;
     }
 
@@ -269,7 +303,7 @@ final class FloatingPoint {
         if (dbl) {
             double a = d(c, rn);
             double b = d(c, rm);
-            setD(c, rd, switch (opcode) {
+            setD2(c, rd, a, b, switch (opcode) {
                 case 0 -> a * b;
                 case 1 -> a / b;
                 case 2 -> a + b;
@@ -282,7 +316,7 @@ final class FloatingPoint {
         } else {
             float a = s(c, rn);
             float b = s(c, rm);
-            setS(c, rd, switch (opcode) {
+            setS2(c, rd, a, b, switch (opcode) {
                 case 0 -> a * b;
                 case 1 -> a / b;
                 case 2 -> a + b;
@@ -293,6 +327,16 @@ final class FloatingPoint {
                 default -> throw c.undefined(insn, "unimplemented FP two-source opcode " + opcode);
             });
         }
+    }
+
+    private static void setD2(Interpreter c, int reg, double a, double b, double r) {
+        c.vlo[reg] = nan64(r, a, b);
+        c.vhi[reg] = 0;
+    }
+
+    private static void setS2(Interpreter c, int reg, float a, float b, float r) {
+        c.vlo[reg] = nan32(r, a, b) & 0xFFFFFFFFL;
+        c.vhi[reg] = 0;
     }
 
     private static void fusedMultiplyAdd(Interpreter c, int insn, int type) {

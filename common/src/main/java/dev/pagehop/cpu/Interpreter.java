@@ -124,6 +124,16 @@ public final class Interpreter {
         }
     }
 
+    /** Tests turn this off to run every instruction through the full decoder, for comparison. */
+    boolean fastPaths = true;
+
+    private void decode(int insn, long addr, Decoded d) {
+        Decoder.decode(insn, addr, d);
+        if (!fastPaths) {
+            d.op = Decoder.RAW;
+        }
+    }
+
     private Decoded fetch(long addr) {
         if ((addr & ~0xFFFL) != blockBase) {
             block = code.block(addr);
@@ -131,14 +141,14 @@ public final class Interpreter {
         }
         Decoded[] b = block;
         if (b == null) {
-            Decoder.decode(mm.load32(addr), addr, scratch);
+            decode(mm.load32(addr), addr, scratch);
             return scratch;
         }
         int i = (int) (addr & 0xFFF) >>> 2;
         Decoded d = b[i];
         if (d == null) {
             d = new Decoded();
-            Decoder.decode(mm.load32(addr), addr, d);
+            decode(mm.load32(addr), addr, d);
             b[i] = d;
         }
         return d;
@@ -248,7 +258,7 @@ public final class Interpreter {
                 x[d.rd] = x[d.rn] >>> d.a;
                 return false;
             case Decoder.ASR_IMM:
-                x[d.rd] = x[d.rn] >> d.a;
+                x[d.rd] = x[d.rn] >>> d.a;
                 return false;
             case Decoder.UBFX:
                 x[d.rd] = (x[d.rn] >>> d.a) & d.imm;

@@ -258,7 +258,7 @@ public final class Interpreter {
                 x[d.rd] = x[d.rn] >>> d.a;
                 return false;
             case Decoder.ASR_IMM:
-                x[d.rd] = x[d.rn] >>> d.a;
+                x[d.rd] = x[d.rn] >> d.a;
                 return false;
             case Decoder.UBFX:
                 x[d.rd] = (x[d.rn] >>> d.a) & d.imm;

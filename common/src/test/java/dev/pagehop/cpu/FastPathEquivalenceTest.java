@@ -43,7 +43,7 @@ class FastPathEquivalenceTest {
                 .map(bits -> TEMPLATES[t][0] | (bits & TEMPLATES[t][1])));
     }
 
-    @Property(tries = 3000)
+    @Property(tries = 800)
     void fastAndFullDecodeAgree(@ForAll("encodings") int insn, @ForAll long a, @ForAll long b, @ForAll int flags,
             @ForAll boolean smallValues) {
         Machine fast = machine(insn, a, b, flags, smallValues);
@@ -56,7 +56,7 @@ class FastPathEquivalenceTest {
         assertThat(fast.s).as("state after 0x%08x", insn).isEqualTo(full.s);
     }
 
-    @Property(tries = 500)
+    @Property(tries = 200)
     void fastAndFullLoadsAndStoresAgree(@ForAll("memoryOps") int insn, @ForAll long value, @ForAll long index) {
         Machine fast = memoryMachine(insn, value, index);
         Machine full = memoryMachine(insn, value, index);

@@ -1,17 +1,20 @@
 package dev.pagehop.cpu;
 
+import dev.pagehop.mm.Granule;
 import dev.pagehop.mm.MapFlags;
+import dev.pagehop.mm.MemoryManager;
+import dev.pagehop.mm.MmConfig;
 import dev.pagehop.mm.Prot;
 import java.util.ArrayList;
 import java.util.List;
 
-/** One vCPU over a flat test memory: code at {@link #CODE}, data at {@link #DATA}, a stack page. */
+/** One vCPU over the emulated MMU (4K granule): code at {@link #CODE}, data at {@link #DATA}, a stack page. */
 final class Machine {
     static final long CODE = 0x10000;
     static final long DATA = 0x20000;
     static final long STACK_TOP = 0x32000;
 
-    final FlatMemory mm = new FlatMemory();
+    final MemoryManager mm = MemoryManager.create(MmConfig.arm64(Granule.K4));
     final CpuState s = new CpuState();
     final List<Long> syscalls = new ArrayList<>();
     final Interpreter cpu;

@@ -65,6 +65,9 @@ public final class LinuxGuest implements SupervisorCall {
     private long quantum = DEFAULT_QUANTUM;
     private int nextTid;
     private int turn;
+    /** The thread whose quantum was cut short by the end of a run, and what is left of it. */
+    private GuestThread sliceOwner;
+    private long sliceLeft;
     private GuestThread current;
     private GuestOutcome outcome;
     private long syscallCount;
@@ -94,6 +97,9 @@ public final class LinuxGuest implements SupervisorCall {
      */
     public static LinuxGuest resume(MemoryManager mm, Snapshot snapshot, GuestClock clock) {
         LinuxGuest g = new LinuxGuest(mm, clock, snapshot.randomSeed(), snapshot.nextTid());
+        g.turn = snapshot.turn();
+        g.sliceLeft = snapshot.sliceLeft();
+        g.quantum = snapshot.quantum();
         for (ThreadImage t : snapshot.threads()) {
             GuestThread thread = new GuestThread(t.tid(), CpuState.fromBytes(t.cpu()), g.newInterpreter());
             thread.clearChildTid = t.clearChildTid();
@@ -103,6 +109,9 @@ public final class LinuxGuest implements SupervisorCall {
                 thread.moveTo(t.state());
             }
             g.threads.add(thread);
+            if (t.tid() == snapshot.sliceOwnerTid()) {
+                g.sliceOwner = thread;
+            }
         }
         return g;
     }
@@ -112,8 +121,12 @@ public final class LinuxGuest implements SupervisorCall {
             long futexAddress) {
     }
 
-    /** Everything about the program that is not in its address space. */
-    public record Snapshot(List<ThreadImage> threads, int nextTid, long randomSeed) {
+    /**
+     * Everything about the program that is not in its address space, including the scheduler's
+     * position, so a resumed program interleaves its threads exactly as the original would have.
+     */
+    public record Snapshot(List<ThreadImage> threads, int nextTid, long randomSeed, int turn, int sliceOwnerTid,
+            long sliceLeft, long quantum) {
     }
 
     /** Call only between {@link #run} calls (the program is then stopped at instruction boundaries). */
@@ -123,7 +136,8 @@ public final class LinuxGuest implements SupervisorCall {
             images.add(new ThreadImage(t.tid(), t.cpu.toBytes(), t.state(), t.clearChildTid, t.robustList,
                     t.futexAddress));
         }
-        return new Snapshot(images, nextTid, random.split().nextLong());
+        return new Snapshot(images, nextTid, random.split().nextLong(), turn,
+                sliceOwner == null ? -1 : sliceOwner.tid(), sliceLeft, quantum);
     }
 
     private Interpreter newInterpreter() {
@@ -202,14 +216,23 @@ public final class LinuxGuest implements SupervisorCall {
     public long run(long maxInstructions) {
         long done = 0;
         while (done < maxInstructions && outcome == null) {
-            GuestThread t = nextRunnable();
-            if (t == null) {
-                throw new IllegalStateException("deadlock: every live thread waits on a futex: " + describeThreads());
+            GuestThread t;
+            if (sliceOwner != null && sliceLeft > 0 && sliceOwner.state() == GuestThread.State.RUNNABLE) {
+                t = sliceOwner;
+            } else {
+                t = nextRunnable();
+                if (t == null) {
+                    throw new IllegalStateException("deadlock: every live thread waits on a futex: " + describeThreads());
+                }
+                sliceOwner = t;
+                sliceLeft = quantum;
             }
             current = t;
             long before = t.interpreter.instructionsRetired();
             try {
-                t.interpreter.run(t.cpu, Math.min(quantum, maxInstructions - done));
+                if (t.interpreter.run(t.cpu, Math.min(sliceLeft, maxInstructions - done)) == Interpreter.Stop.SUPERVISOR_CALL) {
+                    sliceLeft = 0; // yield, futex wait, exit: the thread's turn ends here
+                }
             } catch (GuestSignal e) {
                 kill(e.signal(), "thread " + t.tid() + ": " + e.getMessage());
             } catch (SegmentationFault e) {
@@ -217,7 +240,9 @@ public final class LinuxGuest implements SupervisorCall {
             } finally {
                 current = null;
             }
-            done += t.interpreter.instructionsRetired() - before;
+            long ran = t.interpreter.instructionsRetired() - before;
+            done += ran;
+            sliceLeft = Math.max(0, sliceLeft - ran);
         }
         return done;
     }

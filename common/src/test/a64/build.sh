@@ -25,5 +25,6 @@ build hello hello.c
 build dirtier dirtier.c
 build hashtable hashtable.c
 build threads threads.c -pthread
+build syscalls syscalls.c
 build bare bare.S -nostdlib -march=armv8.1-a
 echo "$out"

@@ -259,4 +259,25 @@ class DirtyTrackerContractTest {
                     .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("WriterFreeze");
         }
     }
+
+    @ParameterizedTest(name = "T-15 arming a sparse mapping populates a PTE table per PMD span, and the tracker counts it [{0}, {1}]")
+    @MethodSource("matrix")
+    void pageTablesPopulatedCounted(String name, Granule g) {
+        try (TrackerFixture f = new TrackerFixture(name, g)) {
+            long h = g.pmdSize();
+            // 4 PMD spans, aligned, never touched: no PTE table exists below them yet.
+            long raw = f.mm.mmap(0, 5 * h, TrackerFixture.RW, TrackerFixture.ANON);
+            long a = (raw + h - 1) & -h;
+            long before = f.mm.pageTablesPopulated();
+            f.tracker.start();
+            long populated = f.tracker.cost().pageTablesPopulated();
+            if (name.equals(SoftDirtyTracker.NAME)) {
+                assertThat(populated).as("soft-dirty needs nothing for holes (VMA flag)").isZero();
+            } else {
+                assertThat(populated).as("WP_UNPOPULATED markers need PTE tables (§B.8)").isGreaterThanOrEqualTo(4);
+                assertThat(populated).isEqualTo(f.mm.pageTablesPopulated() - before);
+            }
+            assertThat(a).isGreaterThanOrEqualTo(raw);
+        }
+    }
 }

@@ -17,4 +17,6 @@ final class Decoded {
     long imm;
     int a;
     int b;
+    /** Writes memory or enters the kernel (see {@link Decoder#hasSideEffect}). */
+    boolean effect;
 }

@@ -76,7 +76,51 @@ final class Decoder {
         return n == 31 ? Interpreter.SP : n;
     }
 
+    /**
+     * Whether the instruction can change memory or enter the kernel: stores, atomics, exclusive
+     * stores, SVC, DC ZVA. Everything else changes only registers, so a run of such instructions
+     * can be restarted from its first register state without anyone noticing. Unknown encodings
+     * count as side effects (they stop a step; executing them raises SIGILL anyway).
+     */
+    static boolean hasSideEffect(int insn) {
+        int group = (insn >>> 25) & 0xF;
+        boolean loadStore = (group & 0b0101) == 0b0100;
+        if (loadStore) {
+            if ((insn & 0x3F000000) == 0x08000000) { // exclusive, ordered, CAS
+                boolean load = (insn & (1 << 22)) != 0;
+                boolean o2 = (insn & (1 << 23)) != 0;
+                boolean o1 = (insn & (1 << 21)) != 0;
+                boolean cas = o1 && (o2 || insn >= 0);
+                return !load || cas;
+            }
+            if ((insn & 0x3B000000) == 0x18000000) { // literal loads
+                return false;
+            }
+            if ((insn & 0x3A000000) == 0x28000000) { // pairs
+                return (insn & (1 << 22)) == 0;
+            }
+            if ((insn & 0xBF000000) == 0x0C000000 || (insn & 0xBF000000) == 0x0D000000) { // SIMD structures
+                return (insn & (1 << 22)) == 0;
+            }
+            if ((insn & 0x3F200C00) == 0x38200000) { // LSE atomics; LDAPR only loads
+                return !((insn & 0x8000) != 0 && ((insn >>> 12) & 7) == 4);
+            }
+            if ((insn & 0x3A000000) == 0x38000000 || (insn & 0x3F200C00) == 0x19000000) { // single register
+                return ((insn >>> 22) & 3) == 0 || ((insn & (1 << 26)) != 0 && ((insn >>> 22) & 3) == 2);
+            }
+            return true;
+        }
+        if ((insn & 0xFF00001F) == 0xD4000001) { // SVC
+            return true;
+        }
+        if ((insn & 0xFFFFFFE0) == 0xD50B7420) { // DC ZVA
+            return true;
+        }
+        return group == 0 || group == 1 || group == 2 || group == 3;
+    }
+
     static void decode(int insn, long pc, Decoded d) {
+        d.effect = hasSideEffect(insn);
         d.insn = insn;
         d.op = RAW;
         d.imm = 0;

@@ -134,6 +134,37 @@ public final class Interpreter {
         }
     }
 
+    /**
+     * Runs {@code state} until it has executed an instruction that writes memory or enters the
+     * kernel, or {@code maxInstructions} instructions. Until that last instruction nothing but
+     * registers changed, so a step interrupted by a fault (the instruction that faults has not
+     * completed) can be restarted from the registers it began with. Returns the number of
+     * instructions completed.
+     */
+    public long step(CpuState state, long maxInstructions) {
+        this.state = state;
+        load(state);
+        blockBase = -1;
+        long n = 0;
+        try {
+            while (n < maxInstructions) {
+                Decoded d = fetch(pc);
+                nextPc = pc + 4;
+                boolean stop = execute(d) || d.effect;
+                n++;
+                pc = nextPc;
+                if (stop) {
+                    break;
+                }
+            }
+            return n;
+        } finally {
+            retired += n;
+            store(state);
+            this.state = null;
+        }
+    }
+
     private Decoded fetch(long addr) {
         if ((addr & ~0xFFFL) != blockBase) {
             block = code.block(addr);

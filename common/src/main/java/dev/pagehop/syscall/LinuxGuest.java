@@ -9,7 +9,6 @@ import dev.pagehop.elf.ElfImage;
 import dev.pagehop.elf.ElfLoader;
 import dev.pagehop.mm.Errno;
 import dev.pagehop.mm.ErrnoException;
-import dev.pagehop.mm.MapFlags;
 import dev.pagehop.mm.MemoryManager;
 import dev.pagehop.mm.SegmentationFault;
 import java.io.ByteArrayOutputStream;
@@ -339,208 +338,48 @@ public final class LinuxGuest implements SupervisorCall {
     }
 
     private long dispatch(GuestThread t, CpuState s, long nr, long a0, long a1, long a2, long a3, long a4) {
-        switch ((int) nr) {
-            case Syscalls.WRITE:
-                return write((int) a0, a1, a2);
-            case Syscalls.WRITEV: {
-                long total = 0;
-                for (int i = 0; i < a2; i++) {
-                    long base = mm.load64(a1 + 16L * i);
-                    long len = mm.load64(a1 + 16L * i + 8);
-                    long n = write((int) a0, base, len);
-                    if (n < 0) {
-                        return total > 0 ? total : n;
-                    }
-                    total += n;
-                }
-                return total;
-            }
-            case Syscalls.READ:
-                return a0 == 0 ? 0 : -Errno.EBADF;
-            case Syscalls.OPENAT, Syscalls.FACCESSAT, Syscalls.READLINKAT:
-                return -Errno.ENOENT;
-            case Syscalls.CLOSE:
-                return a0 >= 0 && a0 <= 2 ? 0 : -Errno.EBADF;
-            case Syscalls.LSEEK:
-                return a0 >= 0 && a0 <= 2 ? -29 /* ESPIPE */ : -Errno.EBADF;
-            case Syscalls.IOCTL:
-                return a0 >= 0 && a0 <= 2 ? -25 /* ENOTTY */ : -Errno.EBADF;
-            case Syscalls.FCNTL:
-                return a0 >= 0 && a0 <= 2 ? (a1 == 3 /* F_GETFL */ ? 2 /* O_RDWR */ : 0) : -Errno.EBADF;
-            case Syscalls.FSTAT:
-                return fstat((int) a0, a1);
-            case Syscalls.NEWFSTATAT:
-                return mm.load8(a1) == 0 && (a3 & 0x1000) != 0 ? fstat((int) a0, a2) : -Errno.ENOENT;
-            case Syscalls.GETCWD: {
-                if (a1 < 2) {
-                    return -34; // ERANGE
-                }
-                mm.store16(a0, '/');
-                return 2;
-            }
-            case Syscalls.SET_TID_ADDRESS:
-                t.clearChildTid = a0;
+        if (nr == Syscalls.CLONE) {
+            return clone(t, s, a0, a1, a2, a3, a4);
+        }
+        return SyscallTable.dispatch(new SyscallTable.Host() {
+            @Override
+            public int tid() {
                 return t.tid();
-            case Syscalls.SET_ROBUST_LIST:
-                if (a1 != 24) {
-                    return -Errno.EINVAL;
-                }
-                t.robustList = a0;
-                return 0;
-            case Syscalls.CLOCK_GETTIME: {
-                long ns = (a0 == 0 || a0 == 5) ? clock.realtimeNs() : clock.monotonicNs();
-                mm.store64(a1, ns / 1_000_000_000L);
-                mm.store64(a1 + 8, ns % 1_000_000_000L);
-                return 0;
             }
-            case Syscalls.CLOCK_GETRES:
-                if (a1 != 0) {
-                    mm.store64(a1, 0);
-                    mm.store64(a1 + 8, 1);
+
+            @Override
+            public long write(int fd, byte[] bytes) {
+                ByteArrayOutputStream out = fd == 1 ? stdout : fd == 2 ? stderr : null;
+                if (out == null) {
+                    return -Errno.EBADF;
                 }
-                return 0;
-            case Syscalls.GETTIMEOFDAY: {
-                long ns = clock.realtimeNs();
-                if (a0 != 0) {
-                    mm.store64(a0, ns / 1_000_000_000L);
-                    mm.store64(a0 + 8, (ns % 1_000_000_000L) / 1000);
-                }
-                return 0;
-            }
-            case Syscalls.GETRANDOM: {
-                byte[] bytes = new byte[(int) Math.min(a1, 1 << 20)];
-                random.nextBytes(bytes);
-                mm.write(a0, bytes);
+                out.writeBytes(bytes);
                 return bytes.length;
             }
-            case Syscalls.UNAME:
-                return uname(a0);
-            case Syscalls.RT_SIGACTION:
-                if (a2 != 0) {
-                    mm.write(a2, new byte[32]);
-                }
-                return 0;
-            case Syscalls.RT_SIGPROCMASK:
-                if (a2 != 0) {
-                    mm.store64(a2, 0);
-                }
-                return 0;
-            case Syscalls.SIGALTSTACK:
-                return 0;
-            case Syscalls.GETRLIMIT:
-                return rlimit((int) a0, a1);
-            case Syscalls.PRLIMIT64:
-                return a3 == 0 ? 0 : rlimit((int) a1, a3);
-            case Syscalls.PRCTL:
-                return a0 == 15 || a0 == 16 ? 0 : -Errno.EINVAL; // PR_SET_NAME, PR_GET_NAME
-            case Syscalls.SCHED_GETAFFINITY: {
-                if (a1 < 8) {
-                    return -Errno.EINVAL;
-                }
-                mm.store64(a2, 1);
-                return 8;
-            }
-            case Syscalls.GETPID:
-                return PID;
-            case Syscalls.GETPPID:
-                return 1;
-            case Syscalls.GETTID:
-                return t.tid();
-            case Syscalls.GETUID, Syscalls.GETEUID, Syscalls.GETGID, Syscalls.GETEGID:
-                return 0;
-            case Syscalls.BRK: {
-                long r = mm.brk(a0);
-                code.invalidate();
-                return r;
-            }
-            case Syscalls.MMAP: {
-                if ((a3 & MapFlags.ANONYMOUS) == 0) {
-                    return -Errno.EBADF; // no files in this guest
-                }
-                long r = mm.mmap(a0, a1, (int) a2, (int) a3);
-                code.invalidate();
-                return r;
-            }
-            case Syscalls.MUNMAP:
-                mm.munmap(a0, a1);
-                code.invalidate();
-                return 0;
-            case Syscalls.MPROTECT:
-                mm.mprotect(a0, a1, (int) a2);
-                code.invalidate();
-                return 0;
-            case Syscalls.MREMAP: {
-                long r = mm.mremap(a0, a1, a2, (int) a3, a4);
-                code.invalidate();
-                return r;
-            }
-            case Syscalls.MADVISE:
-                mm.madvise(a0, a1, (int) a2);
-                code.invalidate();
-                return 0;
-            case Syscalls.CLONE:
-                return clone(t, s, a0, a1, a2, a3, a4);
-            default:
-                unknownSyscalls.merge(nr, 1L, Long::sum);
-                if (unknownSyscalls.get(nr) == 1) {
-                    log.debug("guest syscall {} is not implemented: -ENOSYS (pc 0x{})", nr, Long.toHexString(s.pc()));
-                }
-                return -Errno.ENOSYS;
-        }
-    }
 
-    private long write(int fd, long buf, long len) {
-        ByteArrayOutputStream out = fd == 1 ? stdout : fd == 2 ? stderr : null;
-        if (out == null) {
-            return -Errno.EBADF;
-        }
-        if (len < 0) {
-            return -Errno.EINVAL;
-        }
-        byte[] bytes = new byte[(int) Math.min(len, 1 << 20)];
-        mm.read(buf, bytes);
-        out.writeBytes(bytes);
-        return bytes.length;
-    }
+            @Override
+            public void randomBytes(byte[] into) {
+                random.nextBytes(into);
+            }
 
-    private long fstat(int fd, long statbuf) {
-        if (fd < 0 || fd > 2) {
-            return -Errno.EBADF;
-        }
-        // struct stat of asm-generic (128 bytes): a character device, like a terminal or /dev/null.
-        byte[] st = new byte[128];
-        java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(st).order(java.nio.ByteOrder.LITTLE_ENDIAN);
-        b.putInt(16, 0020000 | 0620);
-        b.putInt(20, 1);
-        b.putInt(56, 4096);
-        mm.write(statbuf, st);
-        return 0;
-    }
+            @Override
+            public void setClearChildTid(long addr) {
+                t.clearChildTid = addr;
+            }
 
-    private long rlimit(int resource, long addr) {
-        long inf = -1L;
-        long cur = inf;
-        long max = inf;
-        if (resource == 3) { // RLIMIT_STACK
-            cur = ElfLoader.STACK_BYTES;
-        } else if (resource == 7) { // RLIMIT_NOFILE
-            cur = 1024;
-            max = 4096;
-        }
-        mm.store64(addr, cur);
-        mm.store64(addr + 8, max);
-        return 0;
-    }
+            @Override
+            public void setRobustList(long head) {
+                t.robustList = head;
+            }
 
-    private long uname(long addr) {
-        String[] fields = {"Linux", "pagehop", "6.18.0-pagehop", "#1 SMP PREEMPT", "aarch64", "(none)"};
-        byte[] buf = new byte[65 * fields.length];
-        for (int i = 0; i < fields.length; i++) {
-            byte[] f = fields[i].getBytes(StandardCharsets.US_ASCII);
-            System.arraycopy(f, 0, buf, 65 * i, f.length);
-        }
-        mm.write(addr, buf);
-        return 0;
+            @Override
+            public void unknown(long number, long pc) {
+                unknownSyscalls.merge(number, 1L, Long::sum);
+                if (unknownSyscalls.get(number) == 1) {
+                    log.debug("guest syscall {} is not implemented: -ENOSYS (pc 0x{})", number, Long.toHexString(pc));
+                }
+            }
+        }, mm, code, clock, s.pc(), nr, a0, a1, a2, a3, a4);
     }
 
     private long clone(GuestThread parent, CpuState s, long flags, long newSp, long parentTid, long tls, long childTid) {

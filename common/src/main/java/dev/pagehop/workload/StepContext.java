@@ -76,6 +76,15 @@ public final class StepContext {
         return cpu;
     }
 
+    /**
+     * The address space itself, for workloads that execute code (the A64 interpreter): they
+     * access memory directly and keep a step restartable by ending it at the first instruction
+     * that writes memory, instead of buffering effects here.
+     */
+    public MemoryManager memory() {
+        return mm;
+    }
+
     /** Index of this thread in its process (0 for the main thread). */
     public int threadIndex() {
         return threadIndex;

@@ -352,4 +352,17 @@ final class Snippets {
         0xd63f03c0, // blr x30
     };
 
+
+    /** CALL_LOOP_FOR_STEP */
+    static final int[] CALL_LOOP_FOR_STEP = {
+        0x94000003, // 1: bl 2f
+        0x91000421, // add x1, x1, #1
+        0x17fffffe, // b 1b
+        0xa9be7bfd, // 2: stp x29, x30, [sp, #-32]!
+        0x910003fd, // mov x29, sp
+        0xf9000be1, // str x1, [sp, #16]
+        0xf9400be2, // ldr x2, [sp, #16]
+        0xa8c27bfd, // ldp x29, x30, [sp], #32
+        0xd65f03c0, // ret
+    };
 }

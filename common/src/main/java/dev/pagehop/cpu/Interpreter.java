@@ -124,6 +124,13 @@ public final class Interpreter {
         }
     }
 
+    private boolean lastStepEffect;
+
+    /** Whether the last {@link #step} ended with an instruction that wrote memory or entered the kernel. */
+    public boolean lastStepHadSideEffect() {
+        return lastStepEffect;
+    }
+
     /** Tests turn this off to run every instruction through the full decoder, for comparison. */
     boolean fastPaths = true;
 
@@ -142,6 +149,16 @@ public final class Interpreter {
      * instructions completed.
      */
     public long step(CpuState state, long maxInstructions) {
+        return step(state, maxInstructions, null);
+    }
+
+    /**
+     * As {@link #step(CpuState, long)}; {@code beforeCommit} (if not null) runs after the last
+     * instruction completed and before the registers are written back to {@code state}, which is
+     * where a process model holds a thread whose fault was resolved while it was frozen.
+     */
+    public long step(CpuState state, long maxInstructions, Runnable beforeCommit) {
+        lastStepEffect = false;
         this.state = state;
         load(state);
         blockBase = -1;
@@ -151,11 +168,15 @@ public final class Interpreter {
                 Decoded d = fetch(pc);
                 nextPc = pc + 4;
                 boolean stop = execute(d) || d.effect;
+                lastStepEffect = d.effect;
                 n++;
                 pc = nextPc;
                 if (stop) {
                     break;
                 }
+            }
+            if (beforeCommit != null) {
+                beforeCommit.run();
             }
             return n;
         } finally {

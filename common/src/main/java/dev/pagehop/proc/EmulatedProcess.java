@@ -224,7 +224,7 @@ public final class EmulatedProcess implements AutoCloseable {
         for (EmulatedThread t : threads) {
             total = total.plus(t.stats(nanos));
         }
-        return new WorkloadStats(total.steps(), total.bytesWritten(), total.pagesWritten(), nanos);
+        return new WorkloadStats(total.steps(), total.bytesWritten(), total.pagesWritten(), nanos, total.stepsBefore());
     }
 
     // --- control ---------------------------------------------------------------------------------

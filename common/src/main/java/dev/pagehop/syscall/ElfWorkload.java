@@ -38,9 +38,14 @@ import java.util.WeakHashMap;
  * guest clock derives from) is in a kernel area mapped at {@link #KERNEL_AREA}, so it migrates
  * with the memory. This object only caches decoded code per address space.
  *
- * <p>A step runs instructions until one writes memory or enters the kernel
- * ({@link Interpreter#step}); a step parked in a userfault has changed only registers before the
- * faulting instruction, so the process model's restart from the step's first registers is exact.
+ * <p>A direct-memory workload ({@link #directMemory()}): a step runs instructions on the thread's
+ * registers until one writes memory or enters the kernel ({@link Interpreter#step}). The
+ * registers are written back only when the step ends, so while an access of the step is parked
+ * in a userfault the thread's saved registers are those at the start of the step; everything
+ * before the faulting instruction changed only registers, so resuming from there elsewhere is
+ * exact. The step calls {@link StepContext#checkpoint()} after its last instruction, before the
+ * registers change, and counts one written page per step that wrote memory (an estimate for the
+ * process's rate control: the interpreter does not count bytes per store).
  *
  * <p>Single-threaded programs only (clone answers ENOSYS here; {@link LinuxGuest} runs threads).
  * After exit or a fatal signal the steps do nothing; {@link #outcome} reports how it ended.
@@ -139,6 +144,11 @@ public final class ElfWorkload implements Workload {
     }
 
     @Override
+    public boolean directMemory() {
+        return true;
+    }
+
+    @Override
     public void step(StepContext ctx) {
         MemoryManager mm = ctx.memory();
         if (mm.load64(KERNEL_AREA + OFF_STATE) != RUNNING) {
@@ -146,7 +156,10 @@ public final class ElfWorkload implements Workload {
         }
         Runtime rt = runtimes.computeIfAbsent(mm, Runtime::new);
         try {
-            rt.cpu.step(ctx.cpu(), maxStep);
+            rt.cpu.step(ctx.cpu(), maxStep, ctx::checkpoint);
+            if (rt.cpu.lastStepHadSideEffect()) {
+                ctx.countWrite(8, 1);
+            }
         } catch (GuestSignal e) {
             // The process model ends a process on a signal it receives as SegmentationFault.
             throw new SegmentationFault(e.signal(), 0, e.pc(), false, e.getMessage());

@@ -255,6 +255,26 @@ class AddressSpaceTest {
         }
     }
 
+    @org.junit.jupiter.api.Test
+    void mapCountIsBoundedByMaxMapCount() {
+        try (MemoryManager mm = MemoryManager.create(MmConfig.arm64(Granule.K4))) {
+            long p = mm.pageSize();
+            for (int i = 0; i < AddressSpace.MAX_MAP_COUNT; i++) {
+                mm.mmap(0, p, (i & 1) == 0 ? RW : Prot.READ, ANON);
+            }
+            assertThat(mm.vmas()).hasSize(AddressSpace.MAX_MAP_COUNT);
+            ErrnoException e = catchErrno(() -> mm.mmap(0, p, RW, ANON));
+            assertThat(e.errno()).isEqualTo(Errno.ENOMEM);
+            assertThat(e.getMessage()).contains("max_map_count");
+            mm.munmap(mm.vmas().getFirst().start(), p);
+            // lands right below an RW page-sized VMA and must not merge with it: back to the limit
+            long two = mm.mmap(0, 2 * p, Prot.READ, ANON);
+            assertThat(mm.vmas()).hasSize(AddressSpace.MAX_MAP_COUNT);
+            assertErrno(() -> mm.mprotect(two, p, RW), Errno.ENOMEM);
+            assertThat(mm.vmas()).hasSize(AddressSpace.MAX_MAP_COUNT);
+        }
+    }
+
     static void assertErrno(Runnable r, int errno) {
         assertThat(catchErrno(r).errno()).as("errno").isEqualTo(errno);
     }

@@ -24,6 +24,8 @@ final class CostMeter {
     private final LongAdder falsePositivePages = new LongAdder();
 
     private final TrueWriteLog log;
+    /** Traps the kernel counted (async uffd-wp, soft-dirty), as {count, nanos} since the baseline. */
+    private volatile java.util.function.Supplier<long[]> kernelTraps = () -> new long[] {0, 0};
     private final long pageSize;
     private Set<Long> previouslyLogged = Set.of();
 
@@ -48,8 +50,12 @@ final class CostMeter {
         trapNanos.add(nanos);
     }
 
-    void traps(long count) {
-        traps.add(count);
+    /**
+     * Traps taken inside the kernel, invisible to a user-space tracker except through the mm's
+     * fault counters; {@code source} returns {count, nanos} since tracking started.
+     */
+    void kernelTraps(java.util.function.Supplier<long[]> source) {
+        kernelTraps = source;
     }
 
     void pageTablesPopulated(long count) {
@@ -81,7 +87,8 @@ final class CostMeter {
     }
 
     TrackerCost snapshot() {
-        return new TrackerCost(traps.sum(), trapNanos.sum(), collects.sum(), collectNanos.sum(),
+        long[] k = kernelTraps.get();
+        return new TrackerCost(traps.sum() + k[0], trapNanos.sum() + k[1], collects.sum(), collectNanos.sum(),
                 pageTablesPopulated.sum(), pagesReported.sum(), falsePositivePages.sum());
     }
 }

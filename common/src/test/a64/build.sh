@@ -25,6 +25,8 @@ build hello hello.c
 build dirtier dirtier.c
 build hashtable hashtable.c
 build threads threads.c -pthread
+build isa isa.c -lm
+build isa-o3 isa.c -lm -O3 -funroll-loops
 build syscalls syscalls.c
 build bare bare.S -nostdlib -march=armv8.1-a
 echo "$out"

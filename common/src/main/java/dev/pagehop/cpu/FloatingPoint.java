@@ -90,6 +90,10 @@ final class FloatingPoint {
             conversion(c, insn, type);
             return;
         }
+        if ((insn & 0x5F200000) == 0x1E000000) {
+            fixedPoint(c, insn, type);
+            return;
+        }
         if (type > 1) {
             throw c.undefined(insn, "half-precision and unallocated FP types not implemented");
         }
@@ -201,6 +205,45 @@ final class FloatingPoint {
             return;
         }
         throw c.undefined(insn, "unimplemented FP/integer conversion rmode " + rmode + " opcode " + opcode);
+    }
+
+    /** FCVTZS/FCVTZU/SCVTF/UCVTF with {@code 64 - scale} fraction bits. */
+    private static void fixedPoint(Interpreter c, int insn, int type) {
+        boolean sf = insn < 0;
+        int rmodeOpcode = (insn >>> 16) & 31;
+        int scale = (insn >>> 10) & 63;
+        int fbits = 64 - scale;
+        if (type > 1 || (!sf && scale < 32)) {
+            throw c.undefined(insn, "unallocated or half-precision fixed-point conversion");
+        }
+        boolean dbl = type == 1;
+        int rd = insn & 31;
+        int rn = (insn >>> 5) & 31;
+        double factor = Math.scalb(1.0, fbits);
+        switch (rmodeOpcode) {
+            case 0b11000, 0b11001 -> {
+                double v = (dbl ? d(c, rn) : s(c, rn)) * factor;
+                double t = v < 0 ? Math.ceil(v) : Math.floor(v);
+                long out = rmodeOpcode == 0b11000 ? toSigned(t, sf) : toUnsigned(t, sf);
+                if (rd != 31) {
+                    c.r[rd] = sf ? out : out & 0xFFFFFFFFL;
+                }
+            }
+            case 0b00010, 0b00011 -> {
+                long v = c.r[rn];
+                boolean unsigned = rmodeOpcode == 0b00011;
+                if (!sf) {
+                    v = unsigned ? v & 0xFFFFFFFFL : (int) v;
+                }
+                double dv = unsigned && v < 0 ? ((double) ((v >>> 1) | (v & 1))) * 2.0 : (double) v;
+                if (dbl) {
+                    setD(c, rd, dv / factor);
+                } else {
+                    setS(c, rd, (float) (dv / factor));
+                }
+            }
+            default -> throw c.undefined(insn, "unallocated fixed-point conversion rmode/opcode " + rmodeOpcode);
+        }
     }
 
     private static long toSigned(double v, boolean sf) {

@@ -284,8 +284,10 @@ final class SimdUnit {
         long[] a = new long[2];
         long[] b = new long[2];
         long[] d = new long[2];
+        long[] old = new long[2];
         read(c, rn, a);
         read(c, rm, b);
+        read(c, rd, old);
         int lanes = (q ? 16 : 8) >> size;
         boolean pairwise = opcode == 0b10100 || opcode == 0b10101 || (opcode == 0b10111 && !u);
         for (int i = 0; i < lanes; i++) {
@@ -318,6 +320,7 @@ final class SimdUnit {
                     }
                     yield x * y;
                 }
+                case 0b10010 -> u ? get(old, size, i) - x * y : get(old, size, i) + x * y; // MLS, MLA
                 case 0b00001 -> saturatingAdd(x, y, size, u);
                 case 0b00101 -> saturatingSub(x, y, size, u);
                 case 0b01000 -> shiftByRegister(x, y, size, u);

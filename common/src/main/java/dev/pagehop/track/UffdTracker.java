@@ -82,8 +82,12 @@ abstract class UffdTracker extends LifecycleTracker {
             throw new IllegalStateException(String.format("%s tracker: cannot register [0x%x, 0x%x) for write-protect: %s",
                     name(), start, end, e.getMessage()), e);
         }
+        long tablesBefore = mm.pageTablesPopulated();
         try {
             uffd.writeprotect(start, end - start, Uffd.WRITEPROTECT_MODE_WP);
+            // Markers on unpopulated pages need PTE tables (§B.8). Faults of other threads in the
+            // same instant count too: a small overcount, never an undercount.
+            meter.pageTablesPopulated(mm.pageTablesPopulated() - tablesBefore);
         } catch (ErrnoException e) {
             if (e.errno() == Errno.ENOENT || e.errno() == Errno.EINVAL) {
                 return false;
@@ -144,7 +148,11 @@ abstract class UffdTracker extends LifecycleTracker {
             PmScanArg arg = new PmScanArg(pos, end).flags(flags).masks(mask, anyof, inverted, returnMask);
             arg.vec = vec;
             arg.vecLen = vec.length;
+            long tablesBefore = mm.pageTablesPopulated();
             int n = mm.pagemapScan(arg);
+            if ((flags & Uffd.PM_SCAN_WP_MATCHING) != 0) {
+                meter.pageTablesPopulated(mm.pageTablesPopulated() - tablesBefore);
+            }
             for (int i = 0; i < n; i++) {
                 PageRegion r = vec[i];
                 out.add(r.start(), r.end());

@@ -1,25 +1,27 @@
 package dev.pagehop.track;
 
 import dev.pagehop.mm.Madvise;
-import dev.pagehop.mm.Memfd;
 import dev.pagehop.mm.MemoryManager;
-import dev.pagehop.mm.MmConfig;
-import dev.pagehop.mm.VmaInfo;
-import dev.pagehop.uffd.PmScanArg;
-import dev.pagehop.uffd.Userfaultfd;
-import java.util.List;
+import java.lang.reflect.InvocationHandler;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Method;
+import java.lang.reflect.Proxy;
 
 /**
- * An address space that records every user-mode store (and every zap, which changes contents to
- * zero) in a {@link TrueWriteLog} before performing it; everything else passes through. Tests and
- * benchmarks hand this to their workload and the plain address space to the tracker, so the
- * tracker is judged against what really happened.
+ * An address space that records every user-mode store (and every zap and move, which change
+ * contents) in a {@link TrueWriteLog} before performing it; every other call passes through.
+ * Tests and benchmarks hand the wrapper to their workload and the plain address space to the
+ * tracker, so the tracker is judged against what really happened.
+ *
+ * <p>A dynamic proxy rather than a hand-written decorator: the address-space interface grows
+ * with the emulator, and a call this class does not know about must still reach it unchanged.
  */
-public final class WriteRecordingMemory implements MemoryManager {
-    private final MemoryManager mm;
-    private final TrueWriteLog log;
+public final class WriteRecordingMemory {
 
-    public WriteRecordingMemory(MemoryManager mm, TrueWriteLog log) {
+    private WriteRecordingMemory() {
+    }
+
+    public static MemoryManager wrap(MemoryManager mm, TrueWriteLog log) {
         if (mm == null || log == null) {
             throw new IllegalArgumentException("write recording needs an address space and a log, got " + mm + ", " + log);
         }
@@ -27,183 +29,45 @@ public final class WriteRecordingMemory implements MemoryManager {
             throw new IllegalArgumentException("write log counts " + log.pageSize() + "-byte pages, address space uses "
                     + mm.pageSize());
         }
-        this.mm = mm;
-        this.log = log;
+        return (MemoryManager) Proxy.newProxyInstance(MemoryManager.class.getClassLoader(),
+                new Class<?>[] {MemoryManager.class}, new Recorder(mm, log));
     }
 
-    public MemoryManager delegate() {
-        return mm;
-    }
+    private record Recorder(MemoryManager mm, TrueWriteLog log) implements InvocationHandler {
 
-    public TrueWriteLog log() {
-        return log;
-    }
-
-    @Override
-    public MmConfig config() {
-        return mm.config();
-    }
-
-    @Override
-    public long pageSize() {
-        return mm.pageSize();
-    }
-
-    @Override
-    public long mmap(long addr, long len, int prot, int flags) {
-        return mm.mmap(addr, len, prot, flags);
-    }
-
-    @Override
-    public long mmap(long addr, long len, int prot, int flags, Memfd fd, long offset) {
-        return mm.mmap(addr, len, prot, flags, fd, offset);
-    }
-
-    @Override
-    public Memfd memfdCreate(String name, long size) {
-        return mm.memfdCreate(name, size);
-    }
-
-    @Override
-    public void munmap(long addr, long len) {
-        mm.munmap(addr, len);
-    }
-
-    @Override
-    public void mprotect(long addr, long len, int prot) {
-        mm.mprotect(addr, len, prot);
-    }
-
-    @Override
-    public long mremap(long oldAddr, long oldLen, long newLen, int flags, long newAddr) {
-        long to = mm.mremap(oldAddr, oldLen, newLen, flags, newAddr);
-        if (to != oldAddr) {
-            // The contents now live at new addresses.
-            log.record(to, Math.min(oldLen, newLen));
+        @Override
+        public Object invoke(Object proxy, Method method, Object[] args) throws Throwable {
+            String name = method.getName();
+            if (args != null) {
+                switch (name) {
+                    case "store8" -> log.record((long) args[0], 1);
+                    case "store16" -> log.record((long) args[0], 2);
+                    case "store32" -> log.record((long) args[0], 4);
+                    case "store64" -> log.record((long) args[0], 8);
+                    case "write" -> log.record((long) args[0], ((byte[]) args[1]).length);
+                    case "madvise" -> {
+                        int advice = (int) args[2];
+                        if (advice == Madvise.DONTNEED || advice == Madvise.REMOVE || advice == Madvise.FREE) {
+                            log.record((long) args[0], (long) args[1]);
+                        }
+                    }
+                    default -> { }
+                }
+            }
+            if (args == null && name.equals("toString")) {
+                return "WriteRecordingMemory(" + mm + ")";
+            }
+            Object result;
+            try {
+                result = method.invoke(mm, args);
+            } catch (InvocationTargetException e) {
+                throw e.getCause();
+            }
+            if (name.equals("mremap") && result instanceof Long to && to != (long) args[0]) {
+                // The contents now live at new addresses.
+                log.record(to, Math.min((long) args[1], (long) args[2]));
+            }
+            return result;
         }
-        return to;
-    }
-
-    @Override
-    public void madvise(long addr, long len, int advice) {
-        if (advice == Madvise.DONTNEED || advice == Madvise.REMOVE || advice == Madvise.FREE) {
-            log.record(addr, len);
-        }
-        mm.madvise(addr, len, advice);
-    }
-
-    @Override
-    public long brk(long addr) {
-        return mm.brk(addr);
-    }
-
-    @Override
-    public MemoryManager fork() {
-        return mm.fork();
-    }
-
-    @Override
-    public Userfaultfd userfaultfd(int flags) {
-        return mm.userfaultfd(flags);
-    }
-
-    @Override
-    public int load8(long addr) {
-        return mm.load8(addr);
-    }
-
-    @Override
-    public int load16(long addr) {
-        return mm.load16(addr);
-    }
-
-    @Override
-    public int load32(long addr) {
-        return mm.load32(addr);
-    }
-
-    @Override
-    public long load64(long addr) {
-        return mm.load64(addr);
-    }
-
-    @Override
-    public void store8(long addr, long value) {
-        log.record(addr, 1);
-        mm.store8(addr, value);
-    }
-
-    @Override
-    public void store16(long addr, long value) {
-        log.record(addr, 2);
-        mm.store16(addr, value);
-    }
-
-    @Override
-    public void store32(long addr, long value) {
-        log.record(addr, 4);
-        mm.store32(addr, value);
-    }
-
-    @Override
-    public void store64(long addr, long value) {
-        log.record(addr, 8);
-        mm.store64(addr, value);
-    }
-
-    @Override
-    public void read(long addr, byte[] dst) {
-        mm.read(addr, dst);
-    }
-
-    @Override
-    public void write(long addr, byte[] src) {
-        log.record(addr, src.length);
-        mm.write(addr, src);
-    }
-
-    @Override
-    public long pagemapEntry(long addr) {
-        return mm.pagemapEntry(addr);
-    }
-
-    @Override
-    public void clearRefs(int value) {
-        mm.clearRefs(value);
-    }
-
-    @Override
-    public int pagemapScan(PmScanArg arg) {
-        return mm.pagemapScan(arg);
-    }
-
-    @Override
-    public long rawPte(long addr) {
-        return mm.rawPte(addr);
-    }
-
-    @Override
-    public List<VmaInfo> vmas() {
-        return mm.vmas();
-    }
-
-    @Override
-    public long brkStart() {
-        return mm.brkStart();
-    }
-
-    @Override
-    public void setBrk(long startBrk, long brk) {
-        mm.setBrk(startBrk, brk);
-    }
-
-    @Override
-    public void peek(long addr, byte[] dst, int offset, int length) {
-        mm.peek(addr, dst, offset, length);
-    }
-
-    @Override
-    public void close() {
-        mm.close();
     }
 }

@@ -21,7 +21,7 @@ final class TrackerFixture implements AutoCloseable {
     static final int ANON = MapFlags.PRIVATE | MapFlags.ANONYMOUS;
 
     final MemoryManager mm;
-    final WriteRecordingMemory mem;
+    final MemoryManager mem;
     final TrueWriteLog log;
     final DirtyTracker tracker;
     final long p;
@@ -36,7 +36,7 @@ final class TrackerFixture implements AutoCloseable {
         this.mm = MemoryManager.create(config);
         this.p = mm.pageSize();
         this.log = new TrueWriteLog(p);
-        this.mem = new WriteRecordingMemory(mm, log);
+        this.mem = WriteRecordingMemory.wrap(mm, log);
         WriterFreeze freeze = () -> {
             writers.writeLock().lock();
             return () -> writers.writeLock().unlock();

@@ -277,7 +277,10 @@ class SemanticsBeyondScenariosTest {
             long a = armedAsync(k, 2);
             k.touchPages(a, 2);
             k.arm(a, 2 * k.p);
-            long b = k.mm.mremap(a, 2 * k.p, 4 * k.p, MapFlags.MREMAP_MAYMOVE, 0);
+            long hole = k.map(8);
+            k.mm.munmap(hole, 8 * k.p);
+            long b = k.mm.mremap(a, 2 * k.p, 4 * k.p, MapFlags.MREMAP_MAYMOVE | MapFlags.MREMAP_FIXED, hole);
+            assertThat(b).isEqualTo(hole);
             assertThat(k.wp(b)).isFalse();
             assertThat(k.wp(b + k.p)).isFalse();
         }

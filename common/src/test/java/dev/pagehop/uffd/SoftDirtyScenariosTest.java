@@ -220,4 +220,32 @@ class SoftDirtyScenariosTest {
             }
         }
     }
+
+    @ParameterizedTest(name = "SD-B1 splitting a THP copies its soft-dirty bit to every base page [{0}]")
+    @EnumSource(Granule.class)
+    void thpSplitCopiesSoftDirty(Granule g) {
+        try (Kernel k = Kernel.softDirty(g)) {
+            long a = k.thp(1);
+            k.resetSd();
+            k.mm.store8(a + k.p, 1);
+            k.mm.mprotect(a, k.p, Prot.READ);
+            assertThat(k.scan(a, k.h, 1, 0, 0, dev.pagehop.uffd.Uffd.PAGE_IS_HUGE, 0, 0,
+                    dev.pagehop.uffd.Uffd.PAGE_IS_HUGE)).as("mprotect of one page split the PMD").isZero();
+            assertThat(k.sd(a)).isTrue();
+            assertThat(k.sd(a + k.h - k.p)).isTrue();
+        }
+    }
+
+    @ParameterizedTest(name = "SD-B1 UFFDIO_COPY installs a soft-dirty page [{0}]")
+    @EnumSource(Granule.class)
+    void uffdCopyIsSoftDirty(Granule g) {
+        try (Kernel k = Kernel.softDirty(g)) {
+            long a = k.map(1);
+            k.resetSd();
+            Userfaultfd u = k.uffd(0);
+            u.register(a, k.p, dev.pagehop.uffd.Uffd.REGISTER_MODE_MISSING);
+            u.copy(a, new byte[(int) k.p], 0);
+            assertThat(k.sd(a)).isTrue();
+        }
+    }
 }

@@ -20,6 +20,8 @@ static uint64_t mix(uint64_t x) {
 int main(int argc, char **argv) {
     size_t mib = argc > 1 ? strtoul(argv[1], NULL, 10) : 8;
     int rounds = argc > 2 ? atoi(argv[2]) : 4;
+    /* One line per round as it happens (stdout is a pipe, not a terminal). */
+    setvbuf(stdout, NULL, _IOLBF, 0);
     size_t bytes = mib << 20;
     size_t words = bytes / sizeof(uint64_t);
     uint64_t *buf = malloc(bytes);

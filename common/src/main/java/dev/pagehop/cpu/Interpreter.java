@@ -143,10 +143,11 @@ public final class Interpreter {
 
     /**
      * Runs {@code state} until it has executed an instruction that writes memory or enters the
-     * kernel, or {@code maxInstructions} instructions. Until that last instruction nothing but
-     * registers changed, so a step interrupted by a fault (the instruction that faults has not
-     * completed) can be restarted from the registers it began with. Returns the number of
-     * instructions completed.
+     * kernel, or {@code maxInstructions} instructions. Before that last instruction nothing but
+     * registers changed, and the registers are written to {@code state} just before it, so at
+     * any fault {@code state} holds registers from which re-execution is exact: the step's start
+     * for a fault in a fetch or a load (nothing else happened yet), the writing instruction's
+     * own boundary for a fault in its write. Returns the number of instructions completed.
      */
     public long step(CpuState state, long maxInstructions) {
         return step(state, maxInstructions, null);
@@ -166,6 +167,12 @@ public final class Interpreter {
         try {
             while (n < maxInstructions) {
                 Decoded d = fetch(pc);
+                if (d.effect) {
+                    // If this write parks in a userfault and the process is frozen meanwhile, the
+                    // saved registers must be those of this instruction's boundary: re-running only
+                    // the write is idempotent, re-running the loads before it would not be.
+                    store(state);
+                }
                 nextPc = pc + 4;
                 boolean stop = execute(d) || d.effect;
                 lastStepEffect = d.effect;

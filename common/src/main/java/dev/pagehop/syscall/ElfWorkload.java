@@ -40,10 +40,12 @@ import java.util.WeakHashMap;
  *
  * <p>A direct-memory workload ({@link #directMemory()}): a step runs instructions on the thread's
  * registers until one writes memory or enters the kernel ({@link Interpreter#step}). The
- * registers are written back only when the step ends, so while an access of the step is parked
- * in a userfault the thread's saved registers are those at the start of the step; everything
- * before the faulting instruction changed only registers, so resuming from there elsewhere is
- * exact. The step calls {@link StepContext#checkpoint()} after its last instruction, before the
+ * registers are written back just before that instruction and when the step ends, so while an
+ * access is parked in a userfault the thread's saved registers are the boundary of the writing
+ * instruction (its re-execution is idempotent for plain stores) or, for a fault in a fetch or a
+ * load, the start of the step (only registers changed since). A read-modify-write instruction
+ * (LSE atomic, CAS, STXR) whose write completes on the source while the process is frozen and
+ * reaches the target would run twice; the process model's fault gate is what prevents that. The step calls {@link StepContext#checkpoint()} after its last instruction, before the
  * registers change, and counts one written page per step that wrote memory (an estimate for the
  * process's rate control: the interpreter does not count bytes per store).
  *

@@ -24,7 +24,7 @@ class AsyncWpModelPropertyTest {
     private static final int PAGES = 40;
     private static final long W = Uffd.PAGE_IS_WRITTEN;
 
-    enum Kind { STORE, LOAD, DONTNEED, MPROTECT_RO_RW, SCAN_REARM, SCAN_GET }
+    enum Kind { STORE, LOAD, DONTNEED, MPROTECT_RO_RW, SCAN_REARM, SCAN_GET, PAGEOUT }
 
     record Op(Kind kind, int page, int count, int max) {
     }
@@ -37,7 +37,8 @@ class AsyncWpModelPropertyTest {
                 Tuple.of(1, Arbitraries.just(Kind.DONTNEED)),
                 Tuple.of(1, Arbitraries.just(Kind.MPROTECT_RO_RW)),
                 Tuple.of(2, Arbitraries.just(Kind.SCAN_REARM)),
-                Tuple.of(2, Arbitraries.just(Kind.SCAN_GET)));
+                Tuple.of(2, Arbitraries.just(Kind.SCAN_GET)),
+                Tuple.of(1, Arbitraries.just(Kind.PAGEOUT)));
         return Combinators.combine(kind, Arbitraries.integers().between(0, PAGES - 1),
                 Arbitraries.integers().between(1, 8), Arbitraries.integers().between(0, 12)).as(Op::new)
                 .list().ofMinSize(5).ofMaxSize(80);
@@ -68,6 +69,7 @@ class AsyncWpModelPropertyTest {
                             written[i] = true;
                         }
                     }
+                    case PAGEOUT -> mm.madvise(a + first * p, n * p, Madvise.PAGEOUT);
                     case MPROTECT_RO_RW -> {
                         mm.mprotect(a + first * p, n * p, Prot.READ);
                         mm.mprotect(a + first * p, n * p, Prot.READ | Prot.WRITE);

@@ -42,7 +42,6 @@ class A64MigrationTest {
 
     @BeforeAll
     static void buildPrograms() throws Exception {
-        ElfWorkload.registerKind();
         Path script = Paths.get("../common/src/test/a64/build.sh").toAbsolutePath().normalize();
         Path out = Paths.get("target/a64-programs").toAbsolutePath();
         Process p = new ProcessBuilder(script.toString(), out.toString()).redirectErrorStream(true).start();

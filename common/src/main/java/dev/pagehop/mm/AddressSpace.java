@@ -691,6 +691,11 @@ final class AddressSpace implements MemoryManager {
                     userfault(m, v, addr, write ? Uffd.PAGEFAULT_FLAG_WRITE : 0, user, write);
                     continue;
                 }
+                // shmem_get_folio_gfp: a page already in the cache under VM_UFFD_MINOR is a minor fault
+                if (v.uffdMinor() && v.file != null && v.file.lookup(v.filePage(addr, pageShift)) >= 0) {
+                    userfault(m, v, addr, Uffd.PAGEFAULT_FLAG_MINOR | (write ? Uffd.PAGEFAULT_FLAG_WRITE : 0), user, write);
+                    continue;
+                }
                 if (v.file != null && !v.isShared()) {
                     MemorySegment s = privateFileFault(v, addr, write, pt, i, wpMarker);
                     if (s != null) {
@@ -1630,7 +1635,7 @@ final class AddressSpace implements MemoryManager {
                         }
                     }
                     if (advice == Madvise.DONTNEED) {
-                        dontneed(addr, end, in);
+                        dontneed(addr, end, in, false);
                     }
                 }
                 case Madvise.PAGEOUT, Madvise.COLD -> {
@@ -1653,7 +1658,8 @@ final class AddressSpace implements MemoryManager {
                             throw new ErrnoException(Errno.EACCES, args + ": " + v + " is not writable");
                         }
                     }
-                    dontneed(addr, end, in);
+                    // hole punch: the zap drops uffd-wp markers too (ZAP_FLAG_DROP_MARKER)
+                    dontneed(addr, end, in, true);
                     for (Vma v : vmasIn(addr, end)) {
                         long s = Math.max(addr, v.start);
                         long e = Math.min(end, v.end);
@@ -1694,12 +1700,12 @@ final class AddressSpace implements MemoryManager {
         }
     }
 
-    private void dontneed(long addr, long end, List<Vma> in) {
+    private void dontneed(long addr, long end, List<Vma> in, boolean dropMarkers) {
         IntList toPut = new IntList();
         for (Vma v : in) {
             long s = Math.max(addr, v.start);
             long e = Math.min(end, v.end);
-            zapRange(v, s, e, false, toPut);
+            zapRange(v, s, e, dropMarkers, toPut);
         }
         shootdown();
         toPut.forEach(phys::put);
@@ -1748,16 +1754,6 @@ final class AddressSpace implements MemoryManager {
         lock.lock();
         try {
             return startBrk;
-        } finally {
-            lock.unlock();
-        }
-    }
-
-    /** Current program break (mm->brk). */
-    public long brkCurrent() {
-        lock.lock();
-        try {
-            return brk;
         } finally {
             lock.unlock();
         }
@@ -2244,6 +2240,35 @@ final class AddressSpace implements MemoryManager {
         }
         setDesc(pt, i, nd);
         uffdCopies++;
+        return 0;
+    }
+
+    /** mfill_atomic_pte_continue: maps the page-cache page (read-only in a private mapping). */
+    int mfillContinue(Vma v, long addr, boolean wp) {
+        int pmdTable = tableAt(addr, 2, true);
+        if (Pte.isBlock(getDesc(pmdTable, levelIndex(addr, 2)))) {
+            return Errno.EEXIST;
+        }
+        int pt = tableAt(addr, 3, true);
+        int i = levelIndex(addr, 3);
+        long d = getDesc(pt, i);
+        if (d != 0 && !Pte.isMarker(d)) {
+            return Errno.EEXIST;
+        }
+        int f = v.file.lookup(v.filePage(addr, pageShift));
+        if (f < 0) {
+            return Errno.EFAULT;
+        }
+        phys.get(f);
+        phys.mapAdd(f, 1);
+        long nd = Pte.mkdirty(pageProt(v) | phys.pa(f), softDirty);
+        if (v.isShared()) {
+            nd = maybeMkwrite(v, nd);
+        }
+        if (wp) {
+            nd = Pte.mkuffdWp(nd);
+        }
+        setDesc(pt, i, nd);
         return 0;
     }
 

@@ -32,8 +32,9 @@
  *       completed, even past 512 regions (spec §B.6.9).</li>
  *   <li>VM_SOFTDIRTY merges as a sticky flag (upstream 6707915e030a), and only exists when the
  *       hypothetical arm64 soft-dirty is configured ({@link dev.pagehop.mm.MmConfig#softDirty()}).</li>
- *   <li>No UFFDIO_MOVE, POISON, CONTINUE or MINOR mode (not advertised by UFFDIO_API; the
- *       register ioctls mask still lists them as Linux's UFFD_API_RANGE_IOCTLS does).</li>
+ *   <li>No UFFDIO_MOVE or POISON (not advertised by UFFDIO_API; the register ioctls mask still
+ *       lists them as Linux's UFFD_API_RANGE_IOCTLS does). MINOR mode and UFFDIO_CONTINUE exist
+ *       for shmem (memfd, shared anonymous) only: there is no hugetlb.</li>
  *   <li>The emulated process is privileged: EVENT_FORK needs no CAP_SYS_PTRACE check.</li>
  * </ul>
  */

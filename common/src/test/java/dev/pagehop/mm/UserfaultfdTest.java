@@ -185,7 +185,8 @@ class UserfaultfdTest {
             assertErrno(() -> u.register(a, p, Uffd.REGISTER_MODE_WP), Errno.EINVAL);
             assertErrno(() -> u.api(0xAB, 0), Errno.EINVAL);
             assertErrno(() -> u.api(1L << 63), Errno.EINVAL);
-            assertErrno(() -> u.api(Uffd.FEATURE_MINOR_SHMEM), Errno.EINVAL);
+            assertErrno(() -> u.api(Uffd.FEATURE_POISON), Errno.EINVAL);
+            assertErrno(() -> u.api(Uffd.FEATURE_MOVE), Errno.EINVAL);
             long features = u.api(Uffd.FEATURE_WP_ASYNC);
             assertThat(features & Uffd.FEATURE_WP_UNPOPULATED).isNotZero();
             assertThat(u.apiIoctls()).isEqualTo((1L << Uffd._UFFDIO_REGISTER) | (1L << Uffd._UFFDIO_UNREGISTER)
@@ -260,6 +261,63 @@ class UserfaultfdTest {
             assertThat(mm.pagemapScan(co)).isEqualTo(1);
             assertThat(co.end).isEqualTo(a + 16 * p);
             assertThat(co.vec[0]).isEqualTo(new PageRegion(a + 14 * p, a + 16 * p, W));
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Granule.class)
+    void shmemZapKeepsMarkersHolePunchDropsThem(Granule g) {
+        try (MemoryManager mm = MemoryManager.create(MmConfig.arm64(g))) {
+            long p = mm.pageSize();
+            Memfd fd = mm.memfdCreate("shm", 4 * p);
+            long a = mm.mmap(0, 4 * p, RW, MapFlags.SHARED, fd, 0);
+            for (int i = 0; i < 4; i++) {
+                mm.store8(a + i * p, i + 1);
+            }
+            Userfaultfd u = mm.userfaultfd(Uffd.USER_MODE_ONLY);
+            u.api(ASYNC);
+            u.register(a, 4 * p, Uffd.REGISTER_MODE_WP);
+            u.writeprotect(a, 4 * p, Uffd.WRITEPROTECT_MODE_WP);
+            mm.madvise(a, p, Madvise.DONTNEED);
+            assertThat(mm.rawPte(a)).as("zap_install_uffd_wp_if_needed").isEqualTo(Pte.UFFD_WP_MARKER);
+            assertThat(mm.load8(a)).as("page cache keeps the data").isEqualTo(1);
+            mm.madvise(a + p, p, Madvise.REMOVE);
+            assertThat(mm.rawPte(a + p)).isZero();
+            PmScanArg s = new PmScanArg(a, a + 4 * p).withVec(4).masks(W, 0, 0, W);
+            assertThat(mm.pagemapScan(s)).isEqualTo(1);
+            assertThat(s.vec[0]).as("hole punch reads as written (now zero)").isEqualTo(new PageRegion(a + p, a + 2 * p, W));
+            assertThat(mm.load8(a + p)).isZero();
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Granule.class)
+    void minorFaultsOnShmemResolvedByContinue(Granule g) throws Exception {
+        try (MemoryManager mm = MemoryManager.create(MmConfig.arm64(g))) {
+            long p = mm.pageSize();
+            Memfd fd = mm.memfdCreate("guest", 2 * p);
+            long writer = mm.mmap(0, 2 * p, RW, MapFlags.SHARED, fd, 0);
+            long guest = mm.mmap(0, 2 * p, RW, MapFlags.SHARED, fd, 0);
+            mm.store64(writer, 1);
+            Userfaultfd u = mm.userfaultfd(Uffd.USER_MODE_ONLY);
+            assertThat(u.api(Uffd.FEATURE_MINOR_SHMEM) & Uffd.FEATURE_MINOR_SHMEM).isNotZero();
+            long anon = mm.mmap(0, p, RW, ANON);
+            assertErrno(() -> u.register(anon, p, Uffd.REGISTER_MODE_MINOR), Errno.EINVAL);
+            long ioctls = u.register(guest, 2 * p, Uffd.REGISTER_MODE_MINOR);
+            assertThat(ioctls & (1L << Uffd._UFFDIO_CONTINUE)).isNotZero();
+            Future<Long> reader = threads.submit(() -> mm.load64(guest));
+            UffdMsg msg = u.poll(WAIT_MS);
+            assertThat(msg.flags()).isEqualTo(Uffd.PAGEFAULT_FLAG_MINOR);
+            assertThat(msg.address()).isEqualTo(guest);
+            mm.store64(writer, 42);
+            assertThat(u.continueRange(guest, p, 0)).isEqualTo(p);
+            assertThat(reader.get(WAIT_MS, TimeUnit.MILLISECONDS)).isEqualTo(42);
+            assertThat(Pte.pa(mm.rawPte(guest))).isEqualTo(Pte.pa(mm.rawPte(writer)));
+            ErrnoException again = catchErrno(() -> u.continueRange(guest, p, 0));
+            assertThat(again.errno()).isEqualTo(Errno.EEXIST);
+            ErrnoException hole = catchErrno(() -> u.continueRange(guest + p, p, 0));
+            assertThat(hole.errno()).as("no page in the cache").isEqualTo(Errno.EFAULT);
+            assertErrno(() -> u.continueRange(guest, p, Uffd.CONTINUE_MODE_WP), Errno.EINVAL);
         }
     }
 

@@ -17,7 +17,7 @@ import java.util.SplittableRandom;
  *   <li>first write to an armed page, per tracker (minus untracked = trap cost);</li>
  *   <li>collect of 1 GiB of 4K pages with 1 % written, per tracker.</li>
  * </ul>
- * Run: {@code java -cp bench/target/pagehop-bench.jar dev.pagehop.bench.track.TrackerCpuTimeRunner}.
+ * Run: {@code java -cp bench/target/pagehop-bench.jar dev.pagehop.bench.track.TrackerCpuTimeRunner [section tracker...]}.
  */
 public final class TrackerCpuTimeRunner {
     private static final ThreadMXBean CPU = ManagementFactory.getThreadMXBean();
@@ -26,7 +26,19 @@ public final class TrackerCpuTimeRunner {
     private TrackerCpuTimeRunner() {
     }
 
+    /** No arguments: everything. Otherwise {@code store|first|collect tracker...}, e.g. to run each tracker in a fresh JVM. */
     public static void main(String[] args) {
+        if (args.length >= 2) {
+            for (int i = 1; i < args.length; i++) {
+                switch (args[0]) {
+                    case "store" -> storeTax(args[i]);
+                    case "first" -> firstWrite(args[i]);
+                    case "collect" -> collect(args[i]);
+                    default -> throw new IllegalArgumentException("section must be store, first or collect, got " + args[0]);
+                }
+            }
+            return;
+        }
         for (String t : TRACKERS) {
             storeTax(t);
         }

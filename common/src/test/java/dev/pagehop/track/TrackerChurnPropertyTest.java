@@ -22,7 +22,7 @@ import net.jqwik.api.Provide;
  * A migration's view of the contract under VMA churn (CRIU maps007-like): a copy of memory taken
  * at start, then after every collect the ranges reported unmapped dropped and the pages reported
  * written re-read. Whatever the process did in between — stores, MADV_DONTNEED, munmap and mmap
- * again in place, new and removed mappings, mprotect — the copy must equal the process's memory
+ * again in place, new, moved and removed mappings, mprotect — the copy must equal the process's memory
  * at the end, page for page (pages the copy never saw must read zero).
  */
 class TrackerChurnPropertyTest {
@@ -87,6 +87,15 @@ class TrackerChurnPropertyTest {
                         long first = rnd.nextInt(BASE_PAGES - 4);
                         f.mm.mprotect(base + first * p, 2 * p, Prot.READ);
                         f.mm.mprotect(base + first * p, 2 * p, TrackerFixture.RW);
+                    }
+                    case 8 -> {
+                        if (!extras.isEmpty()) {
+                            // Move an extra mapping somewhere new (mremap MAYMOVE|FIXED into a hole).
+                            long[] e = extras.get(rnd.nextInt(extras.size()));
+                            long hole = f.mm.mmap(0, e[1], TrackerFixture.RW, TrackerFixture.ANON);
+                            f.mm.munmap(hole, e[1]);
+                            e[0] = f.mem.mremap(e[0], e[1], e[1], MapFlags.MREMAP_MAYMOVE | MapFlags.MREMAP_FIXED, hole);
+                        }
                     }
                     default -> apply(f, copy, f.tracker.collect());
                 }

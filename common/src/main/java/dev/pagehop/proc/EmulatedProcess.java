@@ -262,6 +262,11 @@ public final class EmulatedProcess implements AutoCloseable {
         try {
             state = state.checkTransition(ProcessState.FREEZING, pid, "freeze");
             freezeRequested = true;
+            for (EmulatedThread t : threads) {
+                if (t.state == ThreadState.RUNNING && t.claimAtBoundary()) {
+                    t.state = t.state.checkTransition(ThreadState.FROZEN, t.tid());
+                }
+            }
             wakePacedThreads();
             awaitAll(ThreadState::isStopped);
             return finishFreeze(t0, "freeze");
@@ -645,6 +650,7 @@ public final class EmulatedProcess implements AutoCloseable {
             if (t.state == ThreadState.FROZEN) {
                 t.state = t.state.checkTransition(ThreadState.RUNNING, t.tid());
             }
+            t.releaseClaim();
         }
         resume.signalAll();
     }

@@ -31,7 +31,7 @@ public final class MemoryDigest {
         }
         byte[] buf = new byte[CHUNK];
         ByteBuffer head = ByteBuffer.allocate(20).order(ByteOrder.LITTLE_ENDIAN);
-        for (AddressSpaceLayout.Range v : AddressSpaceLayout.userRanges(mm.vmas())) {
+        for (AddressSpaceLayout.UserRange v : AddressSpaceLayout.userRanges(mm.vmas())) {
             head.clear();
             head.putLong(v.start()).putLong(v.end()).putInt(v.prot());
             sha.update(head.array());

@@ -82,6 +82,8 @@ class MigrationFailureTest {
             MigrationInfo m = migrate(a, pid, a.targetName, small());
             assertThat(m.getSourcePhase()).isEqualTo(SourcePhase.SOURCE_PHASE_FAILED);
             assertThat(m.getFailure()).contains("refused Prepare", "FAILED_PRECONDITION", "refuses to prepare");
+            // Watching a migration that has already ended still yields its END event.
+            assertThat(a.awaitEnd(m.getMigrationId()).getSourcePhase()).isEqualTo(SourcePhase.SOURCE_PHASE_FAILED);
             assertThat(a.target.activeMigrations()).isZero();
             assertSourceRunsOn(a, pid);
             assertRerunSucceeds(a, pid, a.targetName);

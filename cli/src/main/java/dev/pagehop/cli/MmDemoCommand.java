@@ -17,10 +17,10 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
-/** The README's main job: a short local demonstration of the emulated arm64 memory manager. */
-@Command(name = "demo", mixinStandardHelpOptions = true,
+/** A look inside the emulated arm64 memory manager, without agents: page tables, VMAs and pagemap. */
+@Command(name = "mm-demo", mixinStandardHelpOptions = true,
         description = "Spawn an emulated arm64 address space, map and write memory, and show its page tables and pagemap.")
-final class DemoCommand implements Callable<Integer> {
+final class MmDemoCommand implements Callable<Integer> {
 
     @Spec
     CommandSpec spec;
@@ -33,7 +33,7 @@ final class DemoCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         try (MemoryManager mm = MemoryManager.create(MmConfig.arm64(granule))) {
             long p = mm.pageSize();
-            out.printf("pagehop demo: emulated arm64 Linux mm, %s granule (%d-byte pages, %d levels, PMD block %d MiB)%n",
+            out.printf("pagehop mm-demo: emulated arm64 Linux mm, %s granule (%d-byte pages, %d levels, PMD block %d MiB)%n",
                     granule, p, granule.levels(), granule.pmdSize() >> 20);
             long a = mm.mmap(0, 4 * p, Prot.READ | Prot.WRITE, MapFlags.PRIVATE | MapFlags.ANONYMOUS);
             out.printf("%nmmap(NULL, %d, PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS) = 0x%x%n", 4 * p, a);

@@ -1,0 +1,93 @@
+package dev.pagehop.cli.progress;
+
+import dev.pagehop.cli.output.Names;
+import dev.pagehop.cli.output.Units;
+import dev.pagehop.proto.control.v1.MigrationEvent;
+import dev.pagehop.proto.control.v1.MigrationInfo;
+import dev.pagehop.proto.control.v1.RoundStats;
+import java.util.OptionalDouble;
+
+/**
+ * The words both displays use. It remembers the memory size and downtime limit from the first
+ * event that carries the full record, since progress events carry only the moving figures.
+ */
+final class ProgressText {
+    private long memoryBytes;
+    private long downtimeLimitMs;
+
+    void learn(MigrationEvent e) {
+        if (e.hasInfo()) {
+            MigrationInfo i = e.getInfo();
+            if (i.getStats().getMemoryBytes() > 0) {
+                memoryBytes = i.getStats().getMemoryBytes();
+            }
+            if (i.getPolicy().getDowntimeLimitMs() > 0) {
+                downtimeLimitMs = i.getPolicy().getDowntimeLimitMs();
+            }
+        }
+    }
+
+    /** Fraction of memory already in sync on the target, when the memory size is known. */
+    OptionalDouble fraction(MigrationEvent e) {
+        if (memoryBytes <= 0) {
+            return OptionalDouble.empty();
+        }
+        double f = 1.0 - (double) e.getRemainingBytes() / memoryBytes;
+        return OptionalDouble.of(Math.max(0, Math.min(1, f)));
+    }
+
+    String progress(MigrationEvent e) {
+        OptionalDouble f = fraction(e);
+        OptionalDouble eta = Eta.seconds(e.getRemainingBytes(), e.getBandwidthBytesPerSec(), e.getDirtyRateBytesPerSec(),
+                downtimeLimitMs);
+        return "round " + e.getRound()
+                + (f.isPresent() ? "  " + Units.percent(f.getAsDouble()) : "")
+                + "  remaining " + Units.bytes(e.getRemainingBytes())
+                + "  sent " + Units.bytes(e.getTransferredBytes())
+                + "  rate " + Units.rate(e.getBandwidthBytesPerSec())
+                + "  dirty " + Units.rate(e.getDirtyRateBytesPerSec())
+                + "  ETA " + (eta.isPresent() ? Units.seconds(eta.getAsDouble()) : "∞ (dirty rate ≥ bandwidth)")
+                + "  exp. downtime " + e.getExpectedDowntimeMs() + " ms"
+                + (e.getThrottlePercent() > 0 ? "  throttle " + e.getThrottlePercent() + " %" : "");
+    }
+
+    String bar(MigrationEvent e, int width) {
+        OptionalDouble f = fraction(e);
+        if (f.isEmpty() || width < 3) {
+            return "";
+        }
+        int filled = (int) Math.round(f.getAsDouble() * width);
+        return "[" + "#".repeat(filled) + ".".repeat(width - filled) + "] ";
+    }
+
+    String phase(MigrationEvent e) {
+        return "phase " + (e.getSourcePhase().getNumber() != 0 ? Names.of(e.getSourcePhase()) : Names.of(e.getTargetPhase()));
+    }
+
+    String start(MigrationEvent e) {
+        MigrationInfo i = e.getInfo();
+        return "watching migration " + i.getMigrationId() + ": pid " + i.getPid() + " → " + i.getTarget()
+                + " (" + Names.of(i.getMode()) + ", " + Names.of(i.getTracker()) + ", "
+                + Units.bytes(i.getStats().getMemoryBytes()) + "), " + Names.phase(i);
+    }
+
+    String roundEnd(MigrationEvent e) {
+        if (e.hasInfo() && e.getInfo().getStats().getPerRoundCount() > 0) {
+            RoundStats r = e.getInfo().getStats().getPerRound(e.getInfo().getStats().getPerRoundCount() - 1);
+            return "round " + r.getRound() + (r.getFinal() ? " (final)" : "") + " done in " + Units.nanos(r.getDurationNs())
+                    + ": " + r.getNormalPages() + " pages + " + r.getZeroPages() + " zero, "
+                    + Units.bytes(r.getTransferredBytes()) + " sent, " + r.getDirtyPagesAfter() + " pages dirty after, "
+                    + "bandwidth " + Units.rate(r.getBandwidthBytesPerSec()) + ", dirty " + Units.rate(r.getDirtyRateBytesPerSec())
+                    + ", exp. downtime " + r.getExpectedDowntimeMs() + " ms → " + Names.of(r.getDecision())
+                    + (r.getDecisionReason().isEmpty() ? "" : " (" + r.getDecisionReason() + ")");
+        }
+        return "round " + e.getRound() + " done: " + Units.bytes(e.getTransferredBytes()) + " sent, "
+                + Units.bytes(e.getRemainingBytes()) + " remaining";
+    }
+
+    String end(MigrationEvent e) {
+        MigrationInfo i = e.getInfo();
+        return "migration " + e.getMigrationId() + " " + Names.phase(i)
+                + (i.getFailure().isEmpty() ? "" : ": " + i.getFailure());
+    }
+}

@@ -555,7 +555,20 @@ final class AddressSpace implements MemoryManager {
             if (closed) {
                 throw new IllegalStateException("address space is closed");
             }
+            faultKind = 0;
+            long t0 = System.nanoTime();
             MemorySegment s = fault(m, addr, write, true);
+            faults++;
+            if (faultKind != 0) {
+                long dt = System.nanoTime() - t0;
+                if (faultKind == FAULT_WP_ASYNC) {
+                    wpAsyncFaults++;
+                    wpAsyncNanos += dt;
+                } else {
+                    softDirtyFaults++;
+                    softDirtyNanos += dt;
+                }
+            }
             refreshUnderLock(m);
             long vpn = addr >>> pageShift;
             if (write) {
@@ -688,9 +701,12 @@ final class AddressSpace implements MemoryManager {
                 }
                 d = Pte.clearUffdWp(d);
                 setDesc(pt, i, d);
-                v.uffd.countAsyncTrap();
+                faultKind = FAULT_WP_ASYNC;
             } else if (Pte.isUffdWp(d)) {
                 d = Pte.clearUffdWp(d);
+            }
+            if (softDirty && faultKind == 0 && (d & Pte.SOFT_DIRTY) == 0 && softDirtyTracking(v)) {
+                faultKind = FAULT_SOFT_DIRTY;
             }
             int f = frameOf(d);
             if (v.isShared()) {
@@ -1574,8 +1590,176 @@ final class AddressSpace implements MemoryManager {
 
     @Override
     public Userfaultfd userfaultfd(int flags) {
-        throw new ErrnoException(Errno.ENOSYS, "userfaultfd is not implemented yet");
+        int allowed = Uffd.USER_MODE_ONLY | Uffd.NONBLOCK | Uffd.CLOEXEC;
+        if ((flags & ~allowed) != 0) {
+            throw new ErrnoException(Errno.EINVAL, "userfaultfd(0x" + Integer.toHexString(flags)
+                    + "): unknown flags 0x" + Integer.toHexString(flags & ~allowed));
+        }
+        sysEnter();
+        try {
+            UffdContext c = new UffdContext(this, flags);
+            uffds.add(c);
+            return c;
+        } finally {
+            lock.unlock();
+        }
     }
+
+    /**
+     * uffd_wp_range / change_protection with MM_CP_UFFD_WP(_RESOLVE) over [s, e) of {@code v}:
+     * arming sets the bit on present entries (whole THP blocks keep their PMD, partial ones are
+     * split) and, where markers are used, fills none ptes with markers, allocating the page
+     * tables that takes; resolving clears bits and markers and gives write back where Linux
+     * would. The caller shoots down TLBs after arming.
+     */
+    void uffdWpRange(Vma v, long s, long e, boolean enable) {
+        boolean markers = enable && v.uffd != null && v.uffd.useMarkers(v);
+        boolean tryWritable = !enable && v.writable() && (!v.isShared() || !wantsWriteNotify(v));
+        long pmdSz = pmdSize();
+        for (long a = s; a < e; ) {
+            long next = Math.min(e, (a & ~(pmdSz - 1)) + pmdSz);
+            int pmdTable = tableAt(a, 2, markers);
+            if (pmdTable < 0) {
+                a = next;
+                continue;
+            }
+            int pmdIdx = levelIndex(a, 2);
+            long pmd = getDesc(pmdTable, pmdIdx);
+            if (Pte.isBlock(pmd)) {
+                long hs = a & ~(pmdSz - 1);
+                if (a == hs && next == hs + pmdSz) {
+                    long nd;
+                    if (enable) {
+                        nd = Pte.mkuffdWp(pmd);
+                    } else {
+                        nd = Pte.clearUffdWp(pmd);
+                        if (tryWritable && !Pte.isWrite(nd) && canChangeWritable(v, nd, frameOf(nd))) {
+                            nd = Pte.mkwrite(nd);
+                        }
+                    }
+                    setDesc(pmdTable, pmdIdx, nd);
+                    a = next;
+                    continue;
+                }
+                splitHuge(hs);
+            }
+            int pt = tableAt(a, 3, markers);
+            if (pt < 0) {
+                a = next;
+                continue;
+            }
+            for (long p = a; p < next; p += pageSize) {
+                int i = levelIndex(p, 3);
+                long d = getDesc(pt, i);
+                long nd = d;
+                if (d == 0) {
+                    if (markers) {
+                        nd = Pte.UFFD_WP_MARKER;
+                        markersInstalled++;
+                    }
+                } else if (Pte.isMarker(d)) {
+                    if (!enable && Pte.isUffdWpMarker(d)) {
+                        nd = 0;
+                    }
+                } else if (Pte.isPresent(d)) {
+                    if (enable) {
+                        nd = Pte.mkuffdWp(d);
+                    } else {
+                        nd = Pte.clearUffdWp(d);
+                        if (tryWritable && Pte.isValid(nd) && !Pte.isWrite(nd) && canChangeWritable(v, nd, frameOf(nd))) {
+                            nd = Pte.mkwrite(nd);
+                        }
+                    }
+                } else {
+                    nd = enable ? d | Pte.SWP_UFFD_WP : d & ~Pte.SWP_UFFD_WP;
+                }
+                if (nd != d) {
+                    setDesc(pt, i, nd);
+                }
+            }
+            a = next;
+        }
+    }
+
+    private long markersInstalled;
+
+    /** mfill_atomic_pte_copy / shmem_mfill_atomic_pte for one page: 0 or the errno. */
+    int mfillCopy(Vma v, long addr, byte[] src, int srcOff, boolean wp) {
+        int pmdTable = tableAt(addr, 2, true);
+        if (Pte.isBlock(getDesc(pmdTable, levelIndex(addr, 2)))) {
+            return Errno.EEXIST;
+        }
+        int pt = tableAt(addr, 3, true);
+        int i = levelIndex(addr, 3);
+        long d = getDesc(pt, i);
+        if (d != 0 && !Pte.isMarker(d)) {
+            return Errno.EEXIST;
+        }
+        int f;
+        if (v.file != null) {
+            long idx = v.filePage(addr, pageShift);
+            if (idx >= v.file.pageCount()) {
+                return Errno.EFAULT;
+            }
+            if (v.file.lookup(idx) >= 0) {
+                return Errno.EEXIST;
+            }
+            f = phys.alloc(PhysMem.KIND_SHMEM);
+            v.file.install(idx, f);
+            phys.get(f);
+        } else {
+            f = phys.alloc(PhysMem.KIND_ANON);
+        }
+        MemorySegment.copy(src, srcOff, phys.frame(f), ValueLayout.JAVA_BYTE, 0, (int) pageSize);
+        phys.mapAdd(f, 1);
+        long nd = pageProt(v) | phys.pa(f);
+        nd = Pte.mkdirty(nd, softDirty);
+        if (v.writable()) {
+            nd = Pte.mkwrite(nd);
+        }
+        if (wp) {
+            nd = Pte.mkuffdWp(nd);
+        }
+        setDesc(pt, i, nd);
+        uffdCopies++;
+        return 0;
+    }
+
+    /** mfill_atomic_pte_zeropage: the shared zero page (anon) or a zeroed cache page (shmem). */
+    int mfillZeropage(Vma v, long addr) {
+        int pmdTable = tableAt(addr, 2, true);
+        if (Pte.isBlock(getDesc(pmdTable, levelIndex(addr, 2)))) {
+            return Errno.EEXIST;
+        }
+        int pt = tableAt(addr, 3, true);
+        int i = levelIndex(addr, 3);
+        if (getDesc(pt, i) != 0) {
+            return Errno.EEXIST;
+        }
+        if (v.file != null) {
+            long idx = v.filePage(addr, pageShift);
+            if (idx >= v.file.pageCount()) {
+                return Errno.EFAULT;
+            }
+            if (v.file.lookup(idx) >= 0) {
+                return Errno.EEXIST;
+            }
+            int f = phys.alloc(PhysMem.KIND_SHMEM);
+            v.file.install(idx, f);
+            phys.get(f);
+            phys.mapAdd(f, 1);
+            long nd = Pte.mkdirty(pageProt(v) | phys.pa(f), softDirty);
+            if (v.writable()) {
+                nd = Pte.mkwrite(nd);
+            }
+            setDesc(pt, i, nd);
+            return 0;
+        }
+        setDesc(pt, i, pageProt(v) | Pte.SPECIAL | phys.pa(phys.zeroFrame));
+        return 0;
+    }
+
+    private long uffdCopies;
 
     // =========================================================================================
     // /proc views
@@ -1798,7 +1982,15 @@ final class AddressSpace implements MemoryManager {
 
     @Override
     public int pagemapScan(PmScanArg arg) {
-        throw new ErrnoException(Errno.ENOSYS, "PAGEMAP_SCAN is not implemented yet");
+        if (arg == null) {
+            throw new ErrnoException(Errno.EFAULT, "PAGEMAP_SCAN: argument is NULL");
+        }
+        sysEnter();
+        try {
+            return PagemapScanner.scan(this, arg);
+        } finally {
+            lock.unlock();
+        }
     }
 
     @Override
@@ -1903,6 +2095,32 @@ final class AddressSpace implements MemoryManager {
         lock.lock();
         try {
             return tablesPopulated;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private static final int FAULT_WP_ASYNC = 1;
+    private static final int FAULT_SOFT_DIRTY = 2;
+    /** What the fault being handled turned out to be (for the counters); under the lock. */
+    private int faultKind;
+    private long faults;
+    private long wpAsyncFaults;
+    private long wpAsyncNanos;
+    private long softDirtyFaults;
+    private long softDirtyNanos;
+
+    @Override
+    public long pageTableBytes() {
+        return pageTablePages() * pageSize;
+    }
+
+    @Override
+    public FaultCounters faultCounters() {
+        lock.lock();
+        try {
+            return new FaultCounters(faults, wpAsyncFaults, wpAsyncNanos, softDirtyFaults, softDirtyNanos,
+                    markersInstalled, uffdCopies, thpAllocated, thpSplits, shootdowns);
         } finally {
             lock.unlock();
         }

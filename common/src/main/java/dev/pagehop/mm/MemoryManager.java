@@ -121,6 +121,12 @@ public interface MemoryManager extends AutoCloseable {
     /** Page-table pages in use now, every level (what VmPTE counts), in pages. */
     long pageTablePages();
 
+    /** {@link #pageTablePages()} in bytes: VmPTE of /proc/PID/status. */
+    long pageTableBytes();
+
+    /** Monotonic fault and kernel-work counters of this address space (a /proc/PID/stat minflt-like view). */
+    FaultCounters faultCounters();
+
     /** Page-table pages ever allocated by this address space (faults, uffd-wp markers, THP splits). */
     long pageTablesPopulated();
 

@@ -21,7 +21,7 @@ abstract class AgentCommand implements Callable<Integer> {
     CommandSpec spec;
 
     @Option(names = {"-a", "--agent", "--source"}, paramLabel = "HOST:PORT",
-            defaultValue = "${env:PAGEHOP_AGENT:-127.0.0.1:7001}",
+            defaultValue = "${env:PAGEHOP_AGENT:-127.0.0.1:7070}",
             description = "The agent's gRPC address (default: $PAGEHOP_AGENT, else ${DEFAULT-VALUE}).")
     AgentAddress agent;
 

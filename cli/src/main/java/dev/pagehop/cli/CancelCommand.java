@@ -8,8 +8,9 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
 
 @Command(name = "cancel", mixinStandardHelpOptions = true,
-        description = {"Cancel a migration before switchover: the target discards what it received and the",
-                "source process keeps running unchanged. Refused (exit 5) once switchover has started."})
+        description = {"Cancel a migration before switchover.",
+                "The target discards what it received and the source process keeps running unchanged.",
+                "Refused (exit 5) once switchover has started."})
 final class CancelCommand extends AgentCommand {
 
     @Parameters(paramLabel = "MIGRATION", description = "The migration id.")

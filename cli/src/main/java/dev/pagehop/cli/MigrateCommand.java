@@ -21,8 +21,8 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 @Command(name = "migrate", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Live-migrate a process from the source agent (--agent/--source) to a target agent.",
-                "Shows progress until the migration ends, then the per-round table and the headline figures;",
+        description = {"Live-migrate a process from a source agent to a target agent.",
+                "The source is --agent/--source. Shows progress until the migration ends, then the per-round table and the headline figures;",
                 "the exit code says how it ended. Ctrl-C cancels the migration (the source keeps running).",
                 "Policy flags left out take the agent's defaults (QEMU/P.Haul/KubeVirt values, see METRICS.md)."})
 final class MigrateCommand extends AgentCommand {
@@ -34,12 +34,12 @@ final class MigrateCommand extends AgentCommand {
             description = "The target agent's gRPC address, as the source agent reaches it.")
     AgentAddress target;
 
-    @Option(names = {"-m", "--mode"}, defaultValue = "precopy",
+    @Option(names = {"-m", "--mode"}, paramLabel = "MODE", defaultValue = "precopy",
             description = "precopy (rounds, then stop-and-copy), postcopy (switch over first, pages on demand) "
                     + "or hybrid (rounds, then post-copy) (default ${DEFAULT-VALUE}).")
     ModeChoice mode;
 
-    @Option(names = "--tracker", defaultValue = "uffd-wp-async",
+    @Option(names = "--tracker", paramLabel = "TRACKER", defaultValue = "uffd-wp-async",
             description = "Dirty tracker: ${COMPLETION-CANDIDATES} (default ${DEFAULT-VALUE}).")
     TrackerChoice tracker;
 
@@ -85,7 +85,7 @@ final class MigrateCommand extends AgentCommand {
                 description = "When dirtying outpaces the link: ${COMPLETION-CANDIDATES} (default throttle).")
         AutoConvergeChoice autoConverge;
 
-        @Option(names = "--throttle", paramLabel = "INITIAL,STEP,MAX", split = ",",
+        @Option(names = "--throttle", paramLabel = "INITIAL,STEP,MAX", split = ",", hideParamSyntax = true,
                 description = "Throttle percents (default 20,10,99).")
         int[] throttle;
 

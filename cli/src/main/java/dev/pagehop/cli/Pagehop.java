@@ -14,7 +14,7 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "pagehop", mixinStandardHelpOptions = true, version = "pagehop 0.1.0",
         description = {"Live migration of an emulated arm64 Linux process between two agents.", "",
-                "Agents are addressed as HOST:PORT; --agent defaults to $PAGEHOP_AGENT, else 127.0.0.1:7001.",
+                "Agents are addressed as HOST:PORT; --agent defaults to $PAGEHOP_AGENT, else 127.0.0.1:7070.",
                 "Every command that prints data takes --output text|json."},
         commandListHeading = "%nCommands:%n",
         exitCodeListHeading = "%nExit codes:%n",

@@ -11,8 +11,8 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 @Command(name = "recover", mixinStandardHelpOptions = true,
-        description = {"Resume a post-copy migration that paused after losing its connection (QEMU's",
-                "migrate-recover): the source reconnects, the target says what it still misses, and the",
+        description = {"Resume a paused post-copy migration.",
+                "After a lost connection (QEMU's migrate-recover): the source reconnects, the target says what it still misses, and the",
                 "page streams restart from there. Then follows it like 'watch' unless --detach."})
 final class RecoverCommand extends AgentCommand {
 

@@ -20,8 +20,8 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 @Command(name = "report", mixinStandardHelpOptions = true,
-        description = {"Write an HTML page about a finished migration: headline figures, charts (pages per round,",
-                "dirty rate vs bandwidth, remaining bytes over time, post-copy fault latency), the per-round",
+        description = {"Write an HTML report with charts of a finished migration.",
+                "Headline figures, charts (pages per round, dirty rate vs bandwidth, remaining bytes over time, post-copy fault latency), the per-round",
                 "table and the policy. Reads the migration from the agent, or from a file saved with",
                 "'pagehop status MIGRATION -o json > m.json' (--from m.json)."})
 final class ReportCommand extends AgentCommand {

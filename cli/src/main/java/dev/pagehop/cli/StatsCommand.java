@@ -15,8 +15,8 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
 
 @Command(name = "stats", mixinStandardHelpOptions = true,
-        description = {"The METRICS.md headline figures of one migration, or, without an id, of all the",
-                "migrations an agent has seen: how many converged (KubeVirt's succeeded/failed), downtime,",
+        description = {"Show the METRICS.md headline figures of one migration or of an agent.",
+                "Without an id, totals over all the migrations an agent has seen: how many converged (KubeVirt's succeeded/failed), downtime,",
                 "total time, bytes and amplification."})
 final class StatsCommand extends AgentCommand {
 

@@ -9,8 +9,9 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Parameters;
 
 @Command(name = "watch", mixinStandardHelpOptions = true,
-        description = {"Follow a migration until it ends: live progress on a terminal, plain lines otherwise,",
-                "then the per-round table and headline figures. With -o json, one event per line (JSON Lines).",
+        description = {"Follow a migration until it ends, then show its summary.",
+                "Live progress on a terminal, plain lines otherwise, then the per-round table and headline",
+                "figures. With -o json, one event per line (JSON Lines).",
                 "Ctrl-C only stops watching; the exit code says how the migration ended."})
 final class WatchCommand extends AgentCommand {
 

@@ -18,12 +18,12 @@ public record AgentAddress(String host, int port) {
     /** Parses {@code host:port}; the message names what is wrong with the text. */
     public static AgentAddress parse(String text) {
         if (text == null || text.isBlank()) {
-            throw new IllegalArgumentException("agent address is empty; expected host:port, e.g. 127.0.0.1:7001");
+            throw new IllegalArgumentException("agent address is empty; expected host:port, e.g. 127.0.0.1:7070");
         }
         String t = text.trim();
         int colon = t.lastIndexOf(':');
         if (colon <= 0 || colon == t.length() - 1) {
-            throw new IllegalArgumentException("agent address '" + text + "' is not host:port, e.g. 127.0.0.1:7001");
+            throw new IllegalArgumentException("agent address '" + text + "' is not host:port, e.g. 127.0.0.1:7070");
         }
         String host = t.substring(0, colon);
         if (host.startsWith("[") && host.endsWith("]")) {

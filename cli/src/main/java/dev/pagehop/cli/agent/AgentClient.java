@@ -42,7 +42,7 @@ public final class AgentClient implements AutoCloseable {
      * carries the migration id in field 1 as a string, the same wire shape as CancelMigrationRequest,
      * so the call can be made now and works unchanged once agents serve it.
      */
-    static final MethodDescriptor<CancelMigrationRequest, MigrationInfo> RECOVER_MIGRATION =
+    public static final MethodDescriptor<CancelMigrationRequest, MigrationInfo> RECOVER_MIGRATION =
             MethodDescriptor.<CancelMigrationRequest, MigrationInfo>newBuilder()
                     .setType(MethodDescriptor.MethodType.UNARY)
                     .setFullMethodName(MethodDescriptor.generateFullMethodName(AgentControlGrpc.SERVICE_NAME,
@@ -63,7 +63,7 @@ public final class AgentClient implements AutoCloseable {
         this.deadlineMs = deadlineMs;
     }
 
-    /** "source agent at 127.0.0.1:7001", as every message names the peer. */
+    /** "source agent at 127.0.0.1:7070", as every message names the peer. */
     public String who() {
         return role + " at " + address;
     }

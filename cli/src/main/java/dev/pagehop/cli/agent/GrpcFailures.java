@@ -15,7 +15,7 @@ public final class GrpcFailures {
     }
 
     /**
-     * @param who  "source agent at 127.0.0.1:7001" — the peer the call went to
+     * @param who  "source agent at 127.0.0.1:7070" — the peer the call went to
      * @param call the RPC, for deadline and unimplemented messages
      * @param deadlineMs the deadline the call had, 0 for none
      */
@@ -58,8 +58,9 @@ public final class GrpcFailures {
         if (m == null) {
             return "unavailable";
         }
-        // Netty writes "Connection refused: /127.0.0.1:7001" — the address is already in the line.
+        // Netty writes "Connection refused: /127.0.0.1:7070" — the address is already in the line.
         int slash = m.indexOf(": /");
-        return slash > 0 ? m.substring(0, slash).toLowerCase(java.util.Locale.ROOT) : m;
+        String reason = slash > 0 ? m.substring(0, slash) : m;
+        return reason.isEmpty() ? reason : Character.toLowerCase(reason.charAt(0)) + reason.substring(1);
     }
 }

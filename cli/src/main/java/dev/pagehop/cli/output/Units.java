@@ -34,10 +34,10 @@ public final class Units {
     }
 
     public static String nanos(long ns) {
-        if (ns < 10_000) {
+        if (ns < 1_000) {
             return ns + " ns";
         }
-        if (ns < 10_000_000) {
+        if (ns < 1_000_000) {
             return String.format(Locale.ROOT, "%.1f µs", ns / 1e3);
         }
         if (ns < 10_000_000_000L) {

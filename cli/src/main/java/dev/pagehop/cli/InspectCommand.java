@@ -45,8 +45,10 @@ final class InspectCommand extends AgentCommand {
                     t.row(String.format("%012x", r.getStart()), String.format("%012x", r.getEnd()),
                             Units.bytes(r.getEnd() - r.getStart()), prot(r.getProt()), r.getShared() ? "shared" : "private");
                 }
-                out.println();
-                t.print(out);
+                if (t.size() > 0) {
+                    out.println();
+                    t.print(out);
+                }
                 out.flush();
             }
             if (check && p.getIntegrityChecked() && !p.getIntegrityOk()) {

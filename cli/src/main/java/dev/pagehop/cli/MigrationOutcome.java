@@ -32,6 +32,10 @@ public final class MigrationOutcome {
 
     static ExitCode ofFailure(String failure) {
         String f = failure.toLowerCase(Locale.ROOT);
+        // A target nobody answers for shows up as the gRPC status the source got from it.
+        if (f.contains("unavailable") || f.contains("connection refused") || f.contains("unreachable")) {
+            return ExitCode.UNREACHABLE;
+        }
         if (f.contains("refused") || f.contains("refuses")) {
             return ExitCode.REFUSED;
         }

@@ -202,6 +202,15 @@ class MigrateCommandTest {
     }
 
     @Test
+    void aTargetTheSourceCannotReachExitsUnreachable() {
+        cli.source.outcome = q -> Migrations.ended(Migrations.completed("", 1, q.getTarget()), SourcePhase.SOURCE_PHASE_FAILED,
+                "target 127.0.0.1:1 refused Prepare: UNAVAILABLE: io exception");
+        CliHarness.Result r = migrate();
+        assertThat(r.exitCode()).isEqualTo(ExitCode.UNREACHABLE.code());
+        assertThat(r.err()).contains("target 127.0.0.1:1 refused Prepare: UNAVAILABLE");
+    }
+
+    @Test
     void unknownProcessExitsNotFound() {
         CliHarness.Result r = cli.onSource("migrate", "99", "--target", cli.targetAddress.toString());
         assertThat(r.exitCode()).isEqualTo(ExitCode.NOT_FOUND.code());

@@ -52,7 +52,11 @@ public final class ProcessAgentLauncher implements AgentLauncher {
     public LaunchedAgent start(Role role, String name) throws IOException {
         Path dir = logDir != null ? Files.createDirectories(logDir) : Files.createTempDirectory("pagehop-demo-");
         Path log = dir.resolve(name + ".log");
-        List<String> cmd = List.of(javaBin, "-cp", classpath, role.mainClass(),
+        List<String> cmd = List.of(javaBin,
+                // protobuf and Netty still use sun.misc.Unsafe and restricted methods; JDK 25 warns otherwise.
+                "--sun-misc-unsafe-memory-access=allow", "--enable-native-access=ALL-UNNAMED",
+                "-Dlogback.configurationFile=logback-agent.xml",
+                "-cp", classpath, role.mainClass(),
                 "--listen", "127.0.0.1", "--port", "0", "--metrics-port", "0", "--name", name);
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         CompletableFuture<AgentAddress> ready = new CompletableFuture<>();

@@ -19,8 +19,11 @@ public final class MigrationSummary {
             out.println();
             rounds(m).print(out);
         }
-        out.println();
-        figures(m).print(out);
+        // A migration that ended before its first round has no figures worth a table.
+        if (m.getStats().getRounds() > 0 || m.getStats().getTransferredBytes() > 0) {
+            out.println();
+            figures(m).print(out);
+        }
         out.flush();
     }
 

@@ -27,11 +27,20 @@ public final class LiveProgress implements ProgressView {
     public void onEvent(MigrationEvent e) {
         text.learn(e);
         switch (e.getKind()) {
-            case KIND_SNAPSHOT -> permanent(text.start(e));
-            case KIND_PHASE -> permanent(text.phase(e));
-            case KIND_ROUND_END -> permanent(text.roundEnd(e));
+            case KIND_SNAPSHOT -> {
+                permanent(text.start(e));
+                text.newRounds(e).forEach(this::permanent);
+            }
+            case KIND_PHASE -> {
+                text.newRounds(e).forEach(this::permanent);
+                permanent(text.phase(e));
+            }
+            case KIND_ROUND_END -> text.newRounds(e).forEach(this::permanent);
             case KIND_PROGRESS -> status(text.bar(e, BAR_WIDTH) + text.progress(e));
-            case KIND_END -> permanent(text.end(e));
+            case KIND_END -> {
+                text.newRounds(e).forEach(this::permanent);
+                permanent(text.end(e));
+            }
             case KIND_UNSPECIFIED, UNRECOGNIZED -> {
             }
         }

@@ -22,18 +22,30 @@ public final class PlainProgress implements ProgressView {
         if (startMs < 0) {
             startMs = e.getTimeMs();
         }
-        String line = switch (e.getKind()) {
-            case KIND_SNAPSHOT -> text.start(e);
-            case KIND_PHASE -> text.phase(e);
-            case KIND_ROUND_END -> text.roundEnd(e);
-            case KIND_PROGRESS -> text.progress(e);
-            case KIND_END -> text.end(e);
-            case KIND_UNSPECIFIED, UNRECOGNIZED -> null;
-        };
-        if (line != null) {
-            out.printf("%8.3fs  %s%n", Math.max(0, e.getTimeMs() - startMs) / 1000.0, line);
-            out.flush();
+        double t = Math.max(0, e.getTimeMs() - startMs) / 1000.0;
+        switch (e.getKind()) {
+            case KIND_SNAPSHOT -> {
+                line(t, text.start(e));
+                text.newRounds(e).forEach(l -> line(t, l));
+            }
+            case KIND_ROUND_END -> text.newRounds(e).forEach(l -> line(t, l));
+            case KIND_PHASE -> {
+                text.newRounds(e).forEach(l -> line(t, l));
+                line(t, text.phase(e));
+            }
+            case KIND_PROGRESS -> line(t, text.progress(e));
+            case KIND_END -> {
+                text.newRounds(e).forEach(l -> line(t, l));
+                line(t, text.end(e));
+            }
+            case KIND_UNSPECIFIED, UNRECOGNIZED -> {
+            }
         }
+        out.flush();
+    }
+
+    private void line(double seconds, String text) {
+        out.printf("%8.3fs  %s%n", seconds, text);
     }
 
     @Override

@@ -5,6 +5,8 @@ import dev.pagehop.cli.output.Units;
 import dev.pagehop.proto.control.v1.MigrationEvent;
 import dev.pagehop.proto.control.v1.MigrationInfo;
 import dev.pagehop.proto.control.v1.RoundStats;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.OptionalDouble;
 
 /**
@@ -13,6 +15,7 @@ import java.util.OptionalDouble;
  */
 final class ProgressText {
     private long memoryBytes;
+    private int roundsShown;
     private long downtimeLimitMs;
 
     void learn(MigrationEvent e) {
@@ -71,18 +74,33 @@ final class ProgressText {
                 + Units.bytes(i.getStats().getMemoryBytes()) + "), " + Names.phase(i);
     }
 
-    String roundEnd(MigrationEvent e) {
-        if (e.hasInfo() && e.getInfo().getStats().getPerRoundCount() > 0) {
-            RoundStats r = e.getInfo().getStats().getPerRound(e.getInfo().getStats().getPerRoundCount() - 1);
-            return "round " + r.getRound() + (r.getFinal() ? " (final)" : "") + " done in " + Units.nanos(r.getDurationNs())
-                    + ": " + r.getNormalPages() + " pages + " + r.getZeroPages() + " zero, "
-                    + Units.bytes(r.getTransferredBytes()) + " sent, " + r.getDirtyPagesAfter() + " pages dirty after, "
-                    + "bandwidth " + Units.rate(r.getBandwidthBytesPerSec()) + ", dirty " + Units.rate(r.getDirtyRateBytesPerSec())
-                    + ", exp. downtime " + r.getExpectedDowntimeMs() + " ms → " + Names.of(r.getDecision())
-                    + (r.getDecisionReason().isEmpty() ? "" : " (" + r.getDecisionReason() + ")");
+    /**
+     * A line for every round the event's record has that was not shown yet. Agents send a round's
+     * end as its own event, but when a round ends together with a phase change only the phase
+     * event may go out; the record it carries still has the round.
+     */
+    List<String> newRounds(MigrationEvent e) {
+        List<String> lines = new ArrayList<>();
+        if (e.hasInfo()) {
+            List<RoundStats> rounds = e.getInfo().getStats().getPerRoundList();
+            for (int i = roundsShown; i < rounds.size(); i++) {
+                lines.add(round(rounds.get(i)));
+            }
+            roundsShown = Math.max(roundsShown, rounds.size());
+        } else if (e.getKind() == MigrationEvent.Kind.KIND_ROUND_END) {
+            lines.add("round " + e.getRound() + " done: " + Units.bytes(e.getTransferredBytes()) + " sent, "
+                    + Units.bytes(e.getRemainingBytes()) + " remaining");
         }
-        return "round " + e.getRound() + " done: " + Units.bytes(e.getTransferredBytes()) + " sent, "
-                + Units.bytes(e.getRemainingBytes()) + " remaining";
+        return lines;
+    }
+
+    private static String round(RoundStats r) {
+        return "round " + r.getRound() + (r.getFinal() ? " (final)" : "") + " done in " + Units.nanos(r.getDurationNs())
+                + ": " + r.getNormalPages() + " pages + " + r.getZeroPages() + " zero, "
+                + Units.bytes(r.getTransferredBytes()) + " sent, " + r.getDirtyPagesAfter() + " pages dirty after, "
+                + "bandwidth " + Units.rate(r.getBandwidthBytesPerSec()) + ", dirty " + Units.rate(r.getDirtyRateBytesPerSec())
+                + ", exp. downtime " + r.getExpectedDowntimeMs() + " ms → " + Names.of(r.getDecision())
+                + (r.getDecisionReason().isEmpty() ? "" : " (" + r.getDecisionReason() + ")");
     }
 
     String end(MigrationEvent e) {

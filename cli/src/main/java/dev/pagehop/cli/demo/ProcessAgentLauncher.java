@@ -33,7 +33,7 @@ public final class ProcessAgentLauncher implements AgentLauncher {
 
     private final String javaBin;
     private final String classpath;
-    private final Path logDir;
+    private Path logDir;
 
     public ProcessAgentLauncher(String javaBin, String classpath, Path logDir) {
         this.javaBin = javaBin;
@@ -50,8 +50,7 @@ public final class ProcessAgentLauncher implements AgentLauncher {
 
     @Override
     public LaunchedAgent start(Role role, String name) throws IOException {
-        Path dir = logDir != null ? Files.createDirectories(logDir) : Files.createTempDirectory("pagehop-demo-");
-        Path log = dir.resolve(name + ".log");
+        Path log = logDir().resolve(name + ".log");
         List<String> cmd = List.of(javaBin,
                 // protobuf and Netty still use sun.misc.Unsafe and restricted methods; JDK 25 warns otherwise.
                 "--sun-misc-unsafe-memory-access=allow", "--enable-native-access=ALL-UNNAMED",
@@ -78,6 +77,14 @@ public final class ProcessAgentLauncher implements AgentLauncher {
             Thread.currentThread().interrupt();
             throw new IOException("interrupted while starting " + role.label() + " " + name);
         }
+    }
+
+    /** One directory per launcher, so a demo's two agents log side by side. */
+    private synchronized Path logDir() throws IOException {
+        if (logDir == null) {
+            logDir = Files.createTempDirectory("pagehop-demo-");
+        }
+        return Files.createDirectories(logDir);
     }
 
     private static void pump(Process p, Path log, CompletableFuture<AgentAddress> ready, Deque<String> tail) {

@@ -5,6 +5,7 @@ import dev.pagehop.cli.output.Units;
 import dev.pagehop.proto.control.v1.MigrationEvent;
 import dev.pagehop.proto.control.v1.MigrationInfo;
 import dev.pagehop.proto.control.v1.RoundStats;
+import dev.pagehop.proto.types.v1.SourcePhase;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.OptionalDouble;
@@ -40,6 +41,9 @@ final class ProgressText {
     }
 
     String progress(MigrationEvent e) {
+        if (e.getSourcePhase() == SourcePhase.SOURCE_PHASE_NEW || e.getSourcePhase() == SourcePhase.SOURCE_PHASE_PREPARING) {
+            return "preparing: the target checks the layout and reserves memory";
+        }
         OptionalDouble f = fraction(e);
         OptionalDouble eta = Eta.seconds(e.getRemainingBytes(), e.getBandwidthBytesPerSec(), e.getDirtyRateBytesPerSec(),
                 downtimeLimitMs);
@@ -49,9 +53,17 @@ final class ProgressText {
                 + "  sent " + Units.bytes(e.getTransferredBytes())
                 + "  rate " + Units.rate(e.getBandwidthBytesPerSec())
                 + "  dirty " + Units.rate(e.getDirtyRateBytesPerSec())
-                + "  ETA " + (eta.isPresent() ? Units.seconds(eta.getAsDouble()) : "∞ (dirty rate ≥ bandwidth)")
+                + "  ETA " + eta(e, eta)
                 + "  exp. downtime " + e.getExpectedDowntimeMs() + " ms"
                 + (e.getThrottlePercent() > 0 ? "  throttle " + e.getThrottlePercent() + " %" : "");
+    }
+
+    private static String eta(MigrationEvent e, OptionalDouble eta) {
+        if (eta.isPresent()) {
+            return Units.seconds(eta.getAsDouble());
+        }
+        // Bandwidth is measured at the end of the first round; before that there is nothing to divide by.
+        return e.getBandwidthBytesPerSec() == 0 ? "? (measuring)" : "∞ (dirty rate ≥ bandwidth)";
     }
 
     String bar(MigrationEvent e, int width) {

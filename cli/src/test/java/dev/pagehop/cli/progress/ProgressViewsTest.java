@@ -69,6 +69,20 @@ class ProgressViewsTest {
     }
 
     @Test
+    void beforeTheFirstRoundThereIsNoRateToShow() {
+        StringWriter w = new StringWriter();
+        PlainProgress p = new PlainProgress(new PrintWriter(w));
+        p.onEvent(ev(MigrationEvent.Kind.KIND_SNAPSHOT, 0, info(SourcePhase.SOURCE_PHASE_PREPARING, 0)));
+        p.onEvent(MigrationEvent.newBuilder().setKind(MigrationEvent.Kind.KIND_PROGRESS).setTimeMs(500)
+                .setSourcePhase(SourcePhase.SOURCE_PHASE_PREPARING).build());
+        p.onEvent(MigrationEvent.newBuilder().setKind(MigrationEvent.Kind.KIND_PROGRESS).setTimeMs(900)
+                .setSourcePhase(SourcePhase.SOURCE_PHASE_ITERATING).setRemainingBytes(100 * MIB).setTransferredBytes(MIB).build());
+        assertThat(w.toString().lines().skip(1)).containsExactly(
+                "   0.500s  preparing: the target checks the layout and reserves memory",
+                "   0.900s  round 0  0%  remaining 100 MiB  sent 1.0 MiB  rate 0 B/s  dirty 0 B/s  ETA ? (measuring)  exp. downtime 0 ms");
+    }
+
+    @Test
     void noEtaWhileTheWorkloadDirtiesFasterThanTheLink() {
         StringWriter w = new StringWriter();
         PlainProgress p = new PlainProgress(new PrintWriter(w));

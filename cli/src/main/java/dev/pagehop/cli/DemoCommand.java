@@ -19,7 +19,13 @@ import dev.pagehop.proto.control.v1.ProcessInfo;
 import dev.pagehop.proto.control.v1.ProcessInspection;
 import dev.pagehop.proto.control.v1.SpawnRequest;
 import dev.pagehop.proto.control.v1.StartMigrationRequest;
+import dev.pagehop.cli.report.HtmlReport;
+import dev.pagehop.cli.report.ReportData;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
 import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.List;
@@ -83,6 +89,10 @@ final class DemoCommand implements Callable<Integer> {
             description = "Deadline of each call to an agent (default ${DEFAULT-VALUE}).")
     long callTimeoutMs;
 
+    @Option(names = "--report", paramLabel = "FILE",
+            description = "Where to write the HTML report of the migration (default: a new file in the temp directory).")
+    Path report;
+
     @Mixin
     ProgressOptions progress;
 
@@ -132,6 +142,16 @@ final class DemoCommand implements Callable<Integer> {
         return a;
     }
 
+    private Path writeReport(MigrationInfo end) {
+        try {
+            Path page = report != null ? report : Files.createTempFile("pagehop-demo-report-", ".html");
+            Files.writeString(page, HtmlReport.render(ReportData.of(end), Instant.now()).html(), StandardCharsets.UTF_8);
+            return page;
+        } catch (IOException e) {
+            throw new CliFailure(ExitCode.FAILED, "demo: cannot write the report: " + e.getMessage(), e);
+        }
+    }
+
     private int run(PrintWriter out, AgentClient src, AgentClient tgt, LaunchedAgent target) {
         ProcessInfo p = src.spawn(SpawnRequest.newBuilder().setWorkload(workload).setMemoryBytes(memoryBytes)
                 .setGranule(granule.wire()).setSeed(1).setThreads(1).setWriteRateBytesPerSec(writeRate).build());
@@ -173,6 +193,8 @@ final class DemoCommand implements Callable<Integer> {
             throw new CliFailure(ExitCode.VERIFY_FAILED, "demo: the workload's self-check failed on the target: "
                     + onTarget.getIntegrityDetail());
         }
+        Path page = writeReport(end);
+        out.println("report: " + page);
         out.println(String.format(Locale.ROOT, "pagehop demo: OK — pid %d moved in %s with %d ms downtime, %s sent (%.2f× memory) in %d rounds",
                 p.getPid(), Units.millis(end.getStats().getTotalTimeMs()), end.getStats().getDowntimeMs(),
                 Units.bytes(end.getStats().getTransferredBytes()), end.getStats().getAmplification(), end.getStats().getRounds()));

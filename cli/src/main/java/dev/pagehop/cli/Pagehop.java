@@ -5,6 +5,7 @@ import dev.pagehop.cli.options.Choices;
 import dev.pagehop.cli.options.Converters;
 import java.io.PrintWriter;
 import java.util.concurrent.Callable;
+import picocli.AutoComplete;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -21,7 +22,7 @@ import picocli.CommandLine.Command;
         subcommands = {InfoCommand.class, SpawnCommand.class, PsCommand.class, InspectCommand.class, KillCommand.class,
                 MigrateCommand.class, StatusCommand.class, WatchCommand.class, CancelCommand.class, RecoverCommand.class,
                 StatsCommand.class, ReportCommand.class, DemoCommand.class, MmDemoCommand.class,
-                CommandLine.HelpCommand.class})
+                AutoComplete.GenerateCompletion.class, CommandLine.HelpCommand.class})
 public final class Pagehop implements Callable<Integer> {
 
     private final CliContext context;

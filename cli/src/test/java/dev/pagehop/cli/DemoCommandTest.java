@@ -22,11 +22,15 @@ import org.junit.jupiter.api.Test;
  */
 class DemoCommandTest {
     CliHarness cli;
+    @org.junit.jupiter.api.io.TempDir
+    java.nio.file.Path dir;
+    java.nio.file.Path report;
     final List<String> stopped = new ArrayList<>();
 
     @BeforeEach
     void start() throws Exception {
         cli = new CliHarness();
+        report = dir.resolve("demo.html");
         cli.launcher = (role, name) -> new LaunchedAgent() {
             @Override
             public AgentAddress address() {
@@ -56,10 +60,12 @@ class DemoCommandTest {
     }
 
     @Test
-    void startsAgentsMigratesVerifiesAndStops() {
-        CliHarness.Result r = cli.run("demo");
+    void startsAgentsMigratesVerifiesAndStops() throws Exception {
+        CliHarness.Result r = cli.run("demo", "--report", report.toString());
         assertThat(r.exitCode()).as(r.err()).isZero();
         String out = r.out();
+        assertThat(out).contains("report: " + report + "\n");
+        assertThat(java.nio.file.Files.readString(report)).contains("chart-pages-per-round").contains("42 ms");
         assertThat(out).startsWith("pagehop demo: live migration of an emulated arm64 process between two local agents\n"
                 + "  starting target agent ... ready on " + cli.targetAddress + " (target 'tgt', version 0.1.0, protocol 1; in-process)\n"
                 + "  starting source agent ... ready on " + cli.sourceAddress + " (source 'src', version 0.1.0, protocol 1; in-process)\n"

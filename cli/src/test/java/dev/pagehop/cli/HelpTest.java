@@ -15,7 +15,7 @@ class HelpTest {
             List<String> names = Pagehop.commandLine(cli.context()).getSubcommands().keySet().stream()
                     .filter(n -> !n.equals("help") && !n.equals("list")).toList();
             assertThat(names).contains("info", "spawn", "ps", "inspect", "kill", "migrate", "status", "watch", "cancel",
-                    "recover", "stats", "report", "demo", "mm-demo");
+                    "recover", "stats", "report", "demo", "mm-demo", "generate-completion");
             for (String n : names) {
                 CliHarness.Result r = cli.run(n, "--help");
                 assertThat(r.exitCode()).as(n).isZero();

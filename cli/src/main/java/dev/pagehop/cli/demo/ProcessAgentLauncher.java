@@ -63,7 +63,10 @@ public final class ProcessAgentLauncher implements AgentLauncher {
         Thread pump = Thread.ofPlatform().daemon().name(name + "-output").start(() -> pump(p, log, ready, tail));
         try {
             AgentAddress address = ready.get(START_TIMEOUT_MS, TimeUnit.MILLISECONDS);
-            return new Running(p, address, log, pump);
+            // Ctrl-C ends this JVM without running the demo's finally blocks; the agents must not outlive it.
+            Thread reaper = new Thread(() -> stop(p), name + "-reaper");
+            Runtime.getRuntime().addShutdownHook(reaper);
+            return new Running(p, address, log, pump, reaper);
         } catch (ExecutionException e) {
             stop(p);
             throw new IOException(role.label() + " " + name + " " + e.getCause().getMessage() + "; last output: "
@@ -147,7 +150,8 @@ public final class ProcessAgentLauncher implements AgentLauncher {
         }
     }
 
-    private record Running(Process process, AgentAddress address, Path log, Thread pump) implements LaunchedAgent {
+    private record Running(Process process, AgentAddress address, Path log, Thread pump, Thread reaper)
+            implements LaunchedAgent {
         @Override
         public String where() {
             return "pid " + process.pid() + ", log " + log;
@@ -155,6 +159,11 @@ public final class ProcessAgentLauncher implements AgentLauncher {
 
         @Override
         public String stop() {
+            try {
+                Runtime.getRuntime().removeShutdownHook(reaper);
+            } catch (IllegalStateException e) {
+                // Shutting down already: the reaper stops the process.
+            }
             String how = ProcessAgentLauncher.stop(process);
             try {
                 pump.join(STOP_TIMEOUT_MS);

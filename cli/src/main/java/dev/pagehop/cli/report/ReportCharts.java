@@ -8,6 +8,7 @@ import java.io.UncheckedIOException;
 import org.jfree.chart.ChartFactory;
 import org.jfree.chart.ChartUtils;
 import org.jfree.chart.JFreeChart;
+import org.jfree.chart.axis.NumberAxis;
 import org.jfree.chart.plot.PlotOrientation;
 import org.jfree.chart.plot.XYPlot;
 import org.jfree.chart.renderer.xy.XYLineAndShapeRenderer;
@@ -39,7 +40,7 @@ public final class ReportCharts {
         }
         JFreeChart c = ChartFactory.createStackedBarChart("Pages per round", "round", "pages", ds,
                 PlotOrientation.VERTICAL, true, false, false);
-        c.setBackgroundPaint(Color.WHITE);
+        whiteCategoryPlot(c);
         return c;
     }
 
@@ -66,6 +67,8 @@ public final class ReportCharts {
         }
         JFreeChart c = ChartFactory.createXYLineChart("Dirty rate vs bandwidth", "round", "MiB/s", ds);
         styleLines(c);
+        // Rounds are whole numbers; JFreeChart would otherwise tick at 0.5.
+        c.getXYPlot().getDomainAxis().setStandardTickUnits(NumberAxis.createIntegerTickUnits());
         return c;
     }
 
@@ -90,8 +93,14 @@ public final class ReportCharts {
         }
         JFreeChart c = ChartFactory.createBarChart("Post-copy fault latency", "round trip", "faults", ds,
                 PlotOrientation.VERTICAL, false, false, false);
-        c.setBackgroundPaint(Color.WHITE);
+        whiteCategoryPlot(c);
         return c;
+    }
+
+    private static void whiteCategoryPlot(JFreeChart c) {
+        c.setBackgroundPaint(Color.WHITE);
+        c.getCategoryPlot().setBackgroundPaint(Color.WHITE);
+        c.getCategoryPlot().setRangeGridlinePaint(Color.LIGHT_GRAY);
     }
 
     private static String micros(long ns) {
@@ -101,6 +110,9 @@ public final class ReportCharts {
     private static void styleLines(JFreeChart c) {
         c.setBackgroundPaint(Color.WHITE);
         XYPlot plot = c.getXYPlot();
+        plot.setBackgroundPaint(Color.WHITE);
+        plot.setDomainGridlinePaint(Color.LIGHT_GRAY);
+        plot.setRangeGridlinePaint(Color.LIGHT_GRAY);
         XYLineAndShapeRenderer r = new XYLineAndShapeRenderer(true, true);
         for (int i = 0; i < plot.getDataset().getSeriesCount(); i++) {
             r.setSeriesStroke(i, new BasicStroke(2f));

@@ -39,6 +39,16 @@ class HelpTest {
     }
 
     @Test
+    void completionScriptKnowsTheCommandsAndTheirOptions() throws Exception {
+        try (CliHarness cli = new CliHarness()) {
+            CliHarness.Result r = cli.run("generate-completion");
+            assertThat(r.exitCode()).isZero();
+            assertThat(r.out()).contains("complete -F _complete_pagehop").contains("migrate").contains("--downtime-limit")
+                    .contains("uffd-wp-async");
+        }
+    }
+
+    @Test
     void noCommandPrintsUsageAndUnknownCommandIsAUsageError() throws Exception {
         try (CliHarness cli = new CliHarness()) {
             assertThat(cli.run().out()).startsWith("Usage: pagehop");

@@ -144,6 +144,14 @@ class MigrateCommandTest {
     }
 
     @Test
+    void jsonWithExplicitProgressSendsProgressToStderr() {
+        CliHarness.Result r = migrate("-o", "json", "--progress", "plain");
+        assertThat(r.exitCode()).isZero();
+        assertThat(Json.parse(r.out(), MigrationInfo.newBuilder()).getMigrationId()).isEqualTo("m-1");
+        assertThat(r.err()).contains("watching migration m-1").contains("migration m-1 completed");
+    }
+
+    @Test
     void detachPrintsTheIdAndDoesNotWatch() {
         CliHarness.Result r = migrate("--detach");
         assertThat(r.exitCode()).isZero();

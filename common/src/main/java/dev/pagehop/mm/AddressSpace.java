@@ -37,6 +37,13 @@ final class AddressSpace implements MemoryManager {
     private static final ValueLayout.OfInt INT = ValueLayout.JAVA_INT_UNALIGNED;
     private static final ValueLayout.OfShort SHORT = ValueLayout.JAVA_SHORT_UNALIGNED;
     private static final ValueLayout.OfLong DESC = ValueLayout.JAVA_LONG;
+    /**
+     * All of native memory, for the TLB fast path: an entry holds a frame's native address, so
+     * a hit is one bounds-free access with no segment or scope to load. Safe because a frame is
+     * only freed (and the arena only closed) after a shootdown has retired every entry naming it.
+     */
+    static final MemorySegment RAW = MemorySegment.NULL.reinterpret(Long.MAX_VALUE);
+    private static final int MMU_SLOTS = 64;
     /** How long a shootdown waits for a RUNNABLE thread that never comes back to acknowledge. */
     private static final long SHOOTDOWN_PATIENCE_NS = TimeUnit.SECONDS.toNanos(1);
     /** The mm a thread last ran user accesses in: entering another one leaves this one. */
@@ -55,6 +62,8 @@ final class AddressSpace implements MemoryManager {
     /** Bumped (under {@link #lock}) by every change that takes access away or swaps a frame. */
     volatile long tlbGen;
     private final ThreadLocal<Mmu> mmus = ThreadLocal.withInitial(this::newMmu);
+    /** Per-thread Mmu by thread id hash: a hit costs two loads instead of a ThreadLocal lookup. */
+    private final Mmu[] mmuSlots = new Mmu[MMU_SLOTS];
     private final CopyOnWriteArrayList<Mmu> allMmus = new CopyOnWriteArrayList<>();
 
     private final TreeMap<Long, Vma> vmas = new TreeMap<>();
@@ -92,6 +101,21 @@ final class AddressSpace implements MemoryManager {
         } finally {
             phys.release();
         }
+    }
+
+    private Mmu mmu() {
+        Thread t = Thread.currentThread();
+        Mmu m = mmuSlots[(int) t.threadId() & (MMU_SLOTS - 1)];
+        if (m != null && m.owner == t) {
+            return m;
+        }
+        return mmuSlow(t);
+    }
+
+    private Mmu mmuSlow(Thread t) {
+        Mmu m = mmus.get();
+        mmuSlots[(int) t.threadId() & (MMU_SLOTS - 1)] = m;
+        return m;
     }
 
     private Mmu newMmu() {
@@ -318,7 +342,7 @@ final class AddressSpace implements MemoryManager {
     }
 
     private Mmu enter() {
-        Mmu m = mmus.get();
+        Mmu m = mmu();
         Mmu cur = CURRENT.get();
         if (cur != m) {
             if (cur != null) {
@@ -337,11 +361,17 @@ final class AddressSpace implements MemoryManager {
     }
 
     /** Entry of every system call: the calling thread is in the kernel, not storing. */
-    private void sysEnter() {
+    /** The calling thread enters the kernel: it stores nowhere, so no shootdown of any mm waits for it. */
+    static void leaveUserMode() {
         Mmu cur = CURRENT.get();
-        if (cur != null && cur.mm == this) {
+        if (cur != null) {
             cur.leave();
+            CURRENT.remove();
         }
+    }
+
+    private void sysEnter() {
+        leaveUserMode();
         lock.lock();
         if (closed) {
             lock.unlock();
@@ -364,58 +394,58 @@ final class AddressSpace implements MemoryManager {
 
     @Override
     public int load8(long addr) {
-        Mmu m = mmus.get();
+        Mmu m = mmu();
         long vpn = addr >>> pageShift;
         int i = (int) vpn & Mmu.TLB_MASK;
         if (m.rtag[i] == vpn && m.gen == tlbGen) {
-            return m.rseg[i].get(ValueLayout.JAVA_BYTE, addr & pageMask) & 0xFF;
+            return RAW.get(ValueLayout.JAVA_BYTE, m.radr[i] + (addr & pageMask)) & 0xFF;
         }
         return (int) slowLoad(m, addr, 1);
     }
 
     @Override
     public int load16(long addr) {
-        Mmu m = mmus.get();
+        Mmu m = mmu();
         long vpn = addr >>> pageShift;
         int i = (int) vpn & Mmu.TLB_MASK;
         long off = addr & pageMask;
         if (m.rtag[i] == vpn && m.gen == tlbGen && off <= pageSize - 2) {
-            return m.rseg[i].get(SHORT, off) & 0xFFFF;
+            return RAW.get(SHORT, m.radr[i] + off) & 0xFFFF;
         }
         return (int) slowLoad(m, addr, 2);
     }
 
     @Override
     public int load32(long addr) {
-        Mmu m = mmus.get();
+        Mmu m = mmu();
         long vpn = addr >>> pageShift;
         int i = (int) vpn & Mmu.TLB_MASK;
         long off = addr & pageMask;
         if (m.rtag[i] == vpn && m.gen == tlbGen && off <= pageSize - 4) {
-            return m.rseg[i].get(INT, off);
+            return RAW.get(INT, m.radr[i] + off);
         }
         return (int) slowLoad(m, addr, 4);
     }
 
     @Override
     public long load64(long addr) {
-        Mmu m = mmus.get();
+        Mmu m = mmu();
         long vpn = addr >>> pageShift;
         int i = (int) vpn & Mmu.TLB_MASK;
         long off = addr & pageMask;
         if (m.rtag[i] == vpn && m.gen == tlbGen && off <= pageSize - 8) {
-            return m.rseg[i].get(LONG, off);
+            return RAW.get(LONG, m.radr[i] + off);
         }
         return slowLoad(m, addr, 8);
     }
 
     @Override
     public void store8(long addr, long value) {
-        Mmu m = mmus.get();
+        Mmu m = mmu();
         long vpn = addr >>> pageShift;
         int i = (int) vpn & Mmu.TLB_MASK;
         if (m.wtag[i] == vpn && m.gen == tlbGen) {
-            m.wseg[i].set(ValueLayout.JAVA_BYTE, addr & pageMask, (byte) value);
+            RAW.set(ValueLayout.JAVA_BYTE, m.wadr[i] + (addr & pageMask), (byte) value);
             return;
         }
         slowStore(m, addr, 1, value);
@@ -423,12 +453,12 @@ final class AddressSpace implements MemoryManager {
 
     @Override
     public void store16(long addr, long value) {
-        Mmu m = mmus.get();
+        Mmu m = mmu();
         long vpn = addr >>> pageShift;
         int i = (int) vpn & Mmu.TLB_MASK;
         long off = addr & pageMask;
         if (m.wtag[i] == vpn && m.gen == tlbGen && off <= pageSize - 2) {
-            m.wseg[i].set(SHORT, off, (short) value);
+            RAW.set(SHORT, m.wadr[i] + off, (short) value);
             return;
         }
         slowStore(m, addr, 2, value);
@@ -436,12 +466,12 @@ final class AddressSpace implements MemoryManager {
 
     @Override
     public void store32(long addr, long value) {
-        Mmu m = mmus.get();
+        Mmu m = mmu();
         long vpn = addr >>> pageShift;
         int i = (int) vpn & Mmu.TLB_MASK;
         long off = addr & pageMask;
         if (m.wtag[i] == vpn && m.gen == tlbGen && off <= pageSize - 4) {
-            m.wseg[i].set(INT, off, (int) value);
+            RAW.set(INT, m.wadr[i] + off, (int) value);
             return;
         }
         slowStore(m, addr, 4, value);
@@ -449,12 +479,12 @@ final class AddressSpace implements MemoryManager {
 
     @Override
     public void store64(long addr, long value) {
-        Mmu m = mmus.get();
+        Mmu m = mmu();
         long vpn = addr >>> pageShift;
         int i = (int) vpn & Mmu.TLB_MASK;
         long off = addr & pageMask;
         if (m.wtag[i] == vpn && m.gen == tlbGen && off <= pageSize - 8) {
-            m.wseg[i].set(LONG, off, value);
+            RAW.set(LONG, m.wadr[i] + off, value);
             return;
         }
         slowStore(m, addr, 8, value);
@@ -947,9 +977,12 @@ final class AddressSpace implements MemoryManager {
         FaultWait.enter(addr, write);
         try {
             while (!w.woken) {
-                w.cond.awaitUninterruptibly();
-                if (Thread.currentThread().isInterrupted() && !w.woken) {
+                try {
+                    w.cond.await();
+                } catch (InterruptedException e) {
+                    // A fatal signal ends handle_userfault: the access is abandoned, the thread dies.
                     ctx.dropWaiter(w);
+                    Thread.currentThread().interrupt();
                     throw new SegmentationFault(SegmentationFault.SIGBUS, 0, addr, write,
                             "interrupted while waiting in a userfault");
                 }
@@ -1147,7 +1180,17 @@ final class AddressSpace implements MemoryManager {
             }
         }
         long align = anonPrivate && (len % pmdSize()) == 0 ? pmdSize() : pageSize;
-        long top = MMAP_BASE;
+        // free_area_cache + cached_hole_size (the pre-maple-tree top-down allocator): every gap
+        // above the cache is either smaller than cachedHoleSize or was opened by an unmap that
+        // pulled the cache up, so starting at the cache finds the same (highest fitting) gap as a
+        // search from the top, in time independent of how many VMAs lie above.
+        long top;
+        if (len <= cachedHoleSize) {
+            top = MMAP_BASE;
+            cachedHoleSize = 0;
+        } else {
+            top = freeAreaCache;
+        }
         while (top - len >= MMAP_MIN_ADDR) {
             long cand = (top - len) & ~(align - 1);
             if (cand < MMAP_MIN_ADDR) {
@@ -1155,11 +1198,26 @@ final class AddressSpace implements MemoryManager {
             }
             Map.Entry<Long, Vma> below = vmas.lowerEntry(cand + len);
             if (below == null || below.getValue().end <= cand) {
+                freeAreaCache = cand;
                 return cand;
+            }
+            long gap = top - below.getValue().end;
+            if (gap > cachedHoleSize) {
+                cachedHoleSize = gap;
             }
             top = below.getValue().start;
         }
         return -1;
+    }
+
+    private long freeAreaCache = MMAP_BASE;
+    private long cachedHoleSize;
+
+    /** An unmap opened [start, end): let the next search see it. */
+    private void freedArea(long end) {
+        if (end > freeAreaCache) {
+            freeAreaCache = Math.min(MMAP_BASE, end);
+        }
     }
 
     @Override
@@ -1208,6 +1266,7 @@ final class AddressSpace implements MemoryManager {
         for (Vma v : gone) {
             vmas.remove(v.start);
         }
+        freedArea(end);
         shootdown();
         toPut.forEach(phys::put);
         freeTables(start, end);
@@ -1794,6 +1853,7 @@ final class AddressSpace implements MemoryManager {
         }
         if (!dontUnmap) {
             vmas.remove(src.start);
+            freedArea(from + olen);
         } else {
             src.flags &= ~VmFlags.VM_ACCOUNT;
         }

@@ -68,7 +68,7 @@ class AgentProcessesTest {
             assertThat(run("inspect", "999999", "-a", a).exitCode()).isEqualTo(ExitCode.NOT_FOUND.code());
             assertThat(run("kill", pid, "-a", a).out()).startsWith("killed pid " + pid);
         } finally {
-            assertThat(source.stop()).startsWith("exited");
+            assertThat(source.stop()).isEqualTo("stopped");
         }
         assertThat(Files.readString(logs.resolve("test-source.log"))).contains("listening grpc=127.0.0.1:");
     }

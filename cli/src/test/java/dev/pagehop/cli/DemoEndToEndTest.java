@@ -42,7 +42,7 @@ class DemoEndToEndTest {
                 .containsPattern("verify: target pid \\d+ memory digest [0-9a-f]{16}, source pid \\d+ at freeze [0-9a-f]{16} → identical")
                 .contains("verify: kv self-check on the target: ok")
                 .contains("pagehop demo: OK")
-                .containsPattern("stopping agents: 127\\.0\\.0\\.1:\\d+ exited \\d+, 127\\.0\\.0\\.1:\\d+ exited \\d+");
+                .containsPattern("stopping agents: 127\\.0\\.0\\.1:\\d+ stopped, 127\\.0\\.0\\.1:\\d+ stopped");
         assertThat(Files.readString(logs.resolve("demo-source.log"))).contains("listening grpc=127.0.0.1:");
         assertThat(Files.readString(logs.resolve("demo-target.log"))).contains("listening grpc=127.0.0.1:");
     }

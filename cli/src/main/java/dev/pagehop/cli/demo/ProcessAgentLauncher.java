@@ -138,7 +138,8 @@ public final class ProcessAgentLauncher implements AgentLauncher {
         p.destroy();
         try {
             if (p.waitFor(STOP_TIMEOUT_MS, TimeUnit.MILLISECONDS)) {
-                return "exited " + p.exitValue();
+                // 143 = 128 + SIGTERM: the JVM ran its shutdown hooks and ended as asked.
+                return p.exitValue() == 143 ? "stopped" : "exited " + p.exitValue();
             }
             p.destroyForcibly();
             p.waitFor(STOP_TIMEOUT_MS, TimeUnit.MILLISECONDS);

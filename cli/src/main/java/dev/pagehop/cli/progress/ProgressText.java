@@ -60,7 +60,8 @@ final class ProgressText {
 
     private static String eta(MigrationEvent e, OptionalDouble eta) {
         if (eta.isPresent()) {
-            return Units.seconds(eta.getAsDouble());
+            // Past an hour the estimate only says "not converging at this rate"; the policy acts long before.
+            return eta.getAsDouble() > 3600 ? "> 1 h" : Units.seconds(eta.getAsDouble());
         }
         // Bandwidth is measured at the end of the first round; before that there is nothing to divide by.
         return e.getBandwidthBytesPerSec() == 0 ? "? (measuring)" : "∞ (dirty rate ≥ bandwidth)";
@@ -82,8 +83,9 @@ final class ProgressText {
     String start(MigrationEvent e) {
         MigrationInfo i = e.getInfo();
         return "watching migration " + i.getMigrationId() + ": pid " + i.getPid() + " → " + i.getTarget()
-                + " (" + Names.of(i.getMode()) + ", " + Names.of(i.getTracker()) + ", "
-                + Units.bytes(i.getStats().getMemoryBytes()) + "), " + Names.phase(i);
+                + " (" + Names.of(i.getMode()) + ", " + Names.of(i.getTracker())
+                + (i.getStats().getMemoryBytes() > 0 ? ", " + Units.bytes(i.getStats().getMemoryBytes()) : "") + "), "
+                + Names.phase(i);
     }
 
     /**

@@ -91,5 +91,8 @@ class ProgressViewsTest {
                 .setRemainingBytes(90 * MIB).setBandwidthBytesPerSec(10 * MIB).setDirtyRateBytesPerSec(20 * MIB).build());
         assertThat(w.toString()).contains("round 4  10%  remaining 90.0 MiB").contains("ETA ∞ (dirty rate ≥ bandwidth)")
                 .contains("throttle 30 %");
+        p.onEvent(MigrationEvent.newBuilder().setKind(MigrationEvent.Kind.KIND_PROGRESS).setRound(5)
+                .setRemainingBytes(90 * MIB).setBandwidthBytesPerSec(10 * MIB).setDirtyRateBytesPerSec(10 * MIB - 100).build());
+        assertThat(w.toString()).contains("round 5  10%  remaining 90.0 MiB").contains("ETA > 1 h");
     }
 }

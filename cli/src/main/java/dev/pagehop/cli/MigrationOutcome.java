@@ -36,11 +36,12 @@ public final class MigrationOutcome {
         if (f.contains("unavailable") || f.contains("connection refused") || f.contains("unreachable")) {
             return ExitCode.UNREACHABLE;
         }
+        // The agent words every failed call as "<target> refused <Call>: <status>"; the status decides.
+        if (f.contains("timed out") || f.contains("timeout") || f.contains("deadline_exceeded")) {
+            return ExitCode.TIMED_OUT;
+        }
         if (f.contains("refused") || f.contains("refuses")) {
             return ExitCode.REFUSED;
-        }
-        if (f.contains("timed out") || f.contains("timeout")) {
-            return ExitCode.TIMED_OUT;
         }
         if (f.contains("cancelled") || f.contains("canceled")) {
             return ExitCode.CANCELLED;

@@ -89,6 +89,27 @@ class RealAgentsCommandsTest {
     }
 
     @Test
+    void detachThenCancelLeavesTheSourceRunning() {
+        CliHarness.Result spawned = run("spawn", "-a", source, "-w", "kv", "-m", "8MiB");
+        Matcher m = Pattern.compile("spawned pid (\\d+)").matcher(spawned.out());
+        assertThat(m.find()).as(spawned.out() + spawned.err()).isTrue();
+        String pid = m.group(1);
+        // 8 MiB at 64 KiB/s: round 0 alone takes two minutes, so the cancel lands before switchover.
+        CliHarness.Result started = run("migrate", pid, "-a", source, "-t", target, "--bandwidth", "64KiB/s", "--detach",
+                "-o", "json");
+        assertThat(started.exitCode()).as(started.err()).isZero();
+        String id = Json.parse(started.out(), MigrationInfo.newBuilder()).getMigrationId();
+
+        CliHarness.Result cancelled = run("cancel", id, "-a", source);
+        assertThat(cancelled.exitCode()).as(cancelled.err()).isZero();
+        CliHarness.Result watched = run("watch", id, "-a", source);
+        assertThat(watched.exitCode()).as(watched.out() + watched.err()).isEqualTo(ExitCode.CANCELLED.code());
+        assertThat(watched.err()).startsWith("pagehop: migration " + id + " cancelled");
+        assertThat(run("ps", "-a", source).out()).contains(pid).contains("running");
+        assertThat(run("report", id, "-a", source, "-f", dir.resolve("c.html").toString()).exitCode()).isZero();
+    }
+
+    @Test
     void unknownProcessAndMigrationOnTheRealAgent() {
         CliHarness.Result r = run("migrate", "4242", "-a", source, "-t", target);
         assertThat(r.exitCode()).isEqualTo(ExitCode.NOT_FOUND.code());

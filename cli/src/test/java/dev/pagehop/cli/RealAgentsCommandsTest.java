@@ -110,6 +110,18 @@ class RealAgentsCommandsTest {
     }
 
     @Test
+    void theTargetsRefusalReachesTheUserWithItsReason() {
+        // The in-process target admits 1 GiB; an idle process maps 2 GiB without touching it.
+        CliHarness.Result spawned = run("spawn", "-a", source, "-w", "idle", "-m", "2GiB");
+        Matcher m = Pattern.compile("spawned pid (\\d+)").matcher(spawned.out());
+        assertThat(m.find()).as(spawned.out() + spawned.err()).isTrue();
+        CliHarness.Result r = run("migrate", m.group(1), "-a", source, "-t", target);
+        assertThat(r.exitCode()).as(r.out() + r.err()).isEqualTo(ExitCode.REFUSED.code());
+        assertThat(r.err()).startsWith("pagehop: migration ").contains("refused Prepare: RESOURCE_EXHAUSTED");
+        assertThat(r.err().lines()).hasSize(1);
+    }
+
+    @Test
     void unknownProcessAndMigrationOnTheRealAgent() {
         CliHarness.Result r = run("migrate", "4242", "-a", source, "-t", target);
         assertThat(r.exitCode()).isEqualTo(ExitCode.NOT_FOUND.code());

@@ -29,6 +29,11 @@ final class CancelOnInterrupt {
         return new CancelOnInterrupt(hook);
     }
 
+    /** The hook itself, so a test can run what Ctrl-C would run. */
+    Thread hook() {
+        return hook;
+    }
+
     void remove() {
         try {
             Runtime.getRuntime().removeShutdownHook(hook);

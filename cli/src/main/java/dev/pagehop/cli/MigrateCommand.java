@@ -116,6 +116,10 @@ final class MigrateCommand extends AgentCommand {
         @Option(names = "--chunks-in-flight", paramLabel = "N", description = "Unacknowledged chunks allowed (default 16).")
         Integer chunksInFlight;
 
+        @Option(names = "--skip-digest",
+                description = "Skip the whole-memory digest at switchover (shorter downtime, no proof the memory matches).")
+        boolean skipDigest;
+
         MigrationPolicy toWire() {
             MigrationPolicy.Builder b = MigrationPolicy.newBuilder();
             if (downtimeLimitMs != null) {
@@ -170,6 +174,7 @@ final class MigrateCommand extends AgentCommand {
             if (chunksInFlight != null) {
                 b.setMaxChunksInFlight((int) positive("--chunks-in-flight", chunksInFlight));
             }
+            b.setSkipMemoryDigest(skipDigest);
             return b.build();
         }
 

@@ -81,7 +81,7 @@ class MigrateCommandTest {
                 "--bandwidth", "100MiB/s", "--max-rounds", "8", "--stop-pages", "50", "--growth-stop", "15",
                 "--no-growth-rule", "--auto-converge", "abort", "--throttle", "30,5,90", "--on-no-convergence", "postcopy",
                 "--progress-timeout", "20s", "--timeout", "2m", "--max-amplification", "2.5", "--postcopy-after", "3",
-                "--chunk-size", "1MiB", "--chunks-in-flight", "4", "--leave-paused", "--keep-source", "--progress", "none");
+                "--chunk-size", "1MiB", "--chunks-in-flight", "4", "--skip-digest", "--leave-paused", "--keep-source", "--progress", "none");
         assertThat(r.exitCode()).as(r.err()).isZero();
         StartMigrationRequest sent = cli.source.requests.stream().filter(StartMigrationRequest.class::isInstance)
                 .map(StartMigrationRequest.class::cast).findFirst().orElseThrow();
@@ -109,6 +109,7 @@ class MigrateCommandTest {
         assertThat(p.getPostcopyAfterRounds()).isEqualTo(3);
         assertThat(p.getChunkBytes()).isEqualTo(1 << 20);
         assertThat(p.getMaxChunksInFlight()).isEqualTo(4);
+        assertThat(p.getSkipMemoryDigest()).isTrue();
         // --progress none: no progress lines, only the summary.
         assertThat(r.out()).doesNotContain("watching migration").contains("Downtime");
     }

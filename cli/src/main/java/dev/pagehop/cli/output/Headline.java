@@ -61,7 +61,9 @@ public final class Headline {
                         : "post-copy bytes " + Units.bytes(s.getPostcopyBytes()) + "; fault latencies not reported by this agent"));
         f.add(new Figure("throttle", "Throttle", s.getThrottlePercent() + " %", "auto-converge at the end"));
         f.add(new Figure("tracker-cost", "Tracker cost", trackerCost(s.getTrackerCost()), trackerDetail(s.getTrackerCost())));
-        f.add(new Figure("digest", "Memory digest", digestVerdict(s), digestDetail(s)));
+        f.add(m.getPolicy().getSkipMemoryDigest()
+                ? new Figure("digest", "Memory digest", "skipped", "the policy skipped the whole-memory digest")
+                : new Figure("digest", "Memory digest", digestVerdict(s), digestDetail(s)));
         return f;
     }
 

@@ -1,18 +1,20 @@
 package dev.pagehop.cli;
 
 import dev.pagehop.cli.agent.AgentAddress;
+import dev.pagehop.cli.agent.AgentChannels;
 import dev.pagehop.cli.agent.AgentClient;
 import dev.pagehop.cli.options.Choices.OutputChoice;
 import dev.pagehop.cli.options.Converters;
 import java.io.PrintWriter;
 import java.util.concurrent.Callable;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
 /** What every command that talks to an agent shares: which agent, the call deadline, the output format. */
-abstract class AgentCommand implements Callable<Integer> {
+public abstract class AgentCommand implements Callable<Integer> {
 
     @ParentCommand
     Pagehop root;
@@ -28,6 +30,9 @@ abstract class AgentCommand implements Callable<Integer> {
     @Option(names = "--call-timeout", paramLabel = "DURATION", defaultValue = "10s", converter = Converters.Millis.class,
             description = "Deadline of each call to an agent (default ${DEFAULT-VALUE}).")
     long callTimeoutMs;
+
+    @Mixin
+    TlsOptions tls;
 
     @Option(names = {"-o", "--output"}, paramLabel = "FORMAT", defaultValue = "text",
             description = "Output format: ${COMPLETION-CANDIDATES} (default ${DEFAULT-VALUE}).")
@@ -54,7 +59,12 @@ abstract class AgentCommand implements Callable<Integer> {
         return connect(role, agent);
     }
 
+    /** The channels this command uses: TLS when TLS flags are given. */
+    AgentChannels channels() {
+        return tls.channels(context().channels());
+    }
+
     AgentClient connect(String role, AgentAddress address) {
-        return new AgentClient(role, address, context().channels(), callTimeoutMs);
+        return new AgentClient(role, address, channels(), callTimeoutMs);
     }
 }

@@ -1,6 +1,7 @@
 package dev.pagehop.cli;
 
 import dev.pagehop.cli.agent.AgentAddress;
+import dev.pagehop.cli.agent.AgentChannels;
 import dev.pagehop.cli.agent.AgentClient;
 
 /**
@@ -15,9 +16,9 @@ final class CancelOnInterrupt {
         this.hook = hook;
     }
 
-    static CancelOnInterrupt install(CliContext context, AgentAddress source, long callTimeoutMs, String migrationId) {
+    static CancelOnInterrupt install(AgentChannels channels, AgentAddress source, long callTimeoutMs, String migrationId) {
         Thread hook = new Thread(() -> {
-            try (AgentClient a = new AgentClient("source agent", source, context.channels(), callTimeoutMs)) {
+            try (AgentClient a = new AgentClient("source agent", source, channels, callTimeoutMs)) {
                 a.cancel(migrationId);
                 System.err.println("pagehop: interrupted; cancelled migration " + migrationId);
             } catch (CliFailure e) {

@@ -25,10 +25,19 @@ import picocli.CommandLine.Parameters;
                 "The source is --agent/--source. Shows progress until the migration ends, then the per-round table and the headline figures;",
                 "the exit code says how it ended. Ctrl-C cancels the migration (the source keeps running).",
                 "Policy flags left out take the agent's defaults (QEMU/P.Haul/KubeVirt values, see METRICS.md)."})
-final class MigrateCommand extends AgentCommand {
+public final class MigrateCommand extends AgentCommand {
 
-    @Parameters(paramLabel = "PID", description = "The process to migrate, as the source agent numbers it.")
+    @Parameters(paramLabel = "PID", arity = "0..1", description = "The process to migrate, as the source agent numbers it.")
+    Integer pidArgument;
+
+    @Option(names = "--pid", paramLabel = "PID", description = "The process to migrate (instead of the PID argument).")
+    Integer pidOption;
+
     int pid;
+
+    /** For reading the command's spec (tests of deployment manifests); the command line builds its own. */
+    public MigrateCommand() {
+    }
 
     @Option(names = {"-t", "--target"}, required = true, paramLabel = "HOST:PORT",
             description = "The target agent's gRPC address, as the source agent reaches it.")
@@ -188,6 +197,12 @@ final class MigrateCommand extends AgentCommand {
 
     @Override
     public Integer call() {
+        if ((pidArgument == null) == (pidOption == null)) {
+            throw new CliFailure(ExitCode.USAGE, pidArgument == null
+                    ? "migrate needs the process: PID or --pid PID"
+                    : "migrate got the process twice (PID " + pidArgument + " and --pid " + pidOption + "); give one");
+        }
+        pid = pidArgument != null ? pidArgument : pidOption;
         StartMigrationRequest request = StartMigrationRequest.newBuilder()
                 .setPid(pid).setTarget(target.toString()).setMode(mode.wire()).setTracker(tracker.wire())
                 .setPolicy(policy.toWire()).setLeavePausedOnTarget(leavePaused).setKeepSource(keepSource).build();
@@ -204,7 +219,7 @@ final class MigrateCommand extends AgentCommand {
                 return ExitCode.OK.code();
             }
             MigrationInfo end;
-            CancelOnInterrupt guard = CancelOnInterrupt.install(context(), agent, callTimeoutMs, started.getMigrationId());
+            CancelOnInterrupt guard = CancelOnInterrupt.install(channels(), agent, callTimeoutMs, started.getMigrationId());
             try {
                 end = MigrationFollower.follow(source, started.getMigrationId(), progress.intervalMs,
                         progress.view(context(), out(), err(), json()));

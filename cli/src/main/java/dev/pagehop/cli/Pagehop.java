@@ -33,6 +33,11 @@ public final class Pagehop implements Callable<Integer> {
     @CommandLine.Option(names = "--debug", description = "On failure, print the stack trace after the one-line message.")
     boolean debug;
 
+    /** The command as run from a shell: TCP to agents, this terminal, agents as processes for the demo. */
+    public Pagehop() {
+        this(CliContext.system());
+    }
+
     public Pagehop(CliContext context) {
         this.context = context;
     }

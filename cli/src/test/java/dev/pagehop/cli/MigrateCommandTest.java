@@ -227,6 +227,20 @@ class MigrateCommandTest {
     }
 
     @Test
+    void theProcessMayBeGivenAsPidOptionAsTheKubernetesJobDoes() {
+        CliHarness.Result r = cli.run("migrate", "--source", cli.sourceAddress.toString(), "--target",
+                cli.targetAddress.toString(), "--pid", "1", "--progress", "none");
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        assertThat(((StartMigrationRequest) cli.source.requests.stream().filter(StartMigrationRequest.class::isInstance)
+                .findFirst().orElseThrow()).getPid()).isEqualTo(1);
+        assertThat(cli.onSource("migrate", "--target", "t:1").err().strip())
+                .isEqualTo("pagehop: migrate needs the process: PID or --pid PID");
+        CliHarness.Result both = cli.onSource("migrate", "1", "--pid", "2", "--target", "t:1");
+        assertThat(both.exitCode()).isEqualTo(ExitCode.USAGE.code());
+        assertThat(both.err()).contains("got the process twice (PID 1 and --pid 2)");
+    }
+
+    @Test
     void missingTargetIsAUsageError() {
         CliHarness.Result r = cli.onSource("migrate", "1");
         assertThat(r.exitCode()).isEqualTo(ExitCode.USAGE.code());

@@ -12,12 +12,26 @@ public interface AgentChannels {
 
     ManagedChannel open(AgentAddress address);
 
-    /** Plaintext TCP; TLS arrives with the agents' certificate flags. */
+    /** Large enough for a MigrationInfo with a few hundred rounds of statistics. */
+    int MAX_MESSAGE_BYTES = 64 << 20;
+
+    /** Plaintext TCP. */
     static AgentChannels tcp() {
         return address -> NettyChannelBuilder.forAddress(address.host(), address.port())
                 .usePlaintext()
-                // Large enough for a MigrationInfo with a few hundred rounds of statistics.
-                .maxInboundMessageSize(64 << 20)
+                .maxInboundMessageSize(MAX_MESSAGE_BYTES)
                 .build();
+    }
+
+    /** TCP with TLS (mutual when the client has a certificate). */
+    static AgentChannels tls(ClientTls tls) {
+        return address -> {
+            NettyChannelBuilder b = NettyChannelBuilder.forAddress(address.host(), address.port(), tls.credentials())
+                    .maxInboundMessageSize(MAX_MESSAGE_BYTES);
+            if (tls.serverName() != null && !tls.serverName().isBlank()) {
+                b.overrideAuthority(tls.serverName());
+            }
+            return b.build();
+        };
     }
 }

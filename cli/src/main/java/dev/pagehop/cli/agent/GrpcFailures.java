@@ -46,10 +46,25 @@ public final class GrpcFailures {
         }
         String d = s.getDescription();
         return d != null && (d.startsWith("io exception") || d.startsWith("Could not find server")
+                || d.startsWith("Network closed")
                 || d.contains("Connection refused") || d.startsWith("Unable to resolve host"));
     }
 
     private static String transportReason(Status s) {
+        for (Throwable t = s.getCause(); t != null && t.getCause() != t; t = t.getCause()) {
+            if (t instanceof javax.net.ssl.SSLException) {
+                // The innermost TLS cause says what was wrong (unknown CA, name mismatch, no client cert).
+                Throwable inner = t;
+                while (inner.getCause() != null && inner.getCause() != inner) {
+                    inner = inner.getCause();
+                }
+                return "TLS handshake failed: " + (inner.getMessage() != null ? inner.getMessage() : t.getMessage());
+            }
+        }
+        if (s.getCause() == null && s.getDescription() != null && s.getDescription().startsWith("Network closed")) {
+            // What a plaintext client sees when the agent speaks TLS and drops the connection.
+            return "the agent closed the connection (does it require TLS? see --tls-trust)";
+        }
         Throwable c = s.getCause();
         while (c != null && c.getCause() != null && c.getCause() != c) {
             c = c.getCause();

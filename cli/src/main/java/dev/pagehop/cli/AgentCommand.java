@@ -22,7 +22,7 @@ public abstract class AgentCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = {"-a", "--agent", "--source"}, paramLabel = "HOST:PORT",
+    @Option(names = {"-a", "--agent", "--source"}, paramLabel = "HOST:PORT", converter = Converters.Address.class,
             defaultValue = "${env:PAGEHOP_AGENT:-127.0.0.1:7070}",
             description = "The agent's gRPC address (default: $PAGEHOP_AGENT, else ${DEFAULT-VALUE}).")
     AgentAddress agent;
@@ -34,7 +34,7 @@ public abstract class AgentCommand implements Callable<Integer> {
     @Mixin
     TlsOptions tls;
 
-    @Option(names = {"-o", "--output"}, paramLabel = "FORMAT", defaultValue = "text",
+    @Option(names = {"-o", "--output"}, paramLabel = "FORMAT", defaultValue = "text", converter = Converters.Output.class,
             description = "Output format: ${COMPLETION-CANDIDATES} (default ${DEFAULT-VALUE}).")
     OutputChoice output;
 

@@ -39,16 +39,16 @@ public final class MigrateCommand extends AgentCommand {
     public MigrateCommand() {
     }
 
-    @Option(names = {"-t", "--target"}, required = true, paramLabel = "HOST:PORT",
+    @Option(names = {"-t", "--target"}, required = true, paramLabel = "HOST:PORT", converter = Converters.Address.class,
             description = "The target agent's gRPC address, as the source agent reaches it.")
     AgentAddress target;
 
-    @Option(names = {"-m", "--mode"}, paramLabel = "MODE", defaultValue = "precopy",
+    @Option(names = {"-m", "--mode"}, paramLabel = "MODE", defaultValue = "precopy", converter = Converters.Mode.class,
             description = "precopy (rounds, then stop-and-copy), postcopy (switch over first, pages on demand) "
                     + "or hybrid (rounds, then post-copy) (default ${DEFAULT-VALUE}).")
     ModeChoice mode;
 
-    @Option(names = "--tracker", paramLabel = "TRACKER", defaultValue = "uffd-wp-async",
+    @Option(names = "--tracker", paramLabel = "TRACKER", defaultValue = "uffd-wp-async", converter = Converters.Tracker.class,
             description = "Dirty tracker: ${COMPLETION-CANDIDATES} (default ${DEFAULT-VALUE}).")
     TrackerChoice tracker;
 
@@ -90,7 +90,7 @@ public final class MigrateCommand extends AgentCommand {
         @Option(names = "--no-growth-rule", description = "Never stop because the dirty set grows.")
         boolean noGrowthRule;
 
-        @Option(names = "--auto-converge", paramLabel = "ACTION",
+        @Option(names = "--auto-converge", paramLabel = "ACTION", converter = Converters.AutoConverge.class,
                 description = "When dirtying outpaces the link: ${COMPLETION-CANDIDATES} (default throttle).")
         AutoConvergeChoice autoConverge;
 
@@ -98,7 +98,7 @@ public final class MigrateCommand extends AgentCommand {
                 description = "Throttle percents (default 20,10,99).")
         int[] throttle;
 
-        @Option(names = "--on-no-convergence", paramLabel = "ACTION",
+        @Option(names = "--on-no-convergence", paramLabel = "ACTION", converter = Converters.NoConvergence.class,
                 description = "When iterating stops helping: ${COMPLETION-CANDIDATES} (default abort; hybrid: postcopy).")
         NoConvergenceChoice noConvergence;
 

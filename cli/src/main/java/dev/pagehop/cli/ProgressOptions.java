@@ -12,7 +12,7 @@ import picocli.CommandLine.Option;
 /** The progress flags of {@code migrate}, {@code watch} and {@code demo}, and the choice of display. */
 final class ProgressOptions {
 
-    @Option(names = "--progress", paramLabel = "STYLE", defaultValue = "auto",
+    @Option(names = "--progress", paramLabel = "STYLE", defaultValue = "auto", converter = Converters.Progress.class,
             description = "Progress display: ${COMPLETION-CANDIDATES}; auto = live on a terminal, plain lines otherwise "
                     + "(default ${DEFAULT-VALUE}). With --output json, progress goes to stderr.")
     ProgressChoice progress;

@@ -39,6 +39,18 @@ class HelpTest {
     }
 
     @Test
+    void migrateParsesOnItsOwnAsManifestTestsReadIt() {
+        MigrateCommand m = new MigrateCommand();
+        new CommandLine(m).parseArgs("--source", "pagehop-source:7070", "--target", "10.0.0.7:7071", "--pid", "1000",
+                "--tracker", "soft-dirty", "--mode", "hybrid", "-o", "json", "--progress", "plain");
+        assertThat(m.agent.toString()).isEqualTo("pagehop-source:7070");
+        assertThat(m.target.toString()).isEqualTo("10.0.0.7:7071");
+        assertThat(m.pidOption).isEqualTo(1000);
+        assertThat(m.tracker.wire()).isEqualTo(dev.pagehop.proto.types.v1.Tracker.TRACKER_SOFT_DIRTY);
+        assertThat(new CommandLine(new Pagehop()).getSubcommands()).containsKey("migrate");
+    }
+
+    @Test
     void completionScriptKnowsTheCommandsAndTheirOptions() throws Exception {
         try (CliHarness cli = new CliHarness()) {
             CliHarness.Result r = cli.run("generate-completion");

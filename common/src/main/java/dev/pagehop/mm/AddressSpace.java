@@ -30,6 +30,8 @@ final class AddressSpace implements MemoryManager {
     static final long MMAP_MIN_ADDR = 0x10000L;
     /** Top of the mmap area: TASK_SIZE less the 128 MiB minimum stack gap (mm/util.c mmap_base). */
     static final long MMAP_BASE = TASK_SIZE - (128L << 20);
+    /** vm.max_map_count's default (DEFAULT_MAX_MAP_COUNT = 65530). */
+    static final int MAX_MAP_COUNT = 65530;
     /** Where a fresh mm's heap starts until the loader (or setBrk) says otherwise. */
     static final long DEFAULT_START_BRK = 0x0000_AAAA_C000_0000L;
 
@@ -233,6 +235,10 @@ final class AddressSpace implements MemoryManager {
         if (v == null || v.start == addr) {
             return;
         }
+        if (vmas.size() >= MAX_MAP_COUNT) {
+            throw new ErrnoException(Errno.ENOMEM, "splitting " + v + " at " + hex(addr) + " would exceed vm.max_map_count "
+                    + MAX_MAP_COUNT);
+        }
         splitHugeAround(v, addr);
         Vma hi = v.copy();
         hi.start = addr;
@@ -360,7 +366,6 @@ final class AddressSpace implements MemoryManager {
         return m;
     }
 
-    /** Entry of every system call: the calling thread is in the kernel, not storing. */
     /** The calling thread enters the kernel: it stores nowhere, so no shootdown of any mm waits for it. */
     static void leaveUserMode() {
         Mmu cur = CURRENT.get();
@@ -626,6 +631,16 @@ final class AddressSpace implements MemoryManager {
      * a system call (uffd USER_MODE_ONLY then fails them with EFAULT instead of trapping).
      */
     MemorySegment fault(Mmu m, long addr, boolean write, boolean user) {
+        return fault(m, addr, write, user, false);
+    }
+
+    /** maybe_mkwrite: only VMAs with VM_WRITE get writable ptes (FOLL_FORCE writes stay read-only). */
+    private static long maybeMkwrite(Vma v, long d) {
+        return v.writable() ? Pte.mkwrite(d) : d;
+    }
+
+    /** {@code force}: FOLL_FORCE, a kernel write into a private read-only mapping (ptrace, loaders). */
+    MemorySegment fault(Mmu m, long addr, boolean write, boolean user, boolean force) {
         for (;;) {
             if (addr < 0 || addr >= TASK_SIZE) {
                 throw segv(SegmentationFault.SEGV_MAPERR, addr, write, "address outside the 48-bit user VA range");
@@ -634,7 +649,9 @@ final class AddressSpace implements MemoryManager {
             if (v == null) {
                 throw segv(SegmentationFault.SEGV_MAPERR, addr, write, "no mapping");
             }
-            if (write ? !v.writable() : !v.readable()) {
+            boolean forced = force && write && !v.writable() && v.readable() && !v.isShared()
+                    && (v.flags & VmFlags.VM_MAYWRITE) != 0;
+            if (write ? !v.writable() && !forced : !v.readable()) {
                 throw segv(SegmentationFault.SEGV_ACCERR, addr, write,
                         "mapping " + v + " does not allow " + (write ? "writes" : "reads"));
             }
@@ -699,7 +716,7 @@ final class AddressSpace implements MemoryManager {
                 int f = phys.alloc(PhysMem.KIND_ANON);
                 phys.mapAdd(f, 1);
                 long nd = Pte.mkyoung(pageProt(v)) | phys.pa(f);
-                nd = Pte.mkwrite(Pte.mkdirty(nd, softDirty));
+                nd = maybeMkwrite(v, Pte.mkdirty(nd, softDirty));
                 if (wpMarker) {
                     // do_anonymous_page keeps the marker's uffd-wp: the write faults again on it.
                     setDesc(pt, i, Pte.mkuffdWp(nd));
@@ -709,8 +726,8 @@ final class AddressSpace implements MemoryManager {
                 return phys.frame(f);
             }
             if (!Pte.isPresent(d)) {
-                throw new IllegalStateException(String.format(
-                        "unexpected swap entry 0x%x at 0x%x (the emulator never swaps)", d, addr));
+                swapIn(v, pt, i, d);
+                continue;
             }
             if (!Pte.isValid(d)) {
                 // A PROT_NONE pte inside an accessible VMA: bring it in line with the VMA.
@@ -748,7 +765,7 @@ final class AddressSpace implements MemoryManager {
             }
             int f = frameOf(d);
             if (v.isShared()) {
-                long nd = Pte.mkwrite(Pte.mkdirty(Pte.mkyoung(d), softDirty));
+                long nd = maybeMkwrite(v, Pte.mkdirty(Pte.mkyoung(d), softDirty));
                 setDesc(pt, i, nd);
                 return phys.frame(f);
             }
@@ -759,7 +776,7 @@ final class AddressSpace implements MemoryManager {
                 }
                 phys.mapAdd(nf, 1);
                 long nd = Pte.mkyoung(pageProt(v)) | phys.pa(nf);
-                nd = Pte.mkwrite(Pte.mkdirty(nd, softDirty));
+                nd = maybeMkwrite(v, Pte.mkdirty(nd, softDirty));
                 if ((d & Pte.SOFT_DIRTY) != 0) {
                     nd |= Pte.SOFT_DIRTY;
                 }
@@ -769,10 +786,93 @@ final class AddressSpace implements MemoryManager {
                 phys.put(f);
                 return phys.frame(nf);
             }
-            long nd = Pte.mkwrite(Pte.mkdirty(Pte.mkyoung(d), softDirty));
+            long nd = maybeMkwrite(v, Pte.mkdirty(Pte.mkyoung(d), softDirty));
             setDesc(pt, i, nd);
             return phys.frame(f);
         }
+    }
+
+    /**
+     * do_swap_page: the page comes back into a new frame, read-only, with the soft-dirty and
+     * uffd-wp state its swap entry carried; the fault loop then handles a write on it like any
+     * other (reuse, uffd-wp trap, soft-dirty).
+     */
+    private void swapIn(Vma v, int pt, int i, long d) {
+        long off = Pte.swapOffset(d, softDirty);
+        int f = phys.alloc(PhysMem.KIND_ANON);
+        MemorySegment.copy(phys.swapImage(off), 0, phys.frame(f), ValueLayout.JAVA_BYTE, 0, (int) pageSize);
+        phys.swapFree(off);
+        phys.mapAdd(f, 1);
+        long nd = Pte.mkyoung(pageProt(v)) | phys.pa(f);
+        if (softDirty && (d & Pte.SWP_SOFT_DIRTY) != 0) {
+            nd |= Pte.SOFT_DIRTY;
+        }
+        if ((d & Pte.SWP_UFFD_WP) != 0) {
+            nd = Pte.mkuffdWp(nd);
+        }
+        setDesc(pt, i, nd);
+        swapIns++;
+    }
+
+    private long swapIns;
+    private long swapOuts;
+
+    /**
+     * MADV_PAGEOUT: exclusively mapped anonymous pages go to the swap device; the pte becomes a
+     * swap entry (type 0) carrying exclusive, uffd-wp (bit 3) and soft-dirty (bit 61) state.
+     */
+    private void pageout(List<Vma> in, long addr, long end) {
+        IntList toPut = new IntList();
+        long pmdSz = pmdSize();
+        for (Vma v : in) {
+            if (v.file != null) {
+                continue;
+            }
+            long s = Math.max(addr, v.start);
+            long e = Math.min(end, v.end);
+            for (long a = s; a < e; ) {
+                long next = Math.min(e, (a & ~(pmdSz - 1)) + pmdSz);
+                int pmdTable = tableAt(a, 2, false);
+                if (pmdTable < 0) {
+                    a = next;
+                    continue;
+                }
+                if (Pte.isBlock(getDesc(pmdTable, levelIndex(a, 2)))) {
+                    splitHuge(a & ~(pmdSz - 1));
+                }
+                int pt = tableAt(a, 3, false);
+                if (pt < 0) {
+                    a = next;
+                    continue;
+                }
+                for (long p = a; p < next; p += pageSize) {
+                    int i = levelIndex(p, 3);
+                    long d = getDesc(pt, i);
+                    if (!Pte.isPresent(d)) {
+                        continue;
+                    }
+                    int f = frameOf(d);
+                    if (f == phys.zeroFrame || phys.mapcount(f) != 1 || phys.refcount(f) != 1) {
+                        continue;
+                    }
+                    long off = phys.swapOut(f);
+                    long entry = Pte.swapEntry(0, off) | Pte.SWP_EXCLUSIVE;
+                    if (Pte.isUffdWp(d)) {
+                        entry |= Pte.SWP_UFFD_WP;
+                    }
+                    if (softDirty && (d & Pte.SOFT_DIRTY) != 0) {
+                        entry |= Pte.SWP_SOFT_DIRTY;
+                    }
+                    setDesc(pt, i, entry);
+                    phys.mapAdd(f, -1);
+                    toPut.add(f);
+                    swapOuts++;
+                }
+                a = next;
+            }
+        }
+        shootdown();
+        toPut.forEach(phys::put);
     }
 
     /**
@@ -796,7 +896,7 @@ final class AddressSpace implements MemoryManager {
         int nf = phys.alloc(PhysMem.KIND_ANON);
         MemorySegment.copy(phys.frame(cache), 0, phys.frame(nf), 0, pageSize);
         phys.mapAdd(nf, 1);
-        long nd = Pte.mkwrite(Pte.mkdirty(Pte.mkyoung(pageProt(v)) | phys.pa(nf), softDirty));
+        long nd = maybeMkwrite(v, Pte.mkdirty(Pte.mkyoung(pageProt(v)) | phys.pa(nf), softDirty));
         if (wpMarker) {
             setDesc(pt, i, Pte.mkuffdWp(nd));
             return null;
@@ -817,7 +917,7 @@ final class AddressSpace implements MemoryManager {
         phys.mapAdd(f, 1);
         long nd = Pte.mkyoung(pageProt(v)) | phys.pa(f);
         if (write) {
-            nd = Pte.mkwrite(Pte.mkdirty(nd, softDirty));
+            nd = maybeMkwrite(v, Pte.mkdirty(nd, softDirty));
         }
         if (wpMarker) {
             nd = Pte.mkuffdWp(nd);
@@ -861,7 +961,7 @@ final class AddressSpace implements MemoryManager {
             phys.mapAdd(first + k, 1);
         }
         long d = (Pte.mkyoung(pageProt(v)) & ~Pte.TABLE_BIT) | phys.pa(first);
-        d = Pte.mkwrite(Pte.mkdirty(d, softDirty));
+        d = maybeMkwrite(v, Pte.mkdirty(d, softDirty));
         setDesc(pmdTable, pmdIdx, d);
         thpAllocated++;
         return true;
@@ -909,7 +1009,7 @@ final class AddressSpace implements MemoryManager {
             splitHuge(hs);
             return null;
         }
-        long nd = Pte.mkwrite(Pte.mkdirty(Pte.mkyoung(Pte.clearUffdWp(pmd)), softDirty));
+        long nd = maybeMkwrite(v, Pte.mkdirty(Pte.mkyoung(Pte.clearUffdWp(pmd)), softDirty));
         setDesc(pmdTable, pmdIdx, nd);
         return phys.frame(first + sub);
     }
@@ -1137,6 +1237,10 @@ final class AddressSpace implements MemoryManager {
             if (softDirty) {
                 vmf |= VmFlags.VM_SOFTDIRTY;
             }
+            if (vmas.size() >= MAX_MAP_COUNT) {
+                throw new ErrnoException(Errno.ENOMEM, args + ": the mm already has vm.max_map_count " + MAX_MAP_COUNT
+                        + " mappings");
+            }
             if (fixed) {
                 unmapLocked(start, alen, true);
             }
@@ -1331,6 +1435,8 @@ final class AddressSpace implements MemoryManager {
                         phys.mapAdd(f, -1);
                         toPut.add(f);
                     }
+                } else if (!Pte.isMarker(d)) {
+                    phys.swapFree(Pte.swapOffset(d, softDirty));
                 }
                 setDesc(pt, i, keepMarker ? Pte.UFFD_WP_MARKER : 0);
             }
@@ -1496,7 +1602,7 @@ final class AddressSpace implements MemoryManager {
             switch (advice) {
                 case Madvise.NORMAL, Madvise.RANDOM, Madvise.SEQUENTIAL, Madvise.WILLNEED, Madvise.DONTNEED,
                         Madvise.FREE, Madvise.REMOVE, Madvise.DONTFORK, Madvise.DOFORK, Madvise.HUGEPAGE,
-                        Madvise.NOHUGEPAGE -> {
+                        Madvise.NOHUGEPAGE, Madvise.COLD, Madvise.PAGEOUT -> {
                 }
                 default -> throw new ErrnoException(Errno.EINVAL, args + ": unknown advice " + advice);
             }
@@ -1525,6 +1631,16 @@ final class AddressSpace implements MemoryManager {
                     }
                     if (advice == Madvise.DONTNEED) {
                         dontneed(addr, end, in);
+                    }
+                }
+                case Madvise.PAGEOUT, Madvise.COLD -> {
+                    for (Vma v : in) {
+                        if ((v.flags & (VmFlags.VM_LOCKED | VmFlags.VM_PFNMAP | VmFlags.VM_HUGETLB)) != 0) {
+                            throw new ErrnoException(Errno.EINVAL, args + ": " + v + " is locked");
+                        }
+                    }
+                    if (advice == Madvise.PAGEOUT) {
+                        pageout(in, addr, end);
                     }
                 }
                 case Madvise.REMOVE -> {
@@ -1979,6 +2095,10 @@ final class AddressSpace implements MemoryManager {
                     }
                     cd = d;
                 } else {
+                    // copy_nonpresent_pte: the slot is shared now, so neither side is exclusive
+                    phys.swapDup(Pte.swapOffset(d, softDirty));
+                    d &= ~Pte.SWP_EXCLUSIVE;
+                    setDesc(pt, i, d);
                     cd = childWp ? d : d & ~Pte.SWP_UFFD_WP;
                 }
                 if (ct < 0) {
@@ -2436,6 +2556,35 @@ final class AddressSpace implements MemoryManager {
         }
     }
 
+    @Override
+    public void poke(long addr, byte[] src, int offset, int length) {
+        if (offset < 0 || length < 0 || offset + length > src.length) {
+            throw new IndexOutOfBoundsException("poke: offset " + offset + " length " + length
+                    + " outside a buffer of " + src.length);
+        }
+        String what = "poke(" + hex(addr) + ", " + length + ")";
+        sysEnter();
+        try {
+            requireInVmas(addr, addr + length, what);
+            int done = 0;
+            while (done < length) {
+                long a = addr + done;
+                long off = a & pageMask;
+                int n = (int) Math.min(pageSize - off, length - done);
+                MemorySegment s;
+                try {
+                    s = fault(null, a, true, false, true);
+                } catch (SegmentationFault e) {
+                    throw new ErrnoException(Errno.EFAULT, what + ": " + e.getMessage());
+                }
+                MemorySegment.copy(src, offset + done, s, ValueLayout.JAVA_BYTE, off, n);
+                done += n;
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
     private void requireInVmas(long start, long end, String what) {
         if (start < 0 || end > TASK_SIZE || end < start) {
             throw new ErrnoException(Errno.EFAULT, what + ": outside the user address space");
@@ -2458,6 +2607,9 @@ final class AddressSpace implements MemoryManager {
     /** The frame the kernel sees at {@code addr} without faulting: mapped page or shmem page, else null. */
     private MemorySegment kernelFrame(long addr) {
         long d = leaf(addr);
+        if (Pte.isSwap(d) && !Pte.isMarker(d)) {
+            return MemorySegment.ofArray(phys.swapImage(Pte.swapOffset(d, softDirty)));
+        }
         if (Pte.isPresent(d)) {
             int f = frameOf(d);
             if (Pte.isBlock(d)) {
@@ -2522,7 +2674,7 @@ final class AddressSpace implements MemoryManager {
         lock.lock();
         try {
             return new FaultCounters(faults, wpAsyncFaults, wpAsyncNanos, softDirtyFaults, softDirtyNanos,
-                    markersInstalled, uffdCopies, thpAllocated, thpSplits, shootdowns);
+                    markersInstalled, uffdCopies, thpAllocated, thpSplits, shootdowns, swapOuts, swapIns);
         } finally {
             lock.unlock();
         }

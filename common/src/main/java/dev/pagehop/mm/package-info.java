@@ -23,7 +23,9 @@
  *
  * <h2>Deliberate differences from Linux</h2>
  * <ul>
- *   <li>No swap device: swap entries exist only as encodings and PTE markers.</li>
+ *   <li>Swap: one in-memory swap device (type 0) fed only by MADV_PAGEOUT of exclusively
+ *       mapped anonymous pages (no reclaim, no swap cache); swap-in maps the page read-only
+ *       and a later write takes the ordinary reuse fault.</li>
  *   <li>No huge zero page: a read fault in a THP-eligible range maps a zeroed PMD block
  *       (as Linux with transparent_hugepage/use_zero_page = 0).</li>
  *   <li>PAGEMAP_SCAN walks in one pass: {@code walk_end} is {@code end} whenever the walk

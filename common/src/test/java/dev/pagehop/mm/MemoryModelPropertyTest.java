@@ -21,7 +21,7 @@ class MemoryModelPropertyTest {
     /** A sandbox of 48 pages at a fixed, PMD-aligned address (FIXED mappings only, so the model knows where). */
     private static final int PAGES = 48;
 
-    enum Kind { MMAP, MUNMAP, MPROTECT, DONTNEED, STORE, LOAD, MREMAP_MOVE }
+    enum Kind { MMAP, MUNMAP, MPROTECT, DONTNEED, STORE, LOAD, MREMAP_MOVE, PAGEOUT }
 
     record Op(Kind kind, int page, int count, int prot, int word, long value) {
     }
@@ -31,6 +31,7 @@ class MemoryModelPropertyTest {
         int prot;
         boolean populated;
         boolean exclusive;
+        boolean swapped;
         Map<Integer, Long> words = new HashMap<>();
 
         Page copy() {
@@ -52,7 +53,8 @@ class MemoryModelPropertyTest {
                 net.jqwik.api.Tuple.of(1, Arbitraries.just(Kind.DONTNEED)),
                 net.jqwik.api.Tuple.of(8, Arbitraries.just(Kind.STORE)),
                 net.jqwik.api.Tuple.of(4, Arbitraries.just(Kind.LOAD)),
-                net.jqwik.api.Tuple.of(1, Arbitraries.just(Kind.MREMAP_MOVE)));
+                net.jqwik.api.Tuple.of(1, Arbitraries.just(Kind.MREMAP_MOVE)),
+                net.jqwik.api.Tuple.of(1, Arbitraries.just(Kind.PAGEOUT)));
         Arbitrary<Op> op = Combinators.combine(kind, Arbitraries.integers().between(0, PAGES - 1),
                 Arbitraries.integers().between(1, 6), Arbitraries.of(Prot.NONE, Prot.READ, Prot.READ | Prot.WRITE),
                 Arbitraries.integers().between(0, 7), Arbitraries.longs()).as(Op::new);
@@ -110,6 +112,7 @@ class MemoryModelPropertyTest {
                                 model[i].words.clear();
                                 model[i].populated = false;
                                 model[i].exclusive = false;
+                                model[i].swapped = false;
                             }
                         }
                     }
@@ -123,6 +126,7 @@ class MemoryModelPropertyTest {
                             m.words.put((int) wordOff, op.value());
                             m.populated = true;
                             m.exclusive = true;
+                            m.swapped = false;
                         }
                     }
                     case LOAD -> {
@@ -134,6 +138,26 @@ class MemoryModelPropertyTest {
                         if (ok) {
                             assertThat(got[0]).isEqualTo(m.words.getOrDefault((int) wordOff, 0L));
                             m.populated = true;
+                            if (m.swapped) {
+                                m.exclusive = true;
+                                m.swapped = false;
+                            }
+                        }
+                    }
+                    case PAGEOUT -> {
+                        boolean allMapped = true;
+                        for (int i = first; i < first + n; i++) {
+                            allMapped &= model[i] != null;
+                        }
+                        int got = errnoOf(() -> mm.madvise(addr, n * p, Madvise.PAGEOUT));
+                        assertThat(got).isEqualTo(allMapped ? 0 : Errno.ENOMEM);
+                        for (int i = first; i < first + n; i++) {
+                            Page m = model[i];
+                            if (m != null && m.populated && m.exclusive) {
+                                m.populated = false;
+                                m.exclusive = false;
+                                m.swapped = true;
+                            }
                         }
                     }
                     case MREMAP_MOVE -> {
@@ -176,6 +200,7 @@ class MemoryModelPropertyTest {
                 continue;
             }
             assertThat((pm & Pagemap.PM_PRESENT) != 0).as("PRESENT of page %d", i).isEqualTo(m.populated);
+            assertThat((pm & Pagemap.PM_SWAP) != 0).as("SWAP of page %d", i).isEqualTo(m.swapped);
             assertThat((pm & Pagemap.PM_MMAP_EXCLUSIVE) != 0).as("EXCLUSIVE of page %d", i).isEqualTo(m.exclusive);
             mm.peek(a, buf, 0, buf.length);
             java.nio.ByteBuffer bb = java.nio.ByteBuffer.wrap(buf).order(java.nio.ByteOrder.LITTLE_ENDIAN);

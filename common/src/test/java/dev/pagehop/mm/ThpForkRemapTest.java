@@ -183,6 +183,55 @@ class ThpForkRemapTest {
 
     @ParameterizedTest
     @EnumSource(Granule.class)
+    void pageoutSwapsAnonPagesKeepingUffdWpAndSoftDirty(Granule g) {
+        try (MemoryManager mm = MemoryManager.create(MmConfig.arm64(g).withSoftDirty(true))) {
+            long p = mm.pageSize();
+            long a = mm.mmap(0, 3 * p, RW, ANON);
+            mm.store64(a, 11);
+            mm.store64(a + p, 22);
+            Userfaultfd u = mm.userfaultfd(Uffd.USER_MODE_ONLY);
+            u.api(Uffd.FEATURE_WP_ASYNC);
+            u.register(a, 3 * p, Uffd.REGISTER_MODE_WP);
+            u.writeprotect(a + p, p, Uffd.WRITEPROTECT_MODE_WP);
+            mm.madvise(a, 3 * p, Madvise.PAGEOUT);
+            long e0 = mm.rawPte(a);
+            long e1 = mm.rawPte(a + p);
+            assertThat(Pte.isSwap(e0) && !Pte.isMarker(e0)).isTrue();
+            assertThat(Pte.swapType(e0)).isZero();
+            assertThat(e0 & Pte.SWP_EXCLUSIVE).isNotZero();
+            assertThat(e0 & Pte.SWP_SOFT_DIRTY).as("RFC swap soft-dirty, bit 61").isNotZero();
+            assertThat(e1 & Pte.SWP_UFFD_WP).as("uffd-wp in swap bit 3").isNotZero();
+            long pm1 = mm.pagemapEntry(a + p);
+            assertThat(pm1 & (Pagemap.PM_SWAP | Pagemap.PM_UFFD_WP | Pagemap.PM_PRESENT))
+                    .isEqualTo(Pagemap.PM_SWAP | Pagemap.PM_UFFD_WP);
+            assertThat(pm1 & Pagemap.PM_PFRAME_MASK).as("type 0 | offset << 5").isEqualTo(Pte.swapOffset(e1, true) << 5);
+            PmScanArg sw = new PmScanArg(a, a + 3 * p).withVec(3)
+                    .masks(Uffd.PAGE_IS_SWAPPED, 0, 0, Uffd.PAGE_IS_SWAPPED | Uffd.PAGE_IS_WRITTEN);
+            assertThat(mm.pagemapScan(sw)).isEqualTo(2);
+            assertThat(sw.vec[0]).isEqualTo(new PageRegion(a, a + p, Uffd.PAGE_IS_SWAPPED | Uffd.PAGE_IS_WRITTEN));
+            assertThat(sw.vec[1]).isEqualTo(new PageRegion(a + p, a + 2 * p, Uffd.PAGE_IS_SWAPPED));
+            byte[] peeked = new byte[8];
+            mm.peek(a + p, peeked, 0, 8);
+            assertThat(peeked[0]).isEqualTo((byte) 22);
+            try (MemoryManager child = mm.fork()) {
+                assertThat(child.rawPte(a + p) & (Pte.SWP_UFFD_WP | Pte.SWP_EXCLUSIVE)).isZero();
+                assertThat(child.load64(a + p)).isEqualTo(22);
+            }
+            // swap-in restores the bits; the write then traps (async) and is reported written
+            assertThat(mm.load64(a + p)).isEqualTo(22);
+            assertThat(Pte.isUffdWp(mm.rawPte(a + p))).isTrue();
+            assertThat(mm.rawPte(a + p) & Pte.SOFT_DIRTY).isNotZero();
+            mm.store64(a + p, 23);
+            assertThat(Pte.isUffdWp(mm.rawPte(a + p))).isFalse();
+            assertThat(mm.load64(a)).isEqualTo(11);
+            assertThat(mm.faultCounters().swapOuts()).isEqualTo(2);
+            assertThat(mm.faultCounters().swapIns()).isEqualTo(2);
+            u.close();
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Granule.class)
     void softDirtyOfTheRfcKernel(Granule g) {
         try (MemoryManager mm = MemoryManager.create(MmConfig.arm64(g).withSoftDirty(true))) {
             long p = mm.pageSize();

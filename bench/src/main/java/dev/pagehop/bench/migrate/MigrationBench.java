@@ -141,15 +141,50 @@ public final class MigrationBench {
         }
     }
 
+    private static long cpuNanos() {
+        return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory
+                .getOperatingSystemMXBean()).getProcessCpuTime();
+    }
+
     static void stream(long mib, int chunkBytes, int window) throws Exception {
-        double rawBefore = rawTcp(Math.max(mib, 256) << 20);
+        long rawBytes = Math.max(mib, 256) << 20;
+        long c0 = cpuNanos();
+        double rawBefore = rawTcp(rawBytes);
+        double rawCpuPerGb = (cpuNanos() - c0) / 1e9 / (rawBytes / 1e9);
+        long pageCpu;
         double pagesMBs;
         MigrationInfo info;
         try (Agents a = Agents.start()) {
-            EmulatedProcess p = filledProcess(1000, mib, WorkloadSpec.of("idle", 1), null);
+            // Warm-up: one migration of 128 MiB through the same agents, so the measured one runs
+            // compiled code (as JMH's warm-up iterations do).
+            EmulatedProcess w = filledProcess(1000, 128, WorkloadSpec.of("idle", 1), null);
+            w.start();
+            run(a, a.source().adopt(w, Granule.K4, 128 << 20), MigrationPolicy.newBuilder().setChunkBytes(chunkBytes)
+                    .setMaxChunksInFlight(window).setSkipMemoryDigest(true).build());
+            EmulatedProcess p = filledProcess(3000, mib, WorkloadSpec.of("idle", 1), null);
             p.start();
             int pid = a.source().adopt(p, Granule.K4, mib << 20);
-            info = run(a, pid, MigrationPolicy.newBuilder().setChunkBytes(chunkBytes).setMaxChunksInFlight(window).build());
+            System.gc();
+            long c1 = cpuNanos();
+            info = run(a, pid, MigrationPolicy.newBuilder().setChunkBytes(chunkBytes).setMaxChunksInFlight(window)
+                    .setSkipMemoryDigest(true).build());
+            pageCpu = cpuNanos() - c1;
+            if (System.getenv("PAGEHOP_BENCH_THREADS") != null) {
+                var tm = java.lang.management.ManagementFactory.getThreadMXBean();
+                long sum = 0;
+                java.util.Map<String, Long> byName = new java.util.TreeMap<>();
+                for (long tid : tm.getAllThreadIds()) {
+                    var ti = tm.getThreadInfo(tid);
+                    long c = tm.getThreadCpuTime(tid);
+                    if (ti != null && c > 0) {
+                        byName.merge(ti.getThreadName().replaceAll("[0-9a-f]{8}$|-\\d+$", ""), c, Long::sum);
+                        sum += c;
+                    }
+                }
+                byName.forEach((k, v) -> System.out.printf(Locale.ROOT, "  thread %-32s %6.0f ms%n", k, v / 1e6));
+                System.out.printf(Locale.ROOT, "  JVM threads (GC, JIT) ~ %6.0f ms of %.0f ms process CPU%n",
+                        (cpuNanos() - sum) / 1e6, cpuNanos() / 1e6);
+            }
             RoundStats r0 = info.getStats().getPerRound(0);
             pagesMBs = r0.getBandwidthBytesPerSec() / 1e6;
         }
@@ -162,6 +197,10 @@ public final class MigrationBench {
         System.out.printf(Locale.ROOT, "raw TCP loopback: %.0f MB/s before, %.0f MB/s after (best %.0f)%n", rawBefore,
                 rawAfter, raw);
         System.out.printf(Locale.ROOT, "ratio: %.1f %% of raw%n", 100 * pagesMBs / raw);
+        System.out.printf(Locale.ROOT, "CPU per GB moved (both ends, this JVM): raw TCP %.2f s, pagehop migration %.2f s "
+                + "(whole migration incl. setup and switchover); load average %.1f on %d CPUs%n", rawCpuPerGb,
+                pageCpu / 1e9 / ((mib << 20) / 1e9), java.lang.management.ManagementFactory.getOperatingSystemMXBean()
+                        .getSystemLoadAverage(), Runtime.getRuntime().availableProcessors());
     }
 
     /** One TCP connection on loopback, 256 KiB writes, reader discarding: MB/s. */

@@ -1,127 +1,205 @@
 package dev.pagehop.cli;
 
-import dev.pagehop.mm.Granule;
-import dev.pagehop.mm.MapFlags;
-import dev.pagehop.mm.MemoryManager;
-import dev.pagehop.mm.MmConfig;
-import dev.pagehop.mm.Pagemap;
-import dev.pagehop.mm.Prot;
-import dev.pagehop.mm.Pte;
-import dev.pagehop.mm.VmFlags;
-import dev.pagehop.mm.VmaInfo;
-import dev.pagehop.mm.WalkStep;
-import dev.pagehop.uffd.PageRegion;
-import dev.pagehop.uffd.PmScanArg;
-import dev.pagehop.uffd.Uffd;
-import dev.pagehop.uffd.Userfaultfd;
+import dev.pagehop.cli.agent.AgentClient;
+import dev.pagehop.cli.demo.AgentLauncher;
+import dev.pagehop.cli.demo.LaunchedAgent;
+import dev.pagehop.cli.options.Choices.GranuleChoice;
+import dev.pagehop.cli.options.Choices.ModeChoice;
+import dev.pagehop.cli.options.Choices.TrackerChoice;
+import dev.pagehop.cli.options.Converters;
+import dev.pagehop.cli.output.Headline;
+import dev.pagehop.cli.output.MigrationSummary;
+import dev.pagehop.cli.output.Names;
+import dev.pagehop.cli.output.Units;
+import dev.pagehop.cli.progress.MigrationFollower;
+import dev.pagehop.proto.control.v1.AgentInfo;
+import dev.pagehop.proto.control.v1.MigrationInfo;
+import dev.pagehop.proto.control.v1.MigrationPolicy;
+import dev.pagehop.proto.control.v1.ProcessInfo;
+import dev.pagehop.proto.control.v1.ProcessInspection;
+import dev.pagehop.proto.control.v1.SpawnRequest;
+import dev.pagehop.proto.control.v1.StartMigrationRequest;
+import dev.pagehop.cli.report.HtmlReport;
+import dev.pagehop.cli.report.ReportData;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
 import java.io.PrintWriter;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
-/** The README's main job: a short local demonstration of the emulated arm64 memory manager. */
-@Command(name = "demo", mixinStandardHelpOptions = true,
-        description = "Spawn an emulated arm64 address space, map and write memory, and show its page tables and pagemap.")
+/**
+ * The README's main job, end to end on one machine: a target and a source agent as local
+ * processes on loopback ports, a process with a workload, a live migration with the default
+ * tracker, the summary, a digest comparison of both agents' copies, and a clean shutdown.
+ *
+ * <p>The process is left frozen on the target and its frozen source copy is kept, so the two
+ * digests compare the same instant: a running process would change its memory between the
+ * switchover and the inspection.
+ */
+@Command(name = "demo", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Run the local demo: two agents, one live migration, verified.",
+                "Starts a target and a source agent on loopback ports, spawns a process with a workload, live-migrate it with the default tracker showing progress and the",
+                "summary, verify the memory digest on the target against the source's, and stop both agents."})
 final class DemoCommand implements Callable<Integer> {
+
+    @ParentCommand
+    Pagehop root;
 
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--granule", defaultValue = "K4", description = "Translation granule: ${COMPLETION-CANDIDATES} (default ${DEFAULT-VALUE}).")
-    Granule granule;
+    @Option(names = {"-w", "--workload"}, defaultValue = "kv",
+            description = "Workload to migrate (default ${DEFAULT-VALUE}: a self-checking key-value table).")
+    String workload;
+
+    @Option(names = {"-M", "--memory"}, paramLabel = "SIZE", defaultValue = "64MiB", converter = Converters.Size.class,
+            description = "Memory of the workload (default ${DEFAULT-VALUE}).")
+    long memoryBytes;
+
+    @Option(names = "--write-rate", paramLabel = "RATE", defaultValue = "16MiB/s", converter = Converters.Rate.class,
+            description = "How fast the workload writes, so pre-copy has dirty pages to chase (default ${DEFAULT-VALUE}).")
+    long writeRate;
+
+    @Option(names = {"-g", "--granule"}, defaultValue = "4k", description = "Granule: ${COMPLETION-CANDIDATES} (default ${DEFAULT-VALUE}).")
+    GranuleChoice granule;
+
+    @Option(names = "--tracker", defaultValue = "uffd-wp-async",
+            description = "Dirty tracker: ${COMPLETION-CANDIDATES} (default ${DEFAULT-VALUE}).")
+    TrackerChoice tracker;
+
+    @Option(names = {"-m", "--mode"}, defaultValue = "precopy", description = "Mode: ${COMPLETION-CANDIDATES} (default ${DEFAULT-VALUE}).")
+    ModeChoice mode;
+
+    @Option(names = "--downtime-limit", paramLabel = "DURATION", defaultValue = "300ms", converter = Converters.Millis.class,
+            description = "Downtime limit (default ${DEFAULT-VALUE}).")
+    long downtimeLimitMs;
+
+    @Option(names = "--call-timeout", paramLabel = "DURATION", defaultValue = "30s", converter = Converters.Millis.class,
+            description = "Deadline of each call to an agent (default ${DEFAULT-VALUE}).")
+    long callTimeoutMs;
+
+    @Option(names = "--report", paramLabel = "FILE",
+            description = "Where to write the HTML report of the migration (default: a new file in the temp directory).")
+    Path report;
+
+    @Mixin
+    ProgressOptions progress;
 
     @Override
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
-        try (MemoryManager mm = MemoryManager.create(MmConfig.arm64(granule))) {
-            long p = mm.pageSize();
-            out.printf("pagehop demo: emulated arm64 Linux mm, %s granule (%d-byte pages, %d levels, PMD block %d MiB)%n",
-                    granule, p, granule.levels(), granule.pmdSize() >> 20);
-            long a = mm.mmap(0, 4 * p, Prot.READ | Prot.WRITE, MapFlags.PRIVATE | MapFlags.ANONYMOUS);
-            out.printf("%nmmap(NULL, %d, PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS) = 0x%x%n", 4 * p, a);
-            mm.store64(a, 0x70616765686f70L);
-            out.printf("store64(0x%x, 0x70616765686f70) -> write fault allocates a page%n", a);
-            out.printf("load64(0x%x)                    -> read fault maps the shared zero page, value %d%n",
-                    a + p, mm.load64(a + p));
-            mm.mprotect(a + 2 * p, p, Prot.READ);
-            out.printf("mprotect(0x%x, %d, PROT_READ)   -> VMA split%n", a + 2 * p, p);
-
-            out.printf("%n/proc/self/maps:%n");
-            for (VmaInfo v : mm.vmas()) {
-                out.printf("  %012x-%012x %s%s%s  [%s]%n", v.start(), v.end(),
-                        (v.prot() & Prot.READ) != 0 ? "r" : "-", (v.prot() & Prot.WRITE) != 0 ? "w" : "-",
-                        (v.prot() & Prot.EXEC) != 0 ? "x" : "-", VmFlags.mnemonics(v.vmFlags()));
+        CliContext ctx = root.context();
+        List<LaunchedAgent> started = new ArrayList<>();
+        out.println("pagehop demo: live migration of an emulated arm64 process between two local agents");
+        out.flush();
+        try {
+            LaunchedAgent target = start(ctx.launcher(), AgentLauncher.Role.TARGET, "demo-target", started, out);
+            LaunchedAgent source = start(ctx.launcher(), AgentLauncher.Role.SOURCE, "demo-source", started, out);
+            try (AgentClient src = new AgentClient("source agent", source.address(), ctx.channels(), callTimeoutMs);
+                 AgentClient tgt = new AgentClient("target agent", target.address(), ctx.channels(), callTimeoutMs)) {
+                return run(out, src, tgt, target);
             }
-            for (long va : new long[] {a, a + p}) {
-                out.printf("%nTable walk for VA 0x%x:%n", va);
-                for (WalkStep s : mm.walk(va)) {
-                    out.printf("  L%d table@0x%x [%4d] = 0x%016x  %s%n", s.level(), s.tablePa(), s.index(),
-                            s.descriptor(), Pte.describe(s.descriptor(), s.level(), granule.pageShift()));
-                }
+        } finally {
+            out.print("stopping agents:");
+            for (int i = started.size() - 1; i >= 0; i--) {
+                LaunchedAgent a = started.get(i);
+                out.print(" " + a.address() + " " + a.stop() + (i > 0 ? "," : ""));
             }
-            printPagemap(out, mm, a, 4);
-
-            out.printf("%nDirty tracking with async uffd-wp (what CRIU pre-dump uses on arm64):%n");
-            try (Userfaultfd uffd = mm.userfaultfd(Uffd.USER_MODE_ONLY)) {
-                uffd.api(Uffd.FEATURE_WP_ASYNC | Uffd.FEATURE_WP_UNPOPULATED);
-                uffd.register(a, 2 * p, Uffd.REGISTER_MODE_WP);
-                uffd.writeprotect(a, 2 * p, Uffd.WRITEPROTECT_MODE_WP);
-                out.printf("  UFFDIO_REGISTER(WP) + UFFDIO_WRITEPROTECT(0x%x, %d): pte of page 0 now 0x%016x%n", a, 2 * p,
-                        mm.rawPte(a));
-                out.printf("    %s%n", Pte.describe(mm.rawPte(a), 3, granule.pageShift()));
-                mm.store8(a + p + 1, 1);
-                out.printf("  store8(0x%x): async trap cleared uffd-wp in place; pte now 0x%016x%n", a + p + 1,
-                        mm.rawPte(a + p));
-                PmScanArg scan = new PmScanArg(a, a + 2 * p).withVec(4)
-                        .flags(Uffd.PM_SCAN_WP_MATCHING | Uffd.PM_SCAN_CHECK_WPASYNC)
-                        .masks(Uffd.PAGE_IS_WRITTEN, 0, 0, Uffd.PAGE_IS_WRITTEN);
-                int n = mm.pagemapScan(scan);
-                out.printf("  PAGEMAP_SCAN(WP_MATCHING, mask=return=WRITTEN) -> %d region(s):", n);
-                for (int i = 0; i < n; i++) {
-                    PageRegion r = scan.vec[i];
-                    out.printf(" [0x%x, 0x%x)", r.start(), r.end());
-                }
-                out.printf(" (and re-armed them)%n");
-                printPagemap(out, mm, a, 2);
-            }
-        }
-        return 0;
-    }
-
-    private static void printPagemap(PrintWriter out, MemoryManager mm, long a, int pages) {
-        out.printf("%nPagemap (/proc/self/pagemap):%n");
-        for (int i = 0; i < pages; i++) {
-            long va = a + i * mm.pageSize();
-            long e = mm.pagemapEntry(va);
-            out.printf("  0x%x  0x%016x  %s%n", va, e, decodePagemap(e));
+            out.println();
+            out.flush();
         }
     }
 
-    private static String decodePagemap(long e) {
-        if (e == 0) {
-            return "not present";
+    private LaunchedAgent start(AgentLauncher launcher, AgentLauncher.Role role, String name, List<LaunchedAgent> started,
+            PrintWriter out) {
+        out.print("  starting " + role.label() + " ... ");
+        out.flush();
+        LaunchedAgent a;
+        try {
+            a = launcher.start(role, name);
+        } catch (IOException e) {
+            out.println("failed");
+            throw new CliFailure(ExitCode.UNREACHABLE, "demo: could not start the " + role.label() + ": " + e.getMessage(), e);
         }
-        StringBuilder sb = new StringBuilder();
-        if ((e & Pagemap.PM_PRESENT) != 0) {
-            sb.append("PRESENT pfn=0x").append(Long.toHexString(e & Pagemap.PM_PFRAME_MASK));
+        started.add(a);
+        try (AgentClient c = new AgentClient(role.label(), a.address(), root.context().channels(), callTimeoutMs)) {
+            AgentInfo info = c.awaitInfo(callTimeoutMs);
+            out.println("ready on " + a.address() + " (" + Names.of(info.getRole()) + " '" + info.getName() + "', version "
+                    + info.getVersion() + ", protocol " + info.getProtocolVersion() + "; " + a.where() + ")");
         }
-        if ((e & Pagemap.PM_SWAP) != 0) {
-            sb.append("SWAP");
-        }
-        if ((e & Pagemap.PM_MMAP_EXCLUSIVE) != 0) {
-            sb.append(" EXCLUSIVE");
-        }
-        if ((e & Pagemap.PM_FILE) != 0) {
-            sb.append(" FILE");
-        }
-        if ((e & Pagemap.PM_SOFT_DIRTY) != 0) {
-            sb.append(" SOFT_DIRTY");
-        }
-        if ((e & Pagemap.PM_UFFD_WP) != 0) {
-            sb.append(" UFFD_WP");
-        }
-        return sb.toString();
+        out.flush();
+        return a;
     }
+
+    private Path writeReport(MigrationInfo end) {
+        try {
+            Path page = report != null ? report : Files.createTempFile("pagehop-demo-report-", ".html");
+            Files.writeString(page, HtmlReport.render(ReportData.of(end), Instant.now()).html(), StandardCharsets.UTF_8);
+            return page;
+        } catch (IOException e) {
+            throw new CliFailure(ExitCode.FAILED, "demo: cannot write the report: " + e.getMessage(), e);
+        }
+    }
+
+    private int run(PrintWriter out, AgentClient src, AgentClient tgt, LaunchedAgent target) {
+        ProcessInfo p = src.spawn(SpawnRequest.newBuilder().setWorkload(workload).setMemoryBytes(memoryBytes)
+                .setGranule(granule.wire()).setSeed(1).setThreads(1).setWriteRateBytesPerSec(writeRate).build());
+        out.println("spawned pid " + p.getPid() + " on the source: " + p.getWorkload() + ", " + Units.bytes(p.getMemoryBytes())
+                + ", " + Names.of(p.getGranule()) + " pages, writing " + Units.rate(writeRate));
+        out.println("migrating pid " + p.getPid() + " → " + target.address() + " (" + mode + ", " + tracker
+                + ", downtime limit " + downtimeLimitMs + " ms)");
+        out.flush();
+
+        MigrationInfo started = src.startMigration(StartMigrationRequest.newBuilder()
+                .setPid(p.getPid()).setTarget(target.address().toString()).setMode(mode.wire()).setTracker(tracker.wire())
+                .setPolicy(MigrationPolicy.newBuilder().setDowntimeLimitMs(downtimeLimitMs))
+                .setLeavePausedOnTarget(true).setKeepSource(true).build());
+        MigrationInfo end = MigrationFollower.follow(src, started.getMigrationId(), progress.intervalMs,
+                progress.view(root.context(), out, spec.commandLine().getErr(), false));
+        out.println();
+        MigrationSummary.print(out, end);
+        out.println();
+        MigrateCommand.failIfUnsuccessful(end);
+
+        ProcessInspection onTarget = tgt.inspect(end.getPeerPid(), true);
+        ProcessInspection onSource = src.inspect(p.getPid(), false);
+        String targetDigest = Headline.shortHex(onTarget.getMemoryDigest().toByteArray());
+        String sourceDigest = Headline.shortHex(onSource.getMemoryDigest().toByteArray());
+        boolean match = !onTarget.getMemoryDigest().isEmpty()
+                && onTarget.getMemoryDigest().equals(onSource.getMemoryDigest());
+        out.println("verify: target pid " + end.getPeerPid() + " memory digest " + targetDigest + ", source pid "
+                + p.getPid() + " at freeze " + sourceDigest + " → " + (match ? "identical" : "DIFFERENT"));
+        if (onTarget.getIntegrityChecked()) {
+            out.println("verify: " + workload + " self-check on the target: " + (onTarget.getIntegrityOk() ? "ok" : "FAILED")
+                    + (onTarget.getIntegrityDetail().isEmpty() ? "" : " (" + onTarget.getIntegrityDetail() + ")"));
+        }
+        out.flush();
+        if (!match) {
+            throw new CliFailure(ExitCode.VERIFY_FAILED, "demo: memory on the target (digest " + targetDigest
+                    + ") differs from the source at freeze (digest " + sourceDigest + ")");
+        }
+        if (onTarget.getIntegrityChecked() && !onTarget.getIntegrityOk()) {
+            throw new CliFailure(ExitCode.VERIFY_FAILED, "demo: the workload's self-check failed on the target: "
+                    + onTarget.getIntegrityDetail());
+        }
+        Path page = writeReport(end);
+        out.println("report: " + page);
+        out.println(String.format(Locale.ROOT, "pagehop demo: OK — pid %d moved in %s with %d ms downtime, %s sent (%.2f× memory) in %d rounds",
+                p.getPid(), Units.millis(end.getStats().getTotalTimeMs()), end.getStats().getDowntimeMs(),
+                Units.bytes(end.getStats().getTransferredBytes()), end.getStats().getAmplification(), end.getStats().getRounds()));
+        out.flush();
+        return ExitCode.OK.code();
+    }
+
 }

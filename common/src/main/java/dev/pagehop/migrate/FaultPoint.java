@@ -1,0 +1,21 @@
+package dev.pagehop.migrate;
+
+/**
+ * Named fault-injection points in the migration path (CRIU's fault-injection.h), inert unless a
+ * {@link FaultInjector} arms them. Each one models a failure the field has seen, so a test can
+ * cause it on purpose, expect a clean failure with the source still running, and rerun.
+ */
+public enum FaultPoint {
+    /** Source: skip sending the chunk with the armed sequence (the target sees a gap). */
+    DROP_CHUNK,
+    /** Source: flip a payload byte of the chunk with the armed sequence after its checksum. */
+    CORRUPT_CHUNK,
+    /** Source: cut the bulk stream after sending the armed number of chunks, mid-round. */
+    CUT_STREAM_AFTER_CHUNKS,
+    /** Target: die (stop serving at once) after applying the armed number of pages. */
+    KILL_TARGET_AFTER_PAGES,
+    /** Target: refuse Prepare. */
+    REFUSE_PREPARE,
+    /** Target: fail the switchover (final state) with an internal error. */
+    FAIL_FINAL_STATE
+}

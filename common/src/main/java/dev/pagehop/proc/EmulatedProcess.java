@@ -40,8 +40,14 @@ public final class EmulatedProcess implements AutoCloseable {
     private final List<EmulatedThread> threads = new ArrayList<>();
 
     private final ReentrantLock lock = new ReentrantLock();
-    /** Signalled on every thread or process state change. */
-    private final Condition changed = lock.newCondition();
+    /**
+     * Control threads (freeze, freezeAt, awaitExit, restore) wait here for threads to stop or
+     * exit; stepping threads signal it only when the last of them stops, so a freeze wakes its
+     * caller once instead of once per thread.
+     */
+    private final Condition stopped = lock.newCondition();
+    /** Stopped threads wait here for thaw or exit, apart from the control threads. */
+    private final Condition resume = lock.newCondition();
 
     // Guarded by lock.
     private ProcessState state = ProcessState.NEW;
@@ -218,7 +224,7 @@ public final class EmulatedProcess implements AutoCloseable {
         for (EmulatedThread t : threads) {
             total = total.plus(t.stats(nanos));
         }
-        return new WorkloadStats(total.steps(), total.bytesWritten(), total.pagesWritten(), nanos);
+        return new WorkloadStats(total.steps(), total.bytesWritten(), total.pagesWritten(), nanos, total.stepsBefore());
     }
 
     // --- control ---------------------------------------------------------------------------------
@@ -342,7 +348,8 @@ public final class EmulatedProcess implements AutoCloseable {
             }
             state = state.checkTransition(ProcessState.EXITED, pid, "kill");
             exitRequested = true;
-            changed.signalAll();
+            resume.signalAll();
+            stopped.signalAll();
         } finally {
             lock.unlock();
         }
@@ -375,7 +382,7 @@ public final class EmulatedProcess implements AutoCloseable {
                     throw new IllegalStateException("process " + pid + " still " + state + " after " + timeout
                             + "; threads " + describeThreads());
                 }
-                changed.awaitNanos(left);
+                stopped.awaitNanos(left);
             }
             return stopReason;
         } finally {
@@ -402,21 +409,34 @@ public final class EmulatedProcess implements AutoCloseable {
      * pending effects and workload position.
      */
     public ProcessImage saveImage() {
+        List<ProcessImage.ThreadImage> ts = new ArrayList<>();
         lock.lock();
         try {
-            if (state != ProcessState.FROZEN && state != ProcessState.NEW) {
-                throw new IllegalStateException("process " + pid + ": an image is taken FROZEN or NEW, not " + state);
-            }
-            List<ProcessImage.ThreadImage> ts = new ArrayList<>();
+            requireImageable();
             for (EmulatedThread t : threads) {
                 boolean parked = t.state == ThreadState.PARKED_IN_FAULT;
                 List<PendingOp> pending = t.pendingUnsafe();
                 ts.add(new ProcessImage.ThreadImage(t.tid(), t.steps(), t.committedUnsafe(), pending,
                         parked, parked ? t.faultAddress : -1));
             }
-            return AddressSpaceLayout.capture(pid, mm, workload.spec(), rate, ts);
         } finally {
             lock.unlock();
+        }
+        // The kernel calls into this process (FaultWait) with its own lock held, so the memory
+        // manager is read without holding ours: lock order is always kernel, then process.
+        ProcessImage image = AddressSpaceLayout.capture(pid, mm, workload.spec(), rate, ts);
+        lock.lock();
+        try {
+            requireImageable();
+        } finally {
+            lock.unlock();
+        }
+        return image;
+    }
+
+    private void requireImageable() {
+        if (state != ProcessState.FROZEN && state != ProcessState.NEW) {
+            throw new IllegalStateException("process " + pid + ": an image is taken FROZEN or NEW, not " + state);
         }
     }
 
@@ -455,9 +475,9 @@ public final class EmulatedProcess implements AutoCloseable {
                 }
                 if (t.state != ThreadState.FROZEN) {
                     t.state = t.state.checkTransition(ThreadState.FROZEN, t.tid());
-                    changed.signalAll();
+                    signalIfAllStopped();
                 }
-                changed.awaitUninterruptibly();
+                resume.awaitUninterruptibly();
             }
         } finally {
             lock.unlock();
@@ -468,8 +488,13 @@ public final class EmulatedProcess implements AutoCloseable {
         lock.lock();
         try {
             t.faultAddress = address;
-            t.state = t.state.checkTransition(ThreadState.PARKED_IN_FAULT, t.tid());
-            changed.signalAll();
+            // A retried access may fault again (a WP fault right after a MISSING one) while the
+            // thread is still counted as parked; it simply stays so, at the new address.
+            if (t.state != ThreadState.PARKED_IN_FAULT) {
+                t.state = t.state.checkTransition(ThreadState.PARKED_IN_FAULT, t.tid());
+            }
+            t.gateArmed = false;
+            signalIfAllStopped();
         } finally {
             lock.unlock();
         }
@@ -491,7 +516,7 @@ public final class EmulatedProcess implements AutoCloseable {
                 t.state = t.state.checkTransition(ThreadState.RUNNING, t.tid());
             }
             t.faultAddress = -1;
-            changed.signalAll();
+            stopped.signalAll();
         } finally {
             lock.unlock();
         }
@@ -502,13 +527,13 @@ public final class EmulatedProcess implements AutoCloseable {
         lock.lock();
         try {
             while (freezeRequested && !exitRequested) {
-                changed.awaitUninterruptibly();
+                resume.awaitUninterruptibly();
             }
             if (t.state == ThreadState.PARKED_IN_FAULT) {
                 t.state = t.state.checkTransition(ThreadState.RUNNING, t.tid());
             }
             t.faultAddress = -1;
-            changed.signalAll();
+            stopped.signalAll();
         } finally {
             lock.unlock();
         }
@@ -525,7 +550,8 @@ public final class EmulatedProcess implements AutoCloseable {
             if (state == ProcessState.RUNNING || state == ProcessState.FREEZING) {
                 state = state.checkTransition(ProcessState.STOPPED, pid, "stop on " + reason.kind());
             }
-            changed.signalAll();
+            resume.signalAll();
+            stopped.signalAll();
         } finally {
             lock.unlock();
         }
@@ -535,7 +561,7 @@ public final class EmulatedProcess implements AutoCloseable {
         lock.lock();
         try {
             t.state = ThreadState.EXITED;
-            changed.signalAll();
+            stopped.signalAll();
         } finally {
             lock.unlock();
         }
@@ -567,7 +593,14 @@ public final class EmulatedProcess implements AutoCloseable {
                 t.state = t.state.checkTransition(ThreadState.RUNNING, t.tid());
             }
         }
-        changed.signalAll();
+        resume.signalAll();
+    }
+
+    /** Under the lock: wakes the control threads once every thread is stopped one way or another. */
+    private void signalIfAllStopped() {
+        if (allThreads(ThreadState::isStopped)) {
+            stopped.signalAll();
+        }
     }
 
     private void wakePacedThreads() {
@@ -579,10 +612,10 @@ public final class EmulatedProcess implements AutoCloseable {
         }
     }
 
-    private void awaitAll(java.util.function.Predicate<ThreadState> stopped) {
-        while (!allThreads(stopped)) {
+    private void awaitAll(java.util.function.Predicate<ThreadState> done) {
+        while (!allThreads(done)) {
             try {
-                changed.await(1, TimeUnit.SECONDS);
+                stopped.await(1, TimeUnit.SECONDS);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new IllegalStateException("process " + pid + ": interrupted waiting for threads " + describeThreads(), e);

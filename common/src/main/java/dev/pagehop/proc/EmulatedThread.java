@@ -41,6 +41,8 @@ public final class EmulatedThread {
     private long steps;
     private long bytesWritten;
     private long pagesWritten;
+    /** Steps taken in another process before a restore. */
+    private final long stepsBefore;
     private static final VarHandle STEPS;
     private static final VarHandle BYTES;
     private static final VarHandle PAGES;
@@ -62,11 +64,13 @@ public final class EmulatedThread {
         this.index = index;
         this.committed = initial.copy();
         STEPS.setRelease(this, steps);
+        this.stepsBefore = steps;
         this.ctx = new StepContext(process.mm(), index);
         if (!pending.isEmpty()) {
             ctx.loadPending(pending);
         }
         ctx.setAfterEffect(this::gate);
+        ctx.setDirect(process.workload().directMemory());
     }
 
     public int tid() {
@@ -88,7 +92,7 @@ public final class EmulatedThread {
     }
 
     public WorkloadStats stats(long nanos) {
-        return new WorkloadStats(steps(), (long) BYTES.getAcquire(this), (long) PAGES.getAcquire(this), nanos);
+        return new WorkloadStats(steps(), (long) BYTES.getAcquire(this), (long) PAGES.getAcquire(this), nanos, stepsBefore);
     }
 
     /** A copy of the registers at the point the thread stopped; fails while the process runs. */
@@ -157,6 +161,7 @@ public final class EmulatedThread {
     private void loop() {
         var ticker = process.ticker();
         var workload = process.workload();
+        boolean direct = workload.directMemory();
         // One clock read per step: a step starts when the previous one ended, unless it waited.
         long now = ticker.nanoTime();
         while (true) {
@@ -178,14 +183,21 @@ public final class EmulatedThread {
                 now = ticker.nanoTime();
                 continue;
             }
-            scratch.copyFrom(committed);
-            ctx.begin(scratch);
-            workload.step(ctx);
-            gate();
-            CpuState done = scratch;
-            scratch = committed;
-            committed = done;
-            STEPS.setRelease(this, steps + 1);
+            if (direct) {
+                // Registers change in place, always at an instruction boundary (Workload#directMemory).
+                ctx.begin(committed);
+                workload.step(ctx);
+                STEPS.setRelease(this, steps + 1);
+            } else {
+                scratch.copyFrom(committed);
+                ctx.begin(scratch);
+                workload.step(ctx);
+                gate();
+                CpuState done = scratch;
+                scratch = committed;
+                committed = done;
+                STEPS.setRelease(this, steps + 1);
+            }
             ctx.commit();
             account();
             long end = ticker.nanoTime();

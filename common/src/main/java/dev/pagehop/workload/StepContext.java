@@ -85,6 +85,44 @@ public final class StepContext {
         return pageSize;
     }
 
+    // --- direct-memory workloads ---------------------------------------------------------------
+
+    private boolean direct;
+
+    /** Set by the runner for a {@link Workload#directMemory()} workload. */
+    public void setDirect(boolean enabled) {
+        this.direct = enabled;
+    }
+
+    /**
+     * The memory manager itself, for {@link Workload#directMemory()} workloads only: a buffered
+     * workload reaching around its effects would break the restart rule, so it is refused.
+     */
+    public MemoryManager memory() {
+        if (!direct) {
+            throw new IllegalStateException("thread " + threadIndex
+                    + ": a buffered workload loads through its step context and writes through effects; "
+                    + "only a direct-memory workload gets the memory manager");
+        }
+        return mm;
+    }
+
+    /** Adds writes a direct-memory step made to this step's counters. */
+    public void countWrite(long bytes, long pages) {
+        stepBytes += bytes;
+        stepPages += pages;
+    }
+
+    /**
+     * Between two instructions of a direct-memory step: lets the process hold the thread here if
+     * its last userfault was resolved while the process was frozen.
+     */
+    public void checkpoint() {
+        if (afterEffect != null) {
+            afterEffect.run();
+        }
+    }
+
     // --- loads ------------------------------------------------------------------------------
 
     public int load8(long addr) {

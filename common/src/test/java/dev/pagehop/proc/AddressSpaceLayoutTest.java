@@ -65,6 +65,29 @@ class AddressSpaceLayoutTest {
 
     @ParameterizedTest
     @EnumSource(Granule.class)
+    void vmasSplitOnlyByKernelFlagsAreRebuiltAsOneRangeAndStillMatch(Granule g) {
+        MemoryManager src = MemoryManager.create(MmConfig.arm64(g));
+        long ps = src.pageSize();
+        long a = src.mmap(0, 8 * ps, Prot.READ | Prot.WRITE, MapFlags.PRIVATE | MapFlags.ANONYMOUS);
+        try (var uffd = src.userfaultfd(0)) {
+            uffd.api(dev.pagehop.uffd.Uffd.FEATURE_WP_ASYNC | dev.pagehop.uffd.Uffd.FEATURE_WP_UNPOPULATED);
+            uffd.register(a, 3 * ps, dev.pagehop.uffd.Uffd.REGISTER_MODE_WP);
+            assertThat(src.vmas()).hasSize(2);
+            ProcessImage image = AddressSpaceLayout.capture(7, src, WorkloadSpec.of("idle", 1), RateLimit.unlimited(),
+                    List.of(new ProcessImage.ThreadImage(7, 0, new CpuState(), List.of(), false, -1)));
+            MemoryManager dst = MemoryManager.create(image.mmConfig());
+            AddressSpaceLayout.rebuild(image, dst);
+            assertThat(dst.vmas()).hasSize(1);
+            AddressSpaceLayout.check(image, dst);
+
+            dst.mprotect(a + ps, ps, Prot.READ);
+            assertThatThrownBy(() -> AddressSpaceLayout.check(image, dst)).hasMessageContaining(String.format(
+                    "mapped [0x%x, 0x%x) rw-, the image has [0x%x, 0x%x) rw-", a, a + ps, a, a + 8 * ps));
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Granule.class)
     void rebuildRefusesAnotherKernelConfiguration(Granule g) {
         MemoryManager src = MemoryManager.create(MmConfig.arm64(g));
         ProcessImage image = AddressSpaceLayout.capture(7, src, WorkloadSpec.of("idle", 1), RateLimit.unlimited(),

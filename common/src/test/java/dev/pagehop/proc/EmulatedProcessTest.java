@@ -38,6 +38,7 @@ class EmulatedProcessTest {
                 Arguments.of("phase:pagesPerThread=32,hotPages=4,phaseSteps=100@9", 2),
                 Arguments.of("idle@4", 2),
                 Arguments.of("churn:slots=8,slotPages=2@21", 2),
+                Arguments.of("churn:slots=8,slotPages=2,remap=0@22", 3),
                 Arguments.of("kv:pagesPerThread=4,keys=60@77", 3));
     }
 
@@ -86,6 +87,7 @@ class EmulatedProcessTest {
                 moved.freezeAt(800);
                 assertThat(snapshot(moved)).isEqualTo(straight);
                 assertThat(moved.stats().steps()).isEqualTo(800L * threads);
+                assertThat(moved.stats().stepsBefore()).isEqualTo(300L * threads);
                 assertThat(moved.verify().ok()).isTrue();
             }
         }

@@ -40,7 +40,7 @@ import org.openjdk.jmh.annotations.Warmup;
 @State(Scope.Benchmark)
 public class FreezeLatencyBenchmark {
 
-    @Param({"4"})
+    @Param({"2", "4"})
     public int threads;
 
     @Param({"max", "20000"})

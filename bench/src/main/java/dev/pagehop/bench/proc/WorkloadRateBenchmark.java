@@ -38,8 +38,13 @@ import org.openjdk.jmh.annotations.Warmup;
 public class WorkloadRateBenchmark {
     static final long BATCH = 20_000;
 
-    @Param({"uniform", "zipf", "sequential", "phase", "kv"})
-    public String kind;
+    /**
+     * 1024 pages (4 MiB) per thread for the page writers: more pages than the software TLB
+     * holds. churn without mremap until the emulated kernel has it.
+     */
+    @Param({"uniform:pagesPerThread=1024", "zipf:pagesPerThread=1024", "sequential:pagesPerThread=1024",
+        "phase:pagesPerThread=1024", "kv:pagesPerThread=1024", "churn:remap=0"})
+    public String workload;
 
     @Param({"1", "2", "4"})
     public int threads;
@@ -66,9 +71,7 @@ public class WorkloadRateBenchmark {
     @Setup(Level.Trial)
     public void spawn() {
         mm = MemoryManager.create(MmConfig.arm64(Granule.K4));
-        // 1024 pages (4 MiB) per thread: larger than the software TLB, smaller than the caches of interest.
-        process = EmulatedProcess.spawn(1000, mm, WorkloadSpec.parse(kind + ":pagesPerThread=1024@1"), threads,
-                ProcessOptions.defaults());
+        process = EmulatedProcess.spawn(1000, mm, WorkloadSpec.parse(workload + "@1"), threads, ProcessOptions.defaults());
         target = BATCH;
         process.freezeAt(target);
     }

@@ -44,6 +44,7 @@ public final class AgentProcess implements AutoCloseable {
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.add("-Xmx" + heap);
         cmd.add("--enable-native-access=ALL-UNNAMED");
+        cmd.add("--sun-misc-unsafe-memory-access=allow");
         cmd.add("-cp");
         cmd.add(classpath);
         cmd.add(mainClass);

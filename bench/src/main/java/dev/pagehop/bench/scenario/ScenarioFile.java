@@ -47,7 +47,9 @@ public record ScenarioFile(String name, String description, Long warmupMs, Long 
                     ScenarioFile.class);
         } catch (com.fasterxml.jackson.core.JacksonException e) {
             throw new IllegalArgumentException("scenario file " + file + ": " + e.getOriginalMessage()
-                    + (e.getLocation() == null ? "" : " at line " + e.getLocation().getLineNr()), e);
+                    // Only a syntax error has a useful position: record fields are bound at the closing brace.
+                    + (e instanceof com.fasterxml.jackson.core.JsonParseException && e.getLocation() != null
+                            ? " at line " + e.getLocation().getLineNr() : ""), e);
         }
         f.validate(file.toString());
         return f;

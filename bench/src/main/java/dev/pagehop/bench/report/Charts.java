@@ -9,6 +9,7 @@ import java.util.Map;
 import org.jfree.chart.ChartFactory;
 import org.jfree.chart.ChartUtils;
 import org.jfree.chart.JFreeChart;
+import org.jfree.chart.axis.CategoryLabelPositions;
 import org.jfree.chart.axis.LogAxis;
 import org.jfree.chart.plot.CategoryPlot;
 import org.jfree.chart.plot.PlotOrientation;
@@ -23,8 +24,8 @@ public final class Charts {
         System.setProperty("java.awt.headless", "true");
     }
 
-    public static final int WIDTH = 900;
-    public static final int HEIGHT = 480;
+    public static final int WIDTH = 1100;
+    public static final int HEIGHT = 560;
 
     private Charts() {
     }
@@ -46,10 +47,15 @@ public final class Charts {
                 true, false, false);
         CategoryPlot plot = chart.getCategoryPlot();
         plot.setBackgroundPaint(Color.WHITE);
+        plot.getDomainAxis().setCategoryLabelPositions(CategoryLabelPositions.UP_45);
+        plot.getDomainAxis().setMaximumCategoryLabelWidthRatio(4f);
         plot.setRangeGridlinePaint(Color.LIGHT_GRAY);
         if (log) {
             LogAxis axis = new LogAxis(valueAxis);
             axis.setSmallestValue(0.1);
+            // One tick per decade, printed as plain numbers rather than 10^x.
+            axis.setTickUnit(new org.jfree.chart.axis.NumberTickUnit(1.0));
+            axis.setNumberFormatOverride(new java.text.DecimalFormat("#,##0.###"));
             plot.setRangeAxis(axis);
         }
         save(png, chart);

@@ -49,6 +49,12 @@ public final class TrackerReport {
     record Document(String machine, String command, List<TrackerRun> runs, List<TrackerComparison.Skip> skipped) {
     }
 
+    /** Rebuilds the tables and charts of an earlier run from its trackers.json (no re-measuring). */
+    public static List<Path> rerender(Path dir) throws IOException {
+        Document d = new ObjectMapper().readValue(dir.resolve("trackers.json").toFile(), Document.class);
+        return new TrackerReport(d.runs(), d.skipped() == null ? List.of() : d.skipped()).write(dir, d.machine(), d.command());
+    }
+
     private List<String> cases() {
         Set<String> s = new LinkedHashSet<>();
         runs.forEach(r -> s.add(r.kase()));
@@ -122,6 +128,7 @@ public final class TrackerReport {
         List<Charts.Bar> trap = new ArrayList<>();
         List<Charts.Bar> collect = new ArrayList<>();
         List<Charts.Bar> fp = new ArrayList<>();
+        List<Charts.Bar> fn = new ArrayList<>();
         List<Charts.Bar> sendBytes = new ArrayList<>();
         List<Charts.Bar> slowdown = new ArrayList<>();
         List<Charts.Bar> tables = new ArrayList<>();
@@ -133,6 +140,7 @@ public final class TrackerReport {
                         trap.add(new Charts.Bar(t, cat, r.nanosPerTrap()));
                         collect.add(new Charts.Bar(t, cat, r.collectMillisPerRound()));
                         fp.add(new Charts.Bar(t, cat, r.falsePositivePercent()));
+                        fn.add(new Charts.Bar(t, cat, r.falseNegatives()));
                         sendBytes.add(new Charts.Bar(t, cat, r.bytesToSend() / 1048576.0));
                         double s = slowdownPercent(r);
                         if (!Double.isNaN(s)) {
@@ -154,6 +162,8 @@ public final class TrackerReport {
                 "ms per collect (log)", collect, true));
         out.add(chart(dir, "tracker-false-positives.png", "Pages reported but not written (% of reported)",
                 "case, granule", "false positives %", fp, false));
+        out.add(chart(dir, "tracker-false-negatives.png", "Changed pages never reported (lost writes)", "case, granule",
+                "pages", fn, false));
         out.add(chart(dir, "tracker-bytes-to-send.png", "Data the rounds would send (MiB)", "case, granule",
                 "MiB (log)", sendBytes, true));
         out.add(chart(dir, "tracker-slowdown.png", "Workload slowdown vs untracked (%)", "case, granule",

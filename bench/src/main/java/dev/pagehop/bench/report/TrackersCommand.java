@@ -30,11 +30,19 @@ public final class TrackersCommand implements Callable<Integer> {
     @Option(names = "--cases", split = ",", description = "Only these cases (default all).")
     List<String> cases;
 
+    @Option(names = "--rerender", description = "Only redraw tables and charts from the trackers.json in --out.")
+    boolean rerender;
+
     @Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
     @Override
     public Integer call() throws Exception {
+        if (rerender) {
+            List<Path> files = TrackerReport.rerender(out);
+            spec.commandLine().getOut().println("redrew " + files.size() + " files in " + out);
+            return 0;
+        }
         List<TrackerCase> selected = new ArrayList<>();
         for (TrackerCase c : TrackerCase.standard(scale)) {
             if (cases == null || cases.contains(c.name())) {

@@ -36,12 +36,12 @@ final class UffdContext implements Userfaultfd {
         }
     }
 
-    /** Features this kernel offers (UFFD_API_FEATURES less what arm64 6.10+ prunes; no MINOR, POISON, MOVE). */
+    /** Features this kernel offers (UFFD_API_FEATURES less what arm64 6.10+ prunes; no hugetlb MINOR, POISON, MOVE). */
     static final long SUPPORTED_FEATURES = Uffd.FEATURE_PAGEFAULT_FLAG_WP | Uffd.FEATURE_EVENT_FORK
             | Uffd.FEATURE_EVENT_REMAP | Uffd.FEATURE_EVENT_REMOVE | Uffd.FEATURE_MISSING_HUGETLBFS
             | Uffd.FEATURE_MISSING_SHMEM | Uffd.FEATURE_EVENT_UNMAP | Uffd.FEATURE_SIGBUS | Uffd.FEATURE_THREAD_ID
             | Uffd.FEATURE_EXACT_ADDRESS | Uffd.FEATURE_WP_HUGETLBFS_SHMEM | Uffd.FEATURE_WP_UNPOPULATED
-            | Uffd.FEATURE_WP_ASYNC;
+            | Uffd.FEATURE_WP_ASYNC | Uffd.FEATURE_MINOR_SHMEM;
     static final long API_IOCTLS = (1L << Uffd._UFFDIO_REGISTER) | (1L << Uffd._UFFDIO_UNREGISTER)
             | (1L << Uffd._UFFDIO_API);
     static final long RANGE_IOCTLS = (1L << Uffd._UFFDIO_WAKE) | (1L << Uffd._UFFDIO_COPY)
@@ -215,6 +215,7 @@ final class UffdContext implements Userfaultfd {
     // ---- ioctls ------------------------------------------------------------------------------------
 
     private void lockOrSrch(String call) {
+        AddressSpace.leaveUserMode();
         mm.lock.lock();
         if (mm.isClosed()) {
             mm.lock.unlock();
@@ -298,9 +299,9 @@ final class UffdContext implements Userfaultfd {
             }
             boolean wpOnly = mode == Uffd.REGISTER_MODE_WP;
             for (Vma v : in) {
-                if ((mode & Uffd.REGISTER_MODE_MINOR) != 0) {
-                    throw new ErrnoException(Errno.EINVAL, call + ": MINOR mode needs shmem/hugetlb minor-fault support, "
-                            + "which this kernel lacks (" + v + ")");
+                if ((mode & Uffd.REGISTER_MODE_MINOR) != 0 && v.file == null) {
+                    throw new ErrnoException(Errno.EINVAL, call + ": MINOR mode needs shmem (or hugetlb); " + v
+                            + " is anonymous");
                 }
                 if ((v.flags & VmFlags.VM_MAYWRITE) == 0) {
                     throw new ErrnoException(Errno.EPERM, call + ": " + v + " can never be written (no VM_MAYWRITE)");
@@ -315,7 +316,8 @@ final class UffdContext implements Userfaultfd {
             mm.splitAt(start);
             mm.splitAt(end);
             long vmFlags = ((mode & Uffd.REGISTER_MODE_MISSING) != 0 ? VmFlags.VM_UFFD_MISSING : 0)
-                    | ((mode & Uffd.REGISTER_MODE_WP) != 0 ? VmFlags.VM_UFFD_WP : 0);
+                    | ((mode & Uffd.REGISTER_MODE_WP) != 0 ? VmFlags.VM_UFFD_WP : 0)
+                    | ((mode & Uffd.REGISTER_MODE_MINOR) != 0 ? VmFlags.VM_UFFD_MINOR : 0);
             for (Vma v : mm.vmasIn(start, end)) {
                 v.flags = (v.flags & ~VmFlags.VM_UFFD_ALL) | vmFlags;
                 v.uffd = this;
@@ -512,6 +514,54 @@ final class UffdContext implements Userfaultfd {
                             + (errno == Errno.EEXIST ? "is already populated" : "failed"), -errno);
                 }
                 throw new ErrnoException(Errno.EAGAIN, call + ": zeroed " + done + " of " + len + " bytes; page 0x"
+                        + Long.toHexString(start + done) + " failed with " + Errno.name(errno), done);
+            }
+            return done;
+        } finally {
+            mm.lock.unlock();
+        }
+    }
+
+    @Override
+    public long continueRange(long start, long len, int mode) {
+        String call = String.format("UFFDIO_CONTINUE(0x%x, %d, mode=0x%x)", start, len, mode);
+        lockOrSrch(call);
+        try {
+            requireReady(call);
+            if (mmapChanging > 0) {
+                throw new ErrnoException(Errno.EAGAIN, call + ": " + mmapChanging + " non-cooperative event(s) not yet read",
+                        -Errno.EAGAIN);
+            }
+            validateRange(call, start, len);
+            if ((mode & ~(Uffd.CONTINUE_MODE_DONTWAKE | Uffd.CONTINUE_MODE_WP)) != 0) {
+                throw new ErrnoException(Errno.EINVAL, call + ": unknown mode bits", -Errno.EINVAL);
+            }
+            Vma v = dstVma(call, start, len);
+            if (v.file == null) {
+                throw new ErrnoException(Errno.EINVAL, call + ": " + v + " is not shmem", -Errno.EINVAL);
+            }
+            if ((mode & Uffd.CONTINUE_MODE_WP) != 0 && !v.uffdWp()) {
+                throw new ErrnoException(Errno.EINVAL, call + ": MODE_WP on " + v + " which is not registered for WP",
+                        -Errno.EINVAL);
+            }
+            long done = 0;
+            int errno = 0;
+            for (long off = 0; off < len; off += mm.pageSize) {
+                errno = mm.mfillContinue(v, start + off, (mode & Uffd.CONTINUE_MODE_WP) != 0);
+                if (errno != 0) {
+                    break;
+                }
+                done += mm.pageSize;
+            }
+            if (done > 0 && (mode & Uffd.CONTINUE_MODE_DONTWAKE) == 0) {
+                wakeRange(start, done);
+            }
+            if (errno != 0) {
+                if (done == 0) {
+                    throw new ErrnoException(errno, call + ": the first page "
+                            + (errno == Errno.EEXIST ? "is already mapped" : "is not in the page cache"), -errno);
+                }
+                throw new ErrnoException(Errno.EAGAIN, call + ": mapped " + done + " of " + len + " bytes; page 0x"
                         + Long.toHexString(start + done) + " failed with " + Errno.name(errno), done);
             }
             return done;

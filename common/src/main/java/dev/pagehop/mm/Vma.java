@@ -49,6 +49,10 @@ final class Vma {
         return uffd != null && (flags & VmFlags.VM_UFFD_WP) != 0;
     }
 
+    boolean uffdMinor() {
+        return uffd != null && (flags & VmFlags.VM_UFFD_MINOR) != 0;
+    }
+
     boolean uffdMissing() {
         return uffd != null && (flags & VmFlags.VM_UFFD_MISSING) != 0;
     }

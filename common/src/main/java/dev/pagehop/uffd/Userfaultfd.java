@@ -33,6 +33,12 @@ public interface Userfaultfd extends AutoCloseable {
     /** UFFDIO_ZEROPAGE: bytes zero-mapped. */
     long zeropage(long start, long len, int mode);
 
+    /**
+     * UFFDIO_CONTINUE (MINOR mode, shmem): maps the page-cache pages already there; bytes mapped,
+     * partial progress fails EAGAIN with the count, as {@link #copy}.
+     */
+    long continueRange(long start, long len, int mode);
+
     void wake(long start, long len);
 
     /** Blocking read(2) of the next message. */

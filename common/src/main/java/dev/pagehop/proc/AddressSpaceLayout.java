@@ -114,16 +114,12 @@ public final class AddressSpaceLayout {
      * space merges them.
      */
     public static void check(ProcessImage image, MemoryManager mm) {
-        List<Range> have = new ArrayList<>();
-        for (VmaInfo v : mm.vmas()) {
-            add(have, new Range(v.start(), v.end(), v.prot(), (v.vmFlags() & VM_SHARED) != 0,
-                    v.memfd() == null ? null : v.memfd().name(), v.fileOffset()));
-        }
+        List<UserRange> have = userRanges(mm.vmas());
         Map<Integer, String> names = new LinkedHashMap<>();
         image.memfds().forEach(m -> names.put(m.id(), m.name()));
-        List<Range> want = new ArrayList<>();
+        List<UserRange> want = new ArrayList<>();
         for (ProcessImage.VmaImage v : image.vmas()) {
-            add(want, new Range(v.start(), v.end(), v.prot(), (v.vmFlags() & VM_SHARED) != 0,
+            add(want, new UserRange(v.start(), v.end(), v.prot(), (v.vmFlags() & VM_SHARED) != 0,
                     v.memfdId() < 0 ? null : names.get(v.memfdId()), v.fileOffset()));
         }
         for (int i = 0; i < Math.max(have.size(), want.size()); i++) {
@@ -144,8 +140,22 @@ public final class AddressSpaceLayout {
         }
     }
 
+    /**
+     * The VMAs as user space sees them: neighbours with the same protection, sharing and
+     * (contiguous) backing as one range, whatever internal flags or page offsets kept the kernel
+     * from merging them (an mremap'd anonymous VMA keeps its old page offset and so stays apart).
+     */
+    public static List<UserRange> userRanges(List<VmaInfo> vmas) {
+        List<UserRange> out = new ArrayList<>();
+        for (VmaInfo v : vmas) {
+            add(out, new UserRange(v.start(), v.end(), v.prot(), (v.vmFlags() & VM_SHARED) != 0,
+                    v.memfd() == null ? null : v.memfd().name(), v.fileOffset()));
+        }
+        return out;
+    }
+
     /** A mapped range as user space sees it; the memfd by name, its offset at {@code start}. */
-    private record Range(long start, long end, int prot, boolean shared, String memfd, long fileOffset) {
+    public record UserRange(long start, long end, int prot, boolean shared, String memfd, long fileOffset) {
         @Override
         public String toString() {
             return String.format("[0x%x, 0x%x) %s%s%s", start, end, ProcessImage.protString(prot), shared ? " shared" : "",
@@ -153,13 +163,13 @@ public final class AddressSpaceLayout {
         }
     }
 
-    private static void add(List<Range> ranges, Range r) {
+    private static void add(List<UserRange> ranges, UserRange r) {
         if (!ranges.isEmpty()) {
-            Range last = ranges.getLast();
+            UserRange last = ranges.getLast();
             boolean contiguousFile = last.memfd() == null ? r.memfd() == null
                     : last.memfd().equals(r.memfd()) && last.fileOffset() + (last.end() - last.start()) == r.fileOffset();
             if (last.end() == r.start() && last.prot() == r.prot() && last.shared() == r.shared() && contiguousFile) {
-                ranges.set(ranges.size() - 1, new Range(last.start(), r.end(), last.prot(), last.shared(), last.memfd(),
+                ranges.set(ranges.size() - 1, new UserRange(last.start(), r.end(), last.prot(), last.shared(), last.memfd(),
                         last.fileOffset()));
                 return;
             }

@@ -114,8 +114,9 @@ public final class StepContext {
     }
 
     /**
-     * Between two instructions of a direct-memory step: lets the process hold the thread here if
-     * its last userfault was resolved while the process was frozen.
+     * In a direct-memory step, right after an access that can fault and before the registers
+     * change: lets the process hold the thread here if that fault was resolved while the process
+     * was frozen.
      */
     public void checkpoint() {
         if (afterEffect != null) {

@@ -39,8 +39,10 @@ public interface Workload {
      * on memory directly ({@link StepContext#memory()}), and must keep the registers at the
      * boundary of the instruction in progress whenever an access can fault, as a CPU does; a
      * thread frozen in a fault is then saved with those registers and re-executes that one
-     * instruction where it resumes. Such a step should call {@link StepContext#checkpoint()}
-     * between instructions and report its writes with {@link StepContext#countWrite}.
+     * instruction where it resumes. Such a step calls {@link StepContext#checkpoint()} right
+     * after each access that can fault and before it updates the registers (a fault resolved
+     * while the process is frozen holds the thread there, so the saved registers stay those of
+     * the instruction's start), and reports its writes with {@link StepContext#countWrite}.
      */
     default boolean directMemory() {
         return false;

@@ -59,10 +59,10 @@ class DirectWorkloadTest {
             for (int i = 0; i < INSTRUCTIONS_PER_STEP; i++) {
                 long n = cpu.x(0);
                 ctx.memory().store64(cpu.x(1) + 8 * (n % SLOTS), n);
+                ctx.checkpoint();
                 cpu.setX(0, n + 1);
                 cpu.setPc(cpu.pc() + 4);
                 ctx.countWrite(8, 1);
-                ctx.checkpoint();
             }
         }
     }

@@ -29,7 +29,7 @@ class FreezeUnderLoadTest {
             long lastPuts = 0;
             for (int round = 0; round < 40; round++) {
                 long before = p.stats().steps();
-                await().atMost(Duration.ofSeconds(20)).until(() -> p.stats().steps() > before + threads * 20L);
+                await().pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(1)).atMost(Duration.ofSeconds(20)).until(() -> p.stats().steps() > before + threads * 20L);
                 FreezeResult f = p.freeze();
                 assertThat(f.threads()).hasSize(threads).noneMatch(FreezeResult.ThreadStop::parkedInFault);
                 // Stopped at a boundary means no entry is half written: the check passes every time.
@@ -51,12 +51,35 @@ class FreezeUnderLoadTest {
             p.start();
             for (int round = 0; round < 10; round++) {
                 long before = p.stats().steps();
-                await().atMost(Duration.ofSeconds(20)).until(() -> p.stats().steps() > before + threads);
+                await().pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(1)).atMost(Duration.ofSeconds(20)).until(() -> p.stats().steps() > before + threads);
                 FreezeResult f = p.freeze();
                 assertThat(p.threads()).allMatch(t -> t.state() == ThreadState.FROZEN);
                 assertThat(snapshot(p).steps().stream().mapToLong(Long::longValue).sum()).isEqualTo(f.totalSteps());
                 p.thaw();
             }
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"kv:pagesPerThread=2,keys=50@17", "churn:slots=6,slotPages=3@18", "phase:pagesPerThread=32,hotPages=4,phaseSteps=50@19"})
+    void aProcessMigratedThreeTimesEndsWhereAStraightRunEnds(String spec) {
+        ProcessTesting.Snapshot straight;
+        try (EmulatedProcess p = runTo(freshMemory(Granule.K16), WorkloadSpec.parse(spec), 3, 900)) {
+            straight = snapshot(p);
+        }
+        EmulatedProcess current = runTo(freshMemory(Granule.K16), WorkloadSpec.parse(spec), 3, 100);
+        for (long stop : new long[] {250, 251, 700}) {
+            EmulatedProcess next = migrate(current, freshMemory(Granule.K16));
+            current.close();
+            next.freezeAt(stop);
+            current = next;
+        }
+        try (EmulatedProcess last = migrate(current, freshMemory(Granule.K16))) {
+            current.close();
+            last.freezeAt(900);
+            assertThat(snapshot(last)).isEqualTo(straight);
+            assertThat(last.stats().steps()).isEqualTo(2700);
+            last.verify().orThrow();
         }
     }
 

@@ -14,7 +14,6 @@ import dev.pagehop.track.PageRange;
 import dev.pagehop.track.SoftDirtyTracker;
 import dev.pagehop.track.TrackerCost;
 import dev.pagehop.track.TrackerOptions;
-import dev.pagehop.track.TrueWriteLog;
 import dev.pagehop.track.UffdWpSyncTracker;
 import dev.pagehop.track.WriterFreeze;
 import java.util.ArrayList;
@@ -79,12 +78,12 @@ public final class TrackerComparison {
         }
         MemoryManager mm = MemoryManager.create(config);
         long ps = mm.pageSize();
-        TrueWriteLog truth = new TrueWriteLog(ps);
+        ContentChangeLog truth = new ContentChangeLog(ps);
         LongAdder movesReplayed = new LongAdder();
         EmulatedProcess proc = null;
         DirtyTracker tracker = null;
         try {
-            proc = EmulatedProcess.spawn(1, MremapFallback.wrap(ContentChangeLog.wrap(mm, truth), movesReplayed),
+            proc = EmulatedProcess.spawn(1, MremapFallback.wrap(truth.wrap(mm), movesReplayed),
                     c.specFor(granule), c.threads(), ProcessOptions.defaults());
             long tablesBaseline = mm.pageTablePages();
             if (!NONE.equals(trackerName)) {

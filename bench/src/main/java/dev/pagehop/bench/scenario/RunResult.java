@@ -6,7 +6,8 @@ import java.util.List;
  * What one scenario run measured, with the names of METRICS.md. Times in ms, sizes in bytes,
  * rates per second. Fields that a run did not reach (a skipped or failed run) are 0.
  *
- * @param status          COMPLETED, FAILED, CANCELLED, TIMEOUT or SKIPPED
+ * @param status          COMPLETED; ABORTED (the convergence policy gave up: a result, not an error);
+ *                        FAILED, CANCELLED or TIMEOUT (the run broke); SKIPPED (this machine or build cannot run it)
  * @param reason          why it failed or was skipped, or the last decision's reason when it completed
  * @param dirtyRateBytesPerSec the workload's measured dirtying rate before the migration (pages/s x page size)
  * @param baselineStepsPerSec  workload progress before the migration

@@ -194,6 +194,11 @@ public final class ScenarioRunner {
         };
         MigrationStats st = info.getStats();
         String reason = info.getFailure().isEmpty() ? st.getLastDecisionReason() : info.getFailure();
+        if (status.equals("FAILED") && reason.contains("policy aborted")) {
+            // The convergence policy gave up (dirty set growing, too many rounds, amplification,
+            // timeout): a result of the scenario, KubeVirt's "failed" migration, not a broken run.
+            status = "ABORTED";
+        }
         if (!status.equals("COMPLETED") && !s.mode().equals("precopy") && reason.contains("not supported")) {
             // The agent accepted the mode but cannot finish it: a cell of the matrix this build lacks.
             status = "SKIPPED";

@@ -146,11 +146,19 @@ public final class NetworkProfile implements AutoCloseable {
         }
     }
 
-    /** Deleting a namespace deletes the veth ends inside it and so their peers. */
+    /**
+     * Removes the control links from the initial namespace first (deleting one end of a veth
+     * deletes its peer), then the namespaces. A namespace is torn down asynchronously after
+     * {@code ip netns del}, so relying on that alone would leave the initial-namespace ends
+     * visible for a while and make the next set-up fail with "File exists".
+     */
     private static void removeQuietly() {
-        for (String ns : List.of(SRC_NS, TGT_NS)) {
+        List<List<String>> steps = List.of(List.of("ip", "link", "del", "phb-cs0"), List.of("ip", "link", "del", "phb-ct0"),
+                List.of("ip", "-n", SRC_NS, "link", "del", "phb-s"), List.of("ip", "netns", "del", SRC_NS),
+                List.of("ip", "netns", "del", TGT_NS));
+        for (List<String> step : steps) {
             try {
-                run(List.of("ip", "netns", "del", ns));
+                run(step);
             } catch (IOException | InterruptedException e) {
                 if (e instanceof InterruptedException) {
                     Thread.currentThread().interrupt();

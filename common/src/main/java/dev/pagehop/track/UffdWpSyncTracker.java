@@ -4,6 +4,7 @@ import dev.pagehop.mm.ErrnoException;
 import dev.pagehop.mm.MemoryManager;
 import dev.pagehop.uffd.Uffd;
 import dev.pagehop.uffd.UffdMsg;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.locks.ReentrantLock;
@@ -46,8 +47,11 @@ public final class UffdWpSyncTracker extends UffdTracker {
     private long[] recorded = new long[1024];
     private int recordedCount;
     private RangeList zapped = new RangeList();
-    private RangeList unmappedSinceCollect = new RangeList();
-    private RangeList movedIn = new RangeList();
+    /**
+     * Registration changes reported by events since the last collect, in order: {+1|-1, start,
+     * end}. Order matters: a range moved in and then unmapped in the same round is not registered.
+     */
+    private List<long[]> registrationEvents = new ArrayList<>();
     private volatile boolean running;
     private Thread monitor;
     private volatile Throwable monitorFailure;
@@ -121,16 +125,16 @@ public final class UffdWpSyncTracker extends UffdTracker {
                 // Forget the registration: a mapping placed here before the next collect is a
                 // new, unregistered VMA and must be adopted, not trusted.
                 synchronized (recordLock) {
-                    unmappedSinceCollect.add(msg.start(), msg.end());
+                    registrationEvents.add(new long[] {-1, msg.start(), msg.end()});
                 }
             }
             case Uffd.EVENT_REMAP -> {
                 // The registration and its armed bits moved with the VMA; the contents are new at
                 // the destination, so report it written (and re-arm it) at the next collect.
                 synchronized (recordLock) {
-                    unmappedSinceCollect.add(msg.from(), msg.from() + msg.len());
+                    registrationEvents.add(new long[] {-1, msg.from(), msg.from() + msg.len()});
+                    registrationEvents.add(new long[] {+1, msg.to(), msg.to() + msg.len()});
                     zapped.add(msg.to(), msg.to() + msg.len());
-                    movedIn.add(msg.to(), msg.to() + msg.len());
                 }
             }
             default -> LOG.debug("{} tracker: ignoring uffd event 0x{}", NAME, Integer.toHexString(msg.event()));
@@ -184,14 +188,18 @@ public final class UffdWpSyncTracker extends UffdTracker {
             }
             taken.addAll(zapped.toList());
             zapped = new RangeList();
-            List<PageRange> moved = movedIn.toList();
-            movedIn = new RangeList();
-            registered = RangeList.subtract(registered, unmappedSinceCollect.toList());
-            unmappedSinceCollect = new RangeList();
-            RangeList reg = new RangeList();
-            reg.addAll(registered);
-            reg.addAll(moved);
-            registered = reg.toList();
+            for (long[] ev : registrationEvents) {
+                List<PageRange> range = List.of(new PageRange(ev[1], ev[2]));
+                if (ev[0] < 0) {
+                    registered = RangeList.subtract(registered, range);
+                } else {
+                    RangeList reg = new RangeList();
+                    reg.addAll(registered);
+                    reg.addAll(range);
+                    registered = reg.toList();
+                }
+            }
+            registrationEvents = new ArrayList<>();
             List<PageRange> rearm = RangeList.intersect(taken.toList(), RangeList.intersect(registered, layout));
             for (PageRange r : rearm) {
                 try {

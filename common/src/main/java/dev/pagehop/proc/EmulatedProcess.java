@@ -37,6 +37,7 @@ public final class EmulatedProcess implements AutoCloseable {
     private final MemoryManager mm;
     private final Workload workload;
     private final Ticker ticker;
+    private final ProcessOptions.YieldPoints yieldPointsMode;
     private final List<EmulatedThread> threads = new ArrayList<>();
 
     private final ReentrantLock lock = new ReentrantLock();
@@ -72,6 +73,7 @@ public final class EmulatedProcess implements AutoCloseable {
         this.mm = mm;
         this.workload = workload;
         this.ticker = options.ticker();
+        this.yieldPointsMode = options.yieldPoints();
         this.rate = options.rate() != null ? options.rate() : workload.defaultRate();
         this.throttlePercent = options.throttlePercent();
     }
@@ -184,6 +186,15 @@ public final class EmulatedProcess implements AutoCloseable {
         return ticker;
     }
 
+    /** Whether threads yield at step boundaries, so a freeze can claim them off the CPU. */
+    boolean yieldPoints() {
+        return switch (yieldPointsMode) {
+            case AUTO -> threads.size() >= Runtime.getRuntime().availableProcessors();
+            case ON -> true;
+            case OFF -> false;
+        };
+    }
+
     // --- rate control ----------------------------------------------------------------------------
 
     public RateLimit rateLimit() {
@@ -262,6 +273,11 @@ public final class EmulatedProcess implements AutoCloseable {
         try {
             state = state.checkTransition(ProcessState.FREEZING, pid, "freeze");
             freezeRequested = true;
+            for (EmulatedThread t : threads) {
+                if (t.state == ThreadState.RUNNING && t.claimAtBoundary()) {
+                    t.state = t.state.checkTransition(ThreadState.FROZEN, t.tid());
+                }
+            }
             wakePacedThreads();
             awaitAll(ThreadState::isStopped);
             return finishFreeze(t0, "freeze");
@@ -645,6 +661,7 @@ public final class EmulatedProcess implements AutoCloseable {
             if (t.state == ThreadState.FROZEN) {
                 t.state = t.state.checkTransition(ThreadState.RUNNING, t.tid());
             }
+            t.releaseClaim();
         }
         resume.signalAll();
     }

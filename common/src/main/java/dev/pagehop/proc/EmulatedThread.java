@@ -46,6 +46,20 @@ public final class EmulatedThread {
     private long pagesWritten;
     /** Steps taken in another process before a restore. */
     private final long stepsBefore;
+    /**
+     * Yield points: when there are at least as many threads as cores, a thread yields the CPU at a step boundary
+     * every {@link #YIELD_EVERY_STEPS} steps (about 30 µs of work), marking itself
+     * {@link #YIELD_AT_BOUNDARY} meanwhile; a freezer may claim it there (CAS to
+     * {@link #YIELD_CLAIMED}) and count it frozen without waiting for it to get a core back, as
+     * the cgroup freezer does for a task that is not running. A thread preempted mid-step still
+     * has to run to its boundary.
+     */
+    static final int YIELD_RUNNING = 0;
+    static final int YIELD_AT_BOUNDARY = 1;
+    static final int YIELD_CLAIMED = 2;
+    static final long YIELD_EVERY_STEPS = 64;
+    private volatile int yieldState;
+    private static final VarHandle YIELD;
     private static final VarHandle STEPS;
     private static final VarHandle BYTES;
     private static final VarHandle PAGES;
@@ -54,6 +68,7 @@ public final class EmulatedThread {
         try {
             var l = MethodHandles.lookup();
             STEPS = l.findVarHandle(EmulatedThread.class, "steps", long.class);
+            YIELD = l.findVarHandle(EmulatedThread.class, "yieldState", int.class);
             BYTES = l.findVarHandle(EmulatedThread.class, "bytesWritten", long.class);
             PAGES = l.findVarHandle(EmulatedThread.class, "pagesWritten", long.class);
         } catch (ReflectiveOperationException e) {
@@ -124,6 +139,16 @@ public final class EmulatedThread {
         return javaThread;
     }
 
+    /** Freezer side: claims the thread if it sits yielded at a step boundary. */
+    boolean claimAtBoundary() {
+        return YIELD.compareAndSet(this, YIELD_AT_BOUNDARY, YIELD_CLAIMED);
+    }
+
+    /** Thaw side: a claimed thread may run again when it comes back from its yield. */
+    void releaseClaim() {
+        YIELD.compareAndSet(this, YIELD_CLAIMED, YIELD_RUNNING);
+    }
+
     /** The registers and pending effects to save: at the last boundary, or mid-step when parked applying effects. */
     CpuState committedUnsafe() {
         return committed;
@@ -165,6 +190,8 @@ public final class EmulatedThread {
         var ticker = process.ticker();
         var workload = process.workload();
         boolean direct = workload.directMemory();
+        boolean yieldPoints = process.yieldPoints();
+        long lastYieldStep = -1;
         // One clock read per step: a step starts when the previous one ended, unless it waited.
         long now = ticker.nanoTime();
         while (true) {
@@ -179,6 +206,18 @@ public final class EmulatedThread {
                 ctx.commit();
                 account();
                 continue;
+            }
+            if (yieldPoints && steps % YIELD_EVERY_STEPS == 0 && steps != lastYieldStep) {
+                lastYieldStep = steps;
+                if (YIELD.compareAndSet(this, YIELD_RUNNING, YIELD_AT_BOUNDARY)) {
+                    ticker.yieldCpu();
+                    if (!YIELD.compareAndSet(this, YIELD_AT_BOUNDARY, YIELD_RUNNING)) {
+                        // Claimed by a freezer while off the CPU (or released again by a thaw):
+                        // the boundary check decides.
+                        now = ticker.nanoTime();
+                        continue;
+                    }
+                }
             }
             long start = pacer.earliestStart(now, process.rateLimit(), process.throttlePercent());
             if (start > now) {

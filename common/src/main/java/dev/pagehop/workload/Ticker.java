@@ -14,6 +14,14 @@ public interface Ticker {
     /** Waits until {@code deadlineNanos} or until the thread is unparked, whichever is first. */
     void parkUntil(long deadlineNanos);
 
+    /**
+     * Gives up the CPU at a step boundary (a yield point, where a freezer may claim the thread;
+     * see {@code EmulatedThread}). Tests hold a thread here to freeze it off the CPU.
+     */
+    default void yieldCpu() {
+        Thread.yield();
+    }
+
     /** The real clock: {@link System#nanoTime()} and {@link LockSupport#parkNanos}. */
     static Ticker system() {
         return SystemTicker.INSTANCE;

@@ -1,0 +1,77 @@
+package dev.pagehop.bench.scenario;
+
+import dev.pagehop.bench.report.SuiteReport;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/** {@code suite run FILE}: runs a scenario matrix against real agent processes. */
+@Command(name = "run", mixinStandardHelpOptions = true,
+        description = {"Runs every scenario of a matrix file (bench/scenarios/*.json): two agent processes per run,",
+                "the workload spawned on the source, migrated, and measured. Writes runs.csv, rounds.csv, runs.json,",
+                "summary.md and report.html with charts."})
+public final class RunCommand implements Callable<Integer> {
+
+    @Parameters(index = "0", description = "Scenario file, e.g. bench/scenarios/short.json")
+    Path file;
+
+    @Option(names = "--out", description = "Output directory (default bench/results/<scenario name>).")
+    Path out;
+
+    @Option(names = "--only", description = "Run only scenarios whose id contains this text.")
+    String only;
+
+    @Option(names = "--classpath", description = "Classpath the agents start from (default: this program's own).")
+    String classpath;
+
+    @Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() throws Exception {
+        var w = spec.commandLine().getOut();
+        ScenarioFile f;
+        try {
+            f = ScenarioFile.load(file);
+        } catch (IllegalArgumentException e) {
+            spec.commandLine().getErr().println("suite run: " + e.getMessage());
+            return 2;
+        }
+        Path dir = out != null ? out : Path.of("bench", "results", f.name());
+        Path logs = dir.resolve("logs");
+        Files.createDirectories(logs);
+        String cp = classpath != null ? classpath : System.getProperty("java.class.path");
+        List<Scenario> all = f.expand();
+        List<Scenario> selected = all.stream().filter(s -> only == null || s.id().contains(only)).toList();
+        w.printf("suite run %s: %d of %d scenarios, results in %s%n", f.name(), selected.size(), all.size(), dir);
+        String missing = ScenarioRunner.agentsMissing();
+        if (missing != null) {
+            w.println("suite run: " + missing + "; every scenario is recorded as skipped");
+        }
+        ScenarioRunner runner = new ScenarioRunner(f, file.getFileName().toString(), cp, logs, w::println);
+        List<RunResult> results = new ArrayList<>();
+        for (Scenario s : selected) {
+            RunResult r = runner.run(s);
+            results.add(r);
+            w.printf("%-70s %-9s total=%6d ms downtime=%5d ms rounds=%2d sent=%8.1f MiB %s%n", r.id(), r.status(),
+                    r.totalTimeMs(), r.downtimeMs(), r.rounds(), r.transferredBytes() / 1048576.0,
+                    r.completed() ? "" : r.reason());
+            w.flush();
+        }
+        String command = "./dev suite run " + file + (only == null ? "" : " --only " + only) + " --out " + dir;
+        new SuiteReport(results, Machine.describe(), command).write(dir);
+        w.println("wrote " + dir.resolve("report.html"));
+        long failed = results.stream().filter(r -> r.status().equals("FAILED") || r.status().equals("TIMEOUT")).count();
+        long incomplete = results.stream().filter(r -> r.completed() && !r.digestsMatch()).count();
+        if (incomplete > 0) {
+            spec.commandLine().getErr().println("suite run: " + incomplete + " completed runs have a memory digest mismatch");
+        }
+        return failed + incomplete == 0 ? 0 : 1;
+    }
+}

@@ -13,10 +13,13 @@ public final class Errno {
     public static final int EFAULT = 14;
     public static final int EBUSY = 16;
     public static final int EEXIST = 17;
+    public static final int ENODEV = 19;
     public static final int EINVAL = 22;
+    public static final int EFBIG = 27;
     public static final int ENOSPC = 28;
     public static final int ENOSYS = 38;
     public static final int EOVERFLOW = 75;
+    public static final int EOPNOTSUPP = 95;
 
     private Errno() {
     }
@@ -34,10 +37,13 @@ public final class Errno {
             case EFAULT -> "EFAULT";
             case EBUSY -> "EBUSY";
             case EEXIST -> "EEXIST";
+            case ENODEV -> "ENODEV";
             case EINVAL -> "EINVAL";
+            case EFBIG -> "EFBIG";
             case ENOSPC -> "ENOSPC";
             case ENOSYS -> "ENOSYS";
             case EOVERFLOW -> "EOVERFLOW";
+            case EOPNOTSUPP -> "EOPNOTSUPP";
             default -> "errno " + errno;
         };
     }

@@ -88,6 +88,12 @@ public interface MemoryManager extends AutoCloseable {
     /** The leaf descriptor (page or block) mapping {@code addr}, swap entry or marker; 0 if none. */
     long rawPte(long addr);
 
+    /**
+     * The stage-1 table walk for {@code addr} as the MMU does it, from the root table down to
+     * the leaf (or to the first empty or block descriptor).
+     */
+    List<WalkStep> walk(long addr);
+
     /** /proc/PID/maps: the VMAs in address order. */
     List<VmaInfo> vmas();
 
@@ -109,6 +115,20 @@ public interface MemoryManager extends AutoCloseable {
      * must lie inside VMAs.
      */
     void peek(long addr, byte[] dst, int offset, int length);
+
+    // --- counters ------------------------------------------------------------------------------
+
+    /** Page-table pages in use now, every level (what VmPTE counts), in pages. */
+    long pageTablePages();
+
+    /** {@link #pageTablePages()} in bytes: VmPTE of /proc/PID/status. */
+    long pageTableBytes();
+
+    /** Monotonic fault and kernel-work counters of this address space (a /proc/PID/stat minflt-like view). */
+    FaultCounters faultCounters();
+
+    /** Page-table pages ever allocated by this address space (faults, uffd-wp markers, THP splits). */
+    long pageTablesPopulated();
 
     @Override
     void close();

@@ -11,6 +11,8 @@ import java.util.List;
  *   <li>{@code unmapped}: ranges that were mapped at the last collect and are mapped no more;
  *       a migration sends them as "gone".</li>
  * </ul>
+ * A range can be in both lists when it was unmapped and mapped anew between two collects: apply
+ * {@code unmapped} first, then {@code written}.
  */
 public record DirtySet(List<PageRange> written, List<PageRange> unmapped) {
 

@@ -5,6 +5,9 @@ public final class Uffd {
     public static final long API = 0xAA;
 
     public static final int USER_MODE_ONLY = 1;
+    /** userfaultfd(2) flags shared with fcntl: O_NONBLOCK and O_CLOEXEC of arm64. */
+    public static final int NONBLOCK = 0x800;
+    public static final int CLOEXEC = 0x80000;
 
     // features
     public static final long FEATURE_PAGEFAULT_FLAG_WP = 1L << 0;

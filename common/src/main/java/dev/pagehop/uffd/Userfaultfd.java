@@ -6,8 +6,16 @@ package dev.pagehop.uffd;
  */
 public interface Userfaultfd extends AutoCloseable {
 
-    /** UFFDIO_API: the handshake; returns the features the kernel supports (struct uffdio_api.features). */
-    long api(long features);
+    /** UFFDIO_API with api = UFFD_API (0xAA): see {@link #api(long, long)}. */
+    default long api(long features) {
+        return api(Uffd.API, features);
+    }
+
+    /**
+     * UFFDIO_API: the handshake with an explicit {@code api} value (anything but 0xAA fails
+     * EINVAL); returns the features the kernel supports (struct uffdio_api.features).
+     */
+    long api(long api, long features);
 
     /** UFFDIO_API's {@code ioctls} out-field after a successful handshake. */
     long apiIoctls();

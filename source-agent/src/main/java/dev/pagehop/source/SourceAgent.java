@@ -1,12 +1,149 @@
 package dev.pagehop.source;
 
-/** Entry point of the source agent. */
-public final class SourceAgent {
-    private SourceAgent() {
+import dev.pagehop.migrate.FaultInjector;
+import dev.pagehop.migrate.FaultPoint;
+import io.grpc.ManagedChannel;
+import io.grpc.netty.NettyChannelBuilder;
+import io.grpc.netty.NettyServerBuilder;
+import java.net.InetSocketAddress;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** Entry point of the source agent. Every flag has an environment variable; flags win. */
+@Command(name = "source-agent", mixinStandardHelpOptions = true, version = "pagehop source-agent " + SourceAgent.VERSION,
+        sortOptions = false, usageHelpAutoWidth = true,
+        description = {"Runs emulated arm64 processes, tracks the pages they write and migrates them to target agents.",
+                "Serves AgentControl, gRPC health and server reflection on the gRPC port, and Prometheus metrics",
+                "on http://<metrics-host>:<metrics-port>/metrics (health at /healthz).",
+                "SIGTERM shuts down gracefully: migrations still before their commit are cancelled, never left half-done."})
+public final class SourceAgent implements Callable<Integer> {
+    public static final String VERSION = "0.1.0";
+
+    @Option(names = "--listen", defaultValue = "${env:PAGEHOP_LISTEN:-127.0.0.1}",
+            description = "Address the gRPC server binds (env PAGEHOP_LISTEN, default ${DEFAULT-VALUE}).")
+    String listen;
+
+    @Option(names = "--port", defaultValue = "${env:PAGEHOP_PORT:-7070}",
+            description = "gRPC port; 0 picks a free one and prints it (env PAGEHOP_PORT, default ${DEFAULT-VALUE}).")
+    int port;
+
+    @Option(names = "--metrics-host", defaultValue = "${env:PAGEHOP_METRICS_HOST:-127.0.0.1}",
+            description = "Address of the HTTP metrics endpoint (env PAGEHOP_METRICS_HOST, default ${DEFAULT-VALUE}).")
+    String metricsHost;
+
+    @Option(names = "--metrics-port", defaultValue = "${env:PAGEHOP_METRICS_PORT:-9090}",
+            description = "HTTP port for /metrics and /healthz; 0 picks a free one, -1 disables "
+                    + "(env PAGEHOP_METRICS_PORT, default ${DEFAULT-VALUE}).")
+    int metricsPort;
+
+    @Option(names = "--name", defaultValue = "${env:PAGEHOP_NAME:-source}",
+            description = "Name shown to targets and in listings (env PAGEHOP_NAME, default ${DEFAULT-VALUE}).")
+    String name;
+
+    @Option(names = "--max-process-memory", defaultValue = "${env:PAGEHOP_MAX_PROCESS_MEMORY:-8589934592}",
+            description = "Largest memory a spawned workload may have, bytes (env PAGEHOP_MAX_PROCESS_MEMORY, "
+                    + "default ${DEFAULT-VALUE}).")
+    long maxProcessMemory;
+
+    @Option(names = "--max-threads", defaultValue = "${env:PAGEHOP_MAX_THREADS:-64}",
+            description = "Most threads per spawned process (env PAGEHOP_MAX_THREADS, default ${DEFAULT-VALUE}).")
+    int maxThreads;
+
+    @Option(names = "--ack-timeout-ms", defaultValue = "${env:PAGEHOP_ACK_TIMEOUT_MS:-30000}",
+            description = "Fail a migration when the target acknowledges nothing for this long "
+                    + "(env PAGEHOP_ACK_TIMEOUT_MS, default ${DEFAULT-VALUE}).")
+    long ackTimeoutMs;
+
+    @Option(names = "--rpc-timeout-ms", defaultValue = "${env:PAGEHOP_RPC_TIMEOUT_MS:-60000}",
+            description = "Deadline of each Prepare, Switchover and Commit call (env PAGEHOP_RPC_TIMEOUT_MS, "
+                    + "default ${DEFAULT-VALUE}).")
+    long rpcTimeoutMs;
+
+    @Option(names = "--shutdown-grace-ms", defaultValue = "${env:PAGEHOP_SHUTDOWN_GRACE_MS:-10000}",
+            description = "How long shutdown waits for cancelled migrations to wind down (env "
+                    + "PAGEHOP_SHUTDOWN_GRACE_MS, default ${DEFAULT-VALUE}).")
+    long shutdownGraceMs;
+
+    @Option(names = "--tls-cert", defaultValue = "${env:PAGEHOP_TLS_CERT}",
+            description = "PEM certificate chain for mTLS (env PAGEHOP_TLS_CERT). Reserved: not supported by this build.")
+    String tlsCert;
+
+    @Option(names = "--tls-key", defaultValue = "${env:PAGEHOP_TLS_KEY}",
+            description = "PEM private key for mTLS (env PAGEHOP_TLS_KEY). Reserved: not supported by this build.")
+    String tlsKey;
+
+    @Option(names = "--tls-ca", defaultValue = "${env:PAGEHOP_TLS_CA}",
+            description = "PEM CA bundle trusted for peers (env PAGEHOP_TLS_CA). Reserved: not supported by this build.")
+    String tlsCa;
+
+    @Option(names = "--fault", split = ",", defaultValue = "${env:PAGEHOP_FAULTS}",
+            description = "Arm fault points for failure testing, name[=value], comma separated or repeated: "
+                    + "drop-chunk=SEQ, corrupt-chunk=SEQ, cut-stream-after-chunks=N (env PAGEHOP_FAULTS). "
+                    + "Never in production.")
+    List<String> faults;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    /** 8 MiB HTTP/2 windows: large enough for 16 chunks of 256 KiB in flight on one stream. */
+    static final int FLOW_CONTROL_WINDOW = 8 << 20;
+    static final int MAX_MESSAGE_BYTES = 32 << 20;
+
+    @Override
+    public Integer call() throws Exception {
+        if (tlsCert != null || tlsKey != null || tlsCa != null) {
+            spec.commandLine().getErr().println("source-agent: --tls-cert/--tls-key/--tls-ca are reserved; this build "
+                    + "serves plaintext on loopback only");
+            return 2;
+        }
+        FaultInjector fi = new FaultInjector();
+        if (faults != null) {
+            for (String f : faults) {
+                if (!f.isBlank()) {
+                    Map.Entry<FaultPoint, Long> e = FaultInjector.parse(f);
+                    fi.arm(e.getKey(), e.getValue());
+                }
+            }
+        }
+        SourceMigration.Settings settings = new SourceMigration.Settings(TimeUnit.MILLISECONDS.toNanos(ackTimeoutMs),
+                rpcTimeoutMs, name, fi, System::nanoTime);
+        SourceAgentServer server = new SourceAgentServer(
+                NettyServerBuilder.forAddress(new InetSocketAddress(listen, port)).flowControlWindow(FLOW_CONTROL_WINDOW)
+                        .maxInboundMessageSize(MAX_MESSAGE_BYTES),
+                SourceAgent::channel,
+                new SourceAgentServer.Options(name, new SourceConfig(maxProcessMemory, maxThreads), settings, metricsHost,
+                        metricsPort, shutdownGraceMs));
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            try {
+                server.close();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } finally {
+                stopped.countDown();
+            }
+        }, "shutdown"));
+        // The line tests and scripts wait for: both ports, resolved.
+        spec.commandLine().getOut().printf("source-agent %s listening grpc=%s:%d metrics=%d%n", name, listen,
+                server.port(), server.metricsPort());
+        spec.commandLine().getOut().flush();
+        server.awaitTermination();
+        stopped.await();
+        return 0;
+    }
+
+    static ManagedChannel channel(String target) {
+        return NettyChannelBuilder.forTarget(target).usePlaintext().flowControlWindow(FLOW_CONTROL_WINDOW)
+                .maxInboundMessageSize(MAX_MESSAGE_BYTES).build();
     }
 
     public static void main(String[] args) {
-        System.err.println("pagehop source-agent: not implemented yet");
-        System.exit(2);
+        System.exit(new CommandLine(new SourceAgent()).execute(args));
     }
 }

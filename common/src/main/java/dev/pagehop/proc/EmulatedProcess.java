@@ -1,0 +1,564 @@
+package dev.pagehop.proc;
+
+import dev.pagehop.cpu.CpuState;
+import dev.pagehop.mm.MemoryManager;
+import dev.pagehop.workload.IntegrityReport;
+import dev.pagehop.workload.PendingOp;
+import dev.pagehop.workload.RateLimit;
+import dev.pagehop.workload.Ticker;
+import dev.pagehop.workload.Workload;
+import dev.pagehop.workload.WorkloadSpec;
+import dev.pagehop.workload.WorkloadStats;
+import dev.pagehop.workload.Workloads;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.locks.ReentrantLock;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * An emulated arm64 Linux process: a pid, a {@link MemoryManager}, and threads that each step
+ * a {@link Workload} on their own Java thread. See the package documentation for the state
+ * machine and the freeze protocol. Thread-safe; control calls (start, freeze, thaw, kill) are
+ * serialised.
+ *
+ * <p>The process does not own its memory manager: {@link #close()} stops the threads and
+ * leaves {@code mm} to its creator.
+ */
+public final class EmulatedProcess implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(EmulatedProcess.class);
+
+    private final int pid;
+    private final MemoryManager mm;
+    private final Workload workload;
+    private final Ticker ticker;
+    private final List<EmulatedThread> threads = new ArrayList<>();
+
+    private final ReentrantLock lock = new ReentrantLock();
+    /** Signalled on every thread or process state change. */
+    private final Condition changed = lock.newCondition();
+
+    // Guarded by lock.
+    private ProcessState state = ProcessState.NEW;
+    private StopReason stopReason;
+    private long startNanos;
+
+    // Read by the threads at every step boundary.
+    private volatile boolean freezeRequested;
+    private volatile boolean exitRequested;
+    private volatile long stopAtStep = Long.MAX_VALUE;
+    private volatile RateLimit rate;
+    private volatile int throttlePercent;
+
+    private EmulatedProcess(int pid, MemoryManager mm, Workload workload, ProcessOptions options) {
+        if (pid <= 0) {
+            throw new IllegalArgumentException("pid " + pid + " is not positive");
+        }
+        this.pid = pid;
+        this.mm = mm;
+        this.workload = workload;
+        this.ticker = options.ticker();
+        this.rate = options.rate() != null ? options.rate() : workload.defaultRate();
+        this.throttlePercent = options.throttlePercent();
+    }
+
+    /**
+     * Creates a process of {@code threadCount} threads running {@code spec} on a fresh
+     * {@code mm}: the workload maps its memory and sets the registers now; nothing runs until
+     * {@link #start()}. Thread ids are pid, pid + 1, ...
+     */
+    public static EmulatedProcess spawn(int pid, MemoryManager mm, WorkloadSpec spec, int threadCount, ProcessOptions options) {
+        if (threadCount < 1 || threadCount > 1024) {
+            throw new IllegalArgumentException("process " + pid + ": " + threadCount + " threads is outside 1..1024");
+        }
+        Workload w = Workloads.create(spec);
+        List<CpuState> regs = new ArrayList<>();
+        for (int i = 0; i < threadCount; i++) {
+            regs.add(new CpuState());
+        }
+        w.setUp(mm, regs);
+        EmulatedProcess p = new EmulatedProcess(pid, mm, w, options);
+        for (int i = 0; i < threadCount; i++) {
+            p.threads.add(new EmulatedThread(p, pid + i, i, regs.get(i), 0, List.of()));
+        }
+        return p;
+    }
+
+    /**
+     * Rebuilds a process from its image on {@code mm}, whose layout was rebuilt with
+     * {@link AddressSpaceLayout#rebuild} and whose memory the caller has filled. The layout is
+     * checked against the image. The process comes back FROZEN, its threads parked at the
+     * points they were saved at; {@link #thaw()} resumes them (the end of downtime).
+     */
+    public static EmulatedProcess restore(ProcessImage image, MemoryManager mm, ProcessOptions options) {
+        if (mm.pageSize() != image.mmConfig().granule().pageSize()) {
+            throw new IllegalArgumentException("process " + image.pid() + ": image granule "
+                    + image.mmConfig().granule() + " but the memory manager has " + mm.pageSize() + "-byte pages");
+        }
+        AddressSpaceLayout.check(image, mm);
+        Workload w = Workloads.create(image.workload());
+        ProcessOptions opts = options.rate() == null ? options.withRate(image.rate()) : options;
+        EmulatedProcess p = new EmulatedProcess(image.pid(), mm, w, opts);
+        int i = 0;
+        for (ProcessImage.ThreadImage t : image.threads()) {
+            p.threads.add(new EmulatedThread(p, t.tid(), i++, t.cpu(), t.steps(), t.pending()));
+        }
+        p.lock.lock();
+        try {
+            p.freezeRequested = true;
+            p.state = p.state.checkTransition(ProcessState.FROZEN, p.pid, "restore");
+            p.startNanos = p.ticker.nanoTime();
+            for (EmulatedThread t : p.threads) {
+                t.start();
+            }
+            p.awaitAll(ThreadState::isStopped);
+        } finally {
+            p.lock.unlock();
+        }
+        return p;
+    }
+
+    // --- accessors -------------------------------------------------------------------------------
+
+    public int pid() {
+        return pid;
+    }
+
+    public MemoryManager mm() {
+        return mm;
+    }
+
+    public Workload workload() {
+        return workload;
+    }
+
+    public WorkloadSpec workloadSpec() {
+        return workload.spec();
+    }
+
+    public List<EmulatedThread> threads() {
+        return List.copyOf(threads);
+    }
+
+    public EmulatedThread thread(int index) {
+        if (index < 0 || index >= threads.size()) {
+            throw new IllegalArgumentException("process " + pid + " has threads 0.." + (threads.size() - 1)
+                    + ", not " + index);
+        }
+        return threads.get(index);
+    }
+
+    public ProcessState state() {
+        lock.lock();
+        try {
+            return state;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    public Optional<StopReason> stopReason() {
+        lock.lock();
+        try {
+            return Optional.ofNullable(stopReason);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    Ticker ticker() {
+        return ticker;
+    }
+
+    // --- rate control ----------------------------------------------------------------------------
+
+    public RateLimit rateLimit() {
+        return rate;
+    }
+
+    /** Sets the per-thread write-rate target, effective from each thread's next step. */
+    public void setRateLimit(RateLimit limit) {
+        if (limit == null) {
+            throw new IllegalArgumentException("process " + pid + ": rate limit is null; use RateLimit.unlimited()");
+        }
+        rate = limit;
+        wakePacedThreads();
+    }
+
+    public int throttlePercent() {
+        return throttlePercent;
+    }
+
+    /**
+     * The auto-converge lever: each thread then runs only (100 - percent) % of wall time, as
+     * QEMU's cpu-throttle-percentage. 0 turns it off.
+     */
+    public void setThrottlePercent(int percent) {
+        if (percent < 0 || percent > 99) {
+            throw new IllegalArgumentException("process " + pid + ": throttle " + percent + " % is outside 0..99");
+        }
+        throttlePercent = percent;
+    }
+
+    /** Totals over all threads; rates over the time since start (or restore), read from the ticker. */
+    public WorkloadStats stats() {
+        long nanos;
+        lock.lock();
+        try {
+            nanos = state == ProcessState.NEW ? 0 : ticker.nanoTime() - startNanos;
+        } finally {
+            lock.unlock();
+        }
+        WorkloadStats total = WorkloadStats.ZERO;
+        for (EmulatedThread t : threads) {
+            total = total.plus(t.stats(nanos));
+        }
+        return new WorkloadStats(total.steps(), total.bytesWritten(), total.pagesWritten(), nanos);
+    }
+
+    // --- control ---------------------------------------------------------------------------------
+
+    public void start() {
+        lock.lock();
+        try {
+            state = state.checkTransition(ProcessState.RUNNING, pid, "start");
+            startNanos = ticker.nanoTime();
+            for (EmulatedThread t : threads) {
+                t.state = t.state.checkTransition(ThreadState.RUNNING, t.tid());
+                t.start();
+            }
+        } finally {
+            lock.unlock();
+        }
+        LOG.debug("process {} started: {} threads of {}", pid, threads.size(), workload.spec());
+    }
+
+    /**
+     * Stops every thread at its next step boundary (a thread parked in a userfault counts as
+     * stopped where it is) and returns once all are stopped, with the time it took.
+     */
+    public FreezeResult freeze() {
+        long t0 = System.nanoTime();
+        lock.lock();
+        try {
+            state = state.checkTransition(ProcessState.FREEZING, pid, "freeze");
+            freezeRequested = true;
+            wakePacedThreads();
+            awaitAll(ThreadState::isStopped);
+            return finishFreeze(t0, "freeze");
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Lets every thread run until it has completed exactly {@code stepsPerThread} steps and
+     * freezes it there: the deterministic freeze point tests and benchmarks need. Fails if a
+     * thread was already past that count (the process is left FROZEN where it stood).
+     */
+    public FreezeResult freezeAt(long stepsPerThread) {
+        long t0 = System.nanoTime();
+        lock.lock();
+        try {
+            state = state.checkTransition(ProcessState.FREEZING, pid, "freeze at step " + stepsPerThread);
+            stopAtStep = stepsPerThread;
+            awaitAll(s -> s == ThreadState.FROZEN || s == ThreadState.EXITED);
+            freezeRequested = true;
+            FreezeResult r = finishFreeze(t0, "freeze at step " + stepsPerThread);
+            for (EmulatedThread t : threads) {
+                if (t.state != ThreadState.EXITED && t.steps() != stepsPerThread) {
+                    throw new IllegalStateException("process " + pid + ": thread " + t.tid() + " had already run "
+                            + t.steps() + " steps, past the " + stepsPerThread + " asked for; it is frozen there");
+                }
+            }
+            return r;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private FreezeResult finishFreeze(long t0, String action) {
+        if (state != ProcessState.FREEZING) {
+            throw new IllegalStateException("process " + pid + " " + state.name().toLowerCase()
+                    + " during " + action + ": " + stopReason);
+        }
+        state = state.checkTransition(ProcessState.FROZEN, pid, action);
+        long took = System.nanoTime() - t0;
+        List<FreezeResult.ThreadStop> stops = new ArrayList<>();
+        for (EmulatedThread t : threads) {
+            boolean parked = t.state == ThreadState.PARKED_IN_FAULT;
+            stops.add(new FreezeResult.ThreadStop(t.tid(), t.steps(), parked, parked ? t.faultAddress : -1));
+        }
+        return new FreezeResult(took, stops);
+    }
+
+    /** Resumes a frozen process; a thread whose userfault was resolved while frozen completes it now. */
+    public void thaw() {
+        lock.lock();
+        try {
+            state = state.checkTransition(ProcessState.RUNNING, pid, "thaw");
+            freezeRequested = false;
+            stopAtStep = Long.MAX_VALUE;
+            changed.signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Ends the process: threads leave at their next step boundary (a thread parked in a
+     * userfault is interrupted). Idempotent. Use {@link #awaitExit} to wait for the threads.
+     */
+    public void kill() {
+        lock.lock();
+        try {
+            if (state == ProcessState.EXITED) {
+                return;
+            }
+            if (stopReason == null) {
+                stopReason = StopReason.killed();
+            }
+            state = state.checkTransition(ProcessState.EXITED, pid, "kill");
+            exitRequested = true;
+            changed.signalAll();
+        } finally {
+            lock.unlock();
+        }
+        List<Thread> inFault = new ArrayList<>();
+        lock.lock();
+        try {
+            for (EmulatedThread t : threads) {
+                if (t.state == ThreadState.PARKED_IN_FAULT && t.javaThread() != null) {
+                    inFault.add(t.javaThread());
+                }
+            }
+        } finally {
+            lock.unlock();
+        }
+        wakePacedThreads();
+        inFault.forEach(Thread::interrupt);
+    }
+
+    /**
+     * Waits until the process is STOPPED or EXITED and all its threads have ended; returns why
+     * it stopped. Throws {@link IllegalStateException} on timeout, naming the threads still alive.
+     */
+    public StopReason awaitExit(Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        lock.lock();
+        try {
+            while (!(state.isTerminal() && allThreads(s -> s == ThreadState.EXITED || s == ThreadState.NEW))) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    throw new IllegalStateException("process " + pid + " still " + state + " after " + timeout
+                            + "; threads " + describeThreads());
+                }
+                changed.awaitNanos(left);
+            }
+            return stopReason;
+        } finally {
+            lock.unlock();
+        }
+        // Java threads finish right after marking themselves EXITED; nothing else to wait for.
+    }
+
+    /** Kills the process and waits up to 10 s for its threads. The memory manager stays open. */
+    @Override
+    public void close() {
+        kill();
+        try {
+            awaitExit(Duration.ofSeconds(10));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    // --- images and checks -------------------------------------------------------------------------
+
+    /**
+     * The non-memory image of a frozen (or never started) process: layout, brk, registers,
+     * pending effects and workload position.
+     */
+    public ProcessImage saveImage() {
+        lock.lock();
+        try {
+            if (state != ProcessState.FROZEN && state != ProcessState.NEW) {
+                throw new IllegalStateException("process " + pid + ": an image is taken FROZEN or NEW, not " + state);
+            }
+            List<ProcessImage.ThreadImage> ts = new ArrayList<>();
+            for (EmulatedThread t : threads) {
+                boolean parked = t.state == ThreadState.PARKED_IN_FAULT;
+                List<PendingOp> pending = t.pendingUnsafe();
+                ts.add(new ProcessImage.ThreadImage(t.tid(), t.steps(), t.committedUnsafe(), pending,
+                        parked, parked ? t.faultAddress : -1));
+            }
+            return AddressSpaceLayout.capture(pid, mm, workload.spec(), rate, ts);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Runs the workload's own integrity check over memory; the process must not be running. */
+    public IntegrityReport verify() {
+        requireQuiescent("verify the workload");
+        return workload.verify(mm);
+    }
+
+    void requireQuiescent(String action) {
+        ProcessState s = state();
+        if (s == ProcessState.RUNNING || s == ProcessState.FREEZING) {
+            throw new IllegalStateException("process " + pid + ": cannot " + action + " while " + s + "; freeze it first");
+        }
+    }
+
+    // --- the thread side of the protocol --------------------------------------------------------------
+
+    boolean mustPause(long steps) {
+        return freezeRequested | exitRequested | steps >= stopAtStep;
+    }
+
+    /** At a step boundary: parks while frozen; false when the thread must exit. */
+    boolean pauseAtBoundary(EmulatedThread t) {
+        lock.lock();
+        try {
+            while (true) {
+                if (exitRequested) {
+                    return false;
+                }
+                if (!freezeRequested && t.steps() < stopAtStep) {
+                    if (t.state != ThreadState.RUNNING) {
+                        t.state = t.state.checkTransition(ThreadState.RUNNING, t.tid());
+                    }
+                    return true;
+                }
+                if (t.state != ThreadState.FROZEN) {
+                    t.state = t.state.checkTransition(ThreadState.FROZEN, t.tid());
+                    changed.signalAll();
+                }
+                changed.awaitUninterruptibly();
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    void faultSleeping(EmulatedThread t, long address) {
+        lock.lock();
+        try {
+            t.faultAddress = address;
+            t.state = t.state.checkTransition(ThreadState.PARKED_IN_FAULT, t.tid());
+            changed.signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The fault was resolved: if the process is frozen meanwhile, the thread stays parked until thaw. */
+    void faultWoken(EmulatedThread t) {
+        lock.lock();
+        try {
+            while (freezeRequested && !exitRequested) {
+                changed.awaitUninterruptibly();
+            }
+            if (t.state == ThreadState.PARKED_IN_FAULT) {
+                t.state = t.state.checkTransition(ThreadState.RUNNING, t.tid());
+            }
+            t.faultAddress = -1;
+            changed.signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    void threadDied(EmulatedThread t, StopReason reason) {
+        lock.lock();
+        try {
+            if (stopReason == null) {
+                stopReason = reason;
+                LOG.info("process {} stops: {}", pid, reason);
+            }
+            exitRequested = true;
+            if (state == ProcessState.RUNNING || state == ProcessState.FREEZING) {
+                state = state.checkTransition(ProcessState.STOPPED, pid, "stop on " + reason.kind());
+            }
+            changed.signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    void threadExited(EmulatedThread t) {
+        lock.lock();
+        try {
+            t.state = ThreadState.EXITED;
+            changed.signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    ThreadState threadState(EmulatedThread t) {
+        lock.lock();
+        try {
+            return t.state;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    long threadFault(EmulatedThread t) {
+        lock.lock();
+        try {
+            return t.state == ThreadState.PARKED_IN_FAULT ? t.faultAddress : -1;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void wakePacedThreads() {
+        for (EmulatedThread t : threads) {
+            Thread j = t.javaThread();
+            if (j != null) {
+                LockSupport.unpark(j);
+            }
+        }
+    }
+
+    private void awaitAll(java.util.function.Predicate<ThreadState> stopped) {
+        while (!allThreads(stopped)) {
+            try {
+                changed.await(1, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("process " + pid + ": interrupted waiting for threads " + describeThreads(), e);
+            }
+        }
+    }
+
+    private boolean allThreads(java.util.function.Predicate<ThreadState> p) {
+        for (EmulatedThread t : threads) {
+            if (!p.test(t.state)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private String describeThreads() {
+        StringBuilder b = new StringBuilder();
+        for (EmulatedThread t : threads) {
+            b.append(b.isEmpty() ? "" : ", ").append(t.tid()).append('=').append(t.state).append('@').append(t.steps());
+        }
+        return b.toString();
+    }
+
+    @Override
+    public String toString() {
+        return "process " + pid + " (" + workload.spec() + ", " + threads.size() + " threads)";
+    }
+}

@@ -1,0 +1,178 @@
+package dev.pagehop.proc;
+
+import dev.pagehop.cpu.CpuState;
+import dev.pagehop.mm.ErrnoException;
+import dev.pagehop.mm.SegmentationFault;
+import dev.pagehop.uffd.FaultWait;
+import dev.pagehop.workload.Pacer;
+import dev.pagehop.workload.PendingOp;
+import dev.pagehop.workload.StepContext;
+import dev.pagehop.workload.WorkloadFailure;
+import dev.pagehop.workload.WorkloadStats;
+import java.util.List;
+
+/**
+ * One thread of an {@link EmulatedProcess}: its registers, its step count and its own Java
+ * thread stepping the workload. Registers and pending effects may be read only while the
+ * process is not running (frozen, stopped or never started); the counters any time.
+ */
+public final class EmulatedThread {
+    private final EmulatedProcess process;
+    private final int tid;
+    private final int index;
+    private final StepContext ctx;
+    private final Pacer pacer = new Pacer();
+    /** Registers at the last step boundary, advanced when a step's loads are done. */
+    private CpuState committed;
+    /** The registers the current step works on; swapped with {@link #committed} when the loads are done. */
+    private CpuState scratch = new CpuState();
+    private Thread javaThread;
+
+    // Guarded by the process lock.
+    ThreadState state = ThreadState.NEW;
+    long faultAddress;
+
+    // Single writer (this thread), read by anyone.
+    private volatile long steps;
+    private volatile long bytesWritten;
+    private volatile long pagesWritten;
+
+    EmulatedThread(EmulatedProcess process, int tid, int index, CpuState initial, long steps, List<PendingOp> pending) {
+        this.process = process;
+        this.tid = tid;
+        this.index = index;
+        this.committed = initial.copy();
+        this.steps = steps;
+        this.ctx = new StepContext(process.mm(), index);
+        if (!pending.isEmpty()) {
+            ctx.loadPending(pending);
+        }
+    }
+
+    public int tid() {
+        return tid;
+    }
+
+    /** 0 for the main thread (whose tid is the pid). */
+    public int index() {
+        return index;
+    }
+
+    public ThreadState state() {
+        return process.threadState(this);
+    }
+
+    /** Steps completed: the thread's progress counter, carried across save and restore. */
+    public long steps() {
+        return steps;
+    }
+
+    public WorkloadStats stats(long nanos) {
+        return new WorkloadStats(steps, bytesWritten, pagesWritten, nanos);
+    }
+
+    /** A copy of the registers at the point the thread stopped; fails while the process runs. */
+    public CpuState cpu() {
+        process.requireQuiescent("read the registers of thread " + tid);
+        return committed.copy();
+    }
+
+    /** Effects of a step interrupted by a userfault, to apply before the next step. */
+    public List<PendingOp> pendingOps() {
+        process.requireQuiescent("read the pending effects of thread " + tid);
+        return ctx.pendingOps();
+    }
+
+    /** The address of the userfault the thread is parked in, or -1. */
+    public long faultAddress() {
+        return process.threadFault(this);
+    }
+
+    void start() {
+        javaThread = Thread.ofPlatform().name("pid" + process.pid() + "-tid" + tid).daemon(true).unstarted(this::run);
+        javaThread.start();
+    }
+
+    Thread javaThread() {
+        return javaThread;
+    }
+
+    /** The registers and pending effects to save: at the last boundary, or mid-step when parked applying effects. */
+    CpuState committedUnsafe() {
+        return committed;
+    }
+
+    List<PendingOp> pendingUnsafe() {
+        return ctx.pendingOps();
+    }
+
+    private void run() {
+        FaultWait.install(new FaultWait.Listener() {
+            @Override
+            public void sleeping(long address, boolean write) {
+                process.faultSleeping(EmulatedThread.this, address);
+            }
+
+            @Override
+            public void woken(long address) {
+                process.faultWoken(EmulatedThread.this);
+            }
+        });
+        try {
+            loop();
+        } catch (SegmentationFault f) {
+            process.threadDied(this, StopReason.signal(tid, f));
+        } catch (WorkloadFailure f) {
+            process.threadDied(this, StopReason.workloadFailure(tid, f));
+        } catch (ErrnoException e) {
+            process.threadDied(this, StopReason.syscallFailure(tid, e));
+        } catch (RuntimeException | Error e) {
+            process.threadDied(this, StopReason.internalError(tid, e));
+        } finally {
+            FaultWait.uninstall();
+            process.threadExited(this);
+        }
+    }
+
+    private void loop() {
+        var ticker = process.ticker();
+        var workload = process.workload();
+        while (true) {
+            if (process.mustPause(steps) && !process.pauseAtBoundary(this)) {
+                return;
+            }
+            if (ctx.pendingCount() > 0) {
+                // Effects of a step begun in another process (restore): finish that step first.
+                ctx.commit();
+                account();
+                continue;
+            }
+            long now = ticker.nanoTime();
+            long start = pacer.earliestStart(now, process.rateLimit());
+            if (start > now) {
+                ticker.parkUntil(start);
+                continue;
+            }
+            scratch.copyFrom(committed);
+            ctx.begin(scratch);
+            workload.step(ctx);
+            CpuState done = scratch;
+            scratch = committed;
+            committed = done;
+            steps = steps + 1;
+            ctx.commit();
+            account();
+            pacer.afterStep(now, ticker.nanoTime(), ctx.stepPages(), ctx.stepBytes(), process.throttlePercent());
+        }
+    }
+
+    private void account() {
+        bytesWritten = bytesWritten + ctx.stepBytes();
+        pagesWritten = pagesWritten + ctx.stepPages();
+    }
+
+    @Override
+    public String toString() {
+        return "thread " + tid + " (" + steps + " steps)";
+    }
+}

@@ -1,0 +1,61 @@
+/**
+ * The emulated arm64 process: threads with arm64 register state stepping a workload through the
+ * MMU, freeze and thaw at step boundaries, signals, and the non-memory image that moves a process
+ * to another address space.
+ *
+ * <h2>Using it</h2>
+ * <pre>{@code
+ * // source
+ * MemoryManager mm = MemoryManager.create(MmConfig.arm64(Granule.K4));
+ * EmulatedProcess p = EmulatedProcess.spawn(100, mm, WorkloadSpec.parse("zipf:hotPages=64@7"), 4,
+ *         ProcessOptions.defaults());
+ * p.start();
+ * ...pre-copy rounds; p.setThrottlePercent(30) to slow it down (auto-converge)...
+ * FreezeResult f = p.freeze();              // every thread stopped; f.freezeNanos() is the freezing time
+ * byte[] image = p.saveImage().encode();    // layout, brk, registers, workload position
+ * ...final dirty pages...; p.kill() after the target resumed, or p.thaw() if the migration failed
+ *
+ * // target
+ * ProcessImage img = ProcessImage.decode(image);
+ * MemoryManager mm2 = MemoryManager.create(img.mmConfig());
+ * AddressSpaceLayout.rebuild(img, mm2);     // VMAs (MAP_FIXED), memfds, brk
+ * ...fill memory...
+ * EmulatedProcess q = EmulatedProcess.restore(img, mm2, ProcessOptions.defaults()); // FROZEN
+ * q.thaw();                                 // end of downtime
+ * }</pre>
+ *
+ * <h2>States</h2>
+ * <pre>
+ *  process                                          thread
+ *
+ *   NEW ──start──► RUNNING ──freeze──► FREEZING        NEW ──► RUNNING ◄──────► FROZEN
+ *    │              ▲  │                  │ all              │   ▲   at a step boundary
+ *    │ restore      │  │ SIGSEGV,         │ stopped          ▼   │ woken (waits for thaw
+ *    └──► FROZEN ◄──┼──┼──────────────────┘             PARKED_IN_FAULT  if frozen meanwhile)
+ *          │  thaw  │  ▼
+ *          └────────┘ STOPPED (reason kept)            any ──► EXITED
+ *   kill: any non-EXITED state ──► EXITED
+ * </pre>
+ *
+ * <h2>Freeze protocol</h2>
+ * {@link dev.pagehop.proc.EmulatedProcess#freeze()} raises a flag every thread reads at each step
+ * boundary, unparks paced threads, and waits until each thread is FROZEN (parked at a boundary),
+ * PARKED_IN_FAULT (asleep in a userfault, reported by the kernel through
+ * {@link dev.pagehop.uffd.FaultWait}) or EXITED. A fault resolved while frozen does not complete
+ * until {@link dev.pagehop.proc.EmulatedProcess#thaw()}: no store reaches memory while frozen.
+ *
+ * <h2>Steps, faults and the image</h2>
+ * A step is loads, then buffered effects (stores, mmap/mprotect/mremap/munmap/madvise), see
+ * {@link dev.pagehop.workload.StepContext}. A thread frozen in a fault during the loads is saved
+ * with its registers from before the step, and redoes the step on the target; one frozen while
+ * applying the effects is saved with its registers after the step plus the effects not yet
+ * applied ({@link dev.pagehop.proc.ProcessImage.ThreadImage#pending()}), which the target applies
+ * first. Either way each step takes effect exactly once.
+ *
+ * <h2>Signals</h2>
+ * A {@link dev.pagehop.mm.SegmentationFault} in any thread stops the whole process (SIGSEGV and
+ * SIGBUS end the thread group, as on Linux): the state becomes STOPPED, the other threads leave at
+ * their next boundary, and {@link dev.pagehop.proc.EmulatedProcess#stopReason()} names the thread,
+ * signal, si_code and address. The memory stays for inspection.
+ */
+package dev.pagehop.proc;

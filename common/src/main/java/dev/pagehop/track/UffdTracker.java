@@ -1,0 +1,177 @@
+package dev.pagehop.track;
+
+import dev.pagehop.mm.Errno;
+import dev.pagehop.mm.ErrnoException;
+import dev.pagehop.mm.MemoryManager;
+import dev.pagehop.mm.VmaInfo;
+import dev.pagehop.uffd.PageRegion;
+import dev.pagehop.uffd.PmScanArg;
+import dev.pagehop.uffd.Uffd;
+import dev.pagehop.uffd.Userfaultfd;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * What both uffd-wp trackers share: one userfaultfd, WP registration of every VMA (and of VMAs
+ * that appear later), arming with UFFDIO_WRITEPROTECT (markers on unpopulated pages thanks to
+ * WP_UNPOPULATED), and chunked PAGEMAP_SCAN walks.
+ *
+ * <p>A VMA that appears after start ("adopted") is registered and armed at the next collect, and
+ * its populated pages are reported written: their contents were never seen. A range that was
+ * mapped at the previous collect and is now held by a VMA this uffd never registered was unmapped
+ * and mapped again in between; it is reported unmapped (old contents gone) and its pages written.
+ */
+abstract class UffdTracker extends LifecycleTracker {
+    private static final Logger LOG = LoggerFactory.getLogger(UffdTracker.class);
+
+    protected Userfaultfd uffd;
+    /** Ranges this uffd registered that are still mapped, as far as the last collect knew. */
+    protected List<PageRange> registered = List.of();
+    private PageRegion[] vec;
+
+    UffdTracker(MemoryManager mm, TrackerOptions options) {
+        super(mm, options);
+    }
+
+    /** Features to ask UFFDIO_API for; each must come back as supported. */
+    protected abstract long requiredFeatures();
+
+    /** Called once the uffd is armed over the whole address space. */
+    protected void afterArmed() {
+    }
+
+    @Override
+    protected final void doStart() {
+        vec = new PageRegion[options.scanChunkRegions()];
+        uffd = mm.userfaultfd(Uffd.USER_MODE_ONLY);
+        long want = requiredFeatures();
+        long supported = uffd.api(want);
+        if ((supported & want) != want) {
+            throw new IllegalStateException(String.format(
+                    "%s tracker: the kernel lacks userfaultfd features 0x%x (asked 0x%x, supported 0x%x)",
+                    name(), want & ~supported, want, supported));
+        }
+        RangeList armed = new RangeList();
+        for (VmaInfo vma : mm.vmas()) {
+            if (arm(vma.start(), vma.end())) {
+                armed.add(vma.start(), vma.end());
+            }
+        }
+        registered = armed.toList();
+        afterArmed();
+    }
+
+    /**
+     * UFFDIO_REGISTER(WP) + UFFDIO_WRITEPROTECT(WP) over [start, end). False when the range
+     * cannot be tracked: no VMA any more (unmapped concurrently) or a VMA that can never be
+     * written (!VM_MAYWRITE, EPERM), which needs no tracking.
+     */
+    protected final boolean arm(long start, long end) {
+        try {
+            uffd.register(start, end - start, Uffd.REGISTER_MODE_WP);
+        } catch (ErrnoException e) {
+            if (e.errno() == Errno.EPERM) {
+                LOG.debug("{} tracker: [0x{}, 0x{}) can never be written, not tracked", name(),
+                        Long.toHexString(start), Long.toHexString(end));
+                return false;
+            }
+            if (e.errno() == Errno.EINVAL) {
+                return false;
+            }
+            throw new IllegalStateException(String.format("%s tracker: cannot register [0x%x, 0x%x) for write-protect: %s",
+                    name(), start, end, e.getMessage()), e);
+        }
+        long tablesBefore = mm.pageTablesPopulated();
+        try {
+            uffd.writeprotect(start, end - start, Uffd.WRITEPROTECT_MODE_WP);
+            // Markers on unpopulated pages need PTE tables (§B.8). Faults of other threads in the
+            // same instant count too: a small overcount, never an undercount.
+            meter.pageTablesPopulated(mm.pageTablesPopulated() - tablesBefore);
+        } catch (ErrnoException e) {
+            if (e.errno() == Errno.ENOENT || e.errno() == Errno.EINVAL) {
+                return false;
+            }
+            throw new IllegalStateException(String.format("%s tracker: cannot write-protect [0x%x, 0x%x): %s",
+                    name(), start, end, e.getMessage()), e);
+        }
+        return true;
+    }
+
+    /**
+     * Registers and arms every mapped range not yet registered, reports its contents as written,
+     * and returns the new registered set. Run after the mechanism's own collect.
+     */
+    protected final void adoptNewRanges(List<PageRange> layout, List<PageRange> previousLayout,
+            RangeList written, RangeList remapped) {
+        List<PageRange> stillRegistered = RangeList.intersect(registered, layout);
+        List<PageRange> fresh = RangeList.subtract(layout, stillRegistered);
+        RangeList nowRegistered = new RangeList();
+        nowRegistered.addAll(stillRegistered);
+        if (!fresh.isEmpty()) {
+            for (VmaInfo vma : mm.vmas()) {
+                for (PageRange part : RangeList.intersect(List.of(new PageRange(vma.start(), vma.end())), fresh)) {
+                    if (!arm(part.start(), part.end())) {
+                        continue;
+                    }
+                    nowRegistered.add(part.start(), part.end());
+                    remapped.addAll(RangeList.intersect(List.of(part), previousLayout));
+                    if (vma.memfd() != null) {
+                        // Shared file pages may hold data written through another mapping although
+                        // this mapping has no pte for them yet: the whole range is unknown.
+                        written.add(part.start(), part.end());
+                    } else {
+                        reportPopulated(part.start(), part.end(), written);
+                    }
+                }
+            }
+        }
+        registered = nowRegistered.toList();
+    }
+
+    /** Adds every populated, non-zero-page page of [start, end) to {@code out}. */
+    protected final void reportPopulated(long start, long end, RangeList out) {
+        // anyof PRESENT, and "not PFNZERO" expressed as mask=PFNZERO under inversion.
+        scan(start, end, 0, Uffd.PAGE_IS_PFNZERO, Uffd.PAGE_IS_PRESENT, Uffd.PAGE_IS_PFNZERO,
+                Uffd.PAGE_IS_PRESENT, out);
+    }
+
+    /**
+     * PAGEMAP_SCAN over [start, end) in chunks of {@code vec.length} regions, restarting at
+     * walk_end while a call fills the whole vec. Returns the number of pages reported.
+     */
+    protected final long scan(long start, long end, long flags, long mask, long anyof, long inverted,
+            long returnMask, RangeList out) {
+        long pages = 0;
+        long pos = start;
+        while (pos < end) {
+            PmScanArg arg = new PmScanArg(pos, end).flags(flags).masks(mask, anyof, inverted, returnMask);
+            arg.vec = vec;
+            arg.vecLen = vec.length;
+            long tablesBefore = mm.pageTablesPopulated();
+            int n = mm.pagemapScan(arg);
+            if ((flags & Uffd.PM_SCAN_WP_MATCHING) != 0) {
+                meter.pageTablesPopulated(mm.pageTablesPopulated() - tablesBefore);
+            }
+            for (int i = 0; i < n; i++) {
+                PageRegion r = vec[i];
+                out.add(r.start(), r.end());
+                pages += (r.end() - r.start()) / pageSize;
+                vec[i] = null;
+            }
+            if (n < vec.length || arg.walkEnd <= pos || arg.walkEnd >= end) {
+                break;
+            }
+            pos = arg.walkEnd;
+        }
+        return pages;
+    }
+
+    @Override
+    protected void doStop() {
+        if (uffd != null) {
+            // Closing resets every uffd-wp bit and marker and wakes any blocked writer (§B.2).
+            uffd.close();
+        }
+    }
+}

@@ -1,0 +1,185 @@
+package dev.pagehop.track;
+
+import dev.pagehop.mm.ErrnoException;
+import dev.pagehop.mm.MemoryManager;
+import dev.pagehop.uffd.Uffd;
+import dev.pagehop.uffd.UffdMsg;
+import java.util.Arrays;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * uffd-wp in sync mode, for comparison with the async tracker: every first write after arming
+ * stops the writing thread and sends a WP fault message; a monitor thread records the page and
+ * unprotects it (UFFDIO_WRITEPROTECT mode 0, which wakes the writer). A collect takes the
+ * recorded pages and write-protects them again before returning, under the same lock the monitor
+ * records under, so a page is either in this collect (and its later writes trap again) or in the
+ * next.
+ *
+ * <p>WP_UNPOPULATED puts markers on unpopulated pages so their first write traps too. An anon
+ * zap (MADV_DONTNEED) drops markers and contents without a fault: EVENT_REMOVE reports it, the
+ * range is reported written (now zero) and re-armed at the next collect.
+ *
+ * <p>Trap time is measured on the monitor: from reading the message to the unprotect returning
+ * (it excludes the time the message waited in the queue).
+ */
+public final class UffdWpSyncTracker extends UffdTracker {
+    public static final String NAME = "uffd-wp-sync";
+
+    private static final Logger LOG = LoggerFactory.getLogger(UffdWpSyncTracker.class);
+    /** How often the monitor looks at its stop flag while no message arrives. */
+    private static final long MONITOR_POLL_MILLIS = 50;
+
+    private final Object recordLock = new Object();
+    private long[] recorded = new long[1024];
+    private int recordedCount;
+    private RangeList zapped = new RangeList();
+    private RangeList unmappedSinceCollect = new RangeList();
+    private RangeList movedIn = new RangeList();
+    private volatile boolean running;
+    private Thread monitor;
+    private volatile Throwable monitorFailure;
+
+    public UffdWpSyncTracker(MemoryManager mm, TrackerOptions options) {
+        super(mm, options);
+    }
+
+    @Override
+    public String name() {
+        return NAME;
+    }
+
+    @Override
+    protected long requiredFeatures() {
+        return Uffd.FEATURE_WP_UNPOPULATED | Uffd.FEATURE_EVENT_REMOVE | Uffd.FEATURE_EVENT_UNMAP
+                | Uffd.FEATURE_EVENT_REMAP;
+    }
+
+    @Override
+    protected void afterArmed() {
+        running = true;
+        monitor = Thread.ofPlatform().daemon().name("uffd-wp-sync-monitor").start(this::monitorLoop);
+    }
+
+    private void monitorLoop() {
+        try {
+            while (running) {
+                UffdMsg msg = uffd.poll(MONITOR_POLL_MILLIS);
+                if (msg != null) {
+                    handle(msg);
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (RuntimeException | Error e) {
+            if (running) {
+                monitorFailure = e;
+                LOG.error("{} tracker: monitor failed; collect() will report it", NAME, e);
+            }
+        }
+    }
+
+    private void handle(UffdMsg msg) {
+        switch (msg.event()) {
+            case Uffd.EVENT_PAGEFAULT -> {
+                long t0 = System.nanoTime();
+                long page = msg.address() & -pageSize;
+                synchronized (recordLock) {
+                    record(page);
+                    try {
+                        uffd.writeprotect(page, pageSize, 0);
+                    } catch (ErrnoException e) {
+                        // The VMA went away or changed under the fault; just let the writer retry.
+                        uffd.wake(page, pageSize);
+                    }
+                }
+                meter.trap(System.nanoTime() - t0);
+            }
+            case Uffd.EVENT_REMOVE -> {
+                synchronized (recordLock) {
+                    zapped.add(msg.start(), msg.end());
+                }
+            }
+            case Uffd.EVENT_UNMAP -> {
+                // Forget the registration: a mapping placed here before the next collect is a
+                // new, unregistered VMA and must be adopted, not trusted.
+                synchronized (recordLock) {
+                    unmappedSinceCollect.add(msg.start(), msg.end());
+                }
+            }
+            case Uffd.EVENT_REMAP -> {
+                // The registration and its armed bits moved with the VMA; the contents are new at
+                // the destination, so report it written (and re-arm it) at the next collect.
+                synchronized (recordLock) {
+                    unmappedSinceCollect.add(msg.from(), msg.from() + msg.len());
+                    zapped.add(msg.to(), msg.to() + msg.len());
+                    movedIn.add(msg.to(), msg.to() + msg.len());
+                }
+            }
+            default -> LOG.debug("{} tracker: ignoring uffd event 0x{}", NAME, Integer.toHexString(msg.event()));
+        }
+    }
+
+    private void record(long page) {
+        if (recordedCount == recorded.length) {
+            recorded = Arrays.copyOf(recorded, recorded.length * 2);
+        }
+        recorded[recordedCount++] = page;
+    }
+
+    @Override
+    protected void doCollect(List<PageRange> layout, List<PageRange> previousLayout, RangeList written,
+            RangeList remapped) {
+        Throwable failure = monitorFailure;
+        if (failure != null) {
+            throw new IllegalStateException(NAME + " tracker: the fault monitor died, written pages may be missing", failure);
+        }
+        synchronized (recordLock) {
+            long[] pages = Arrays.copyOf(recorded, recordedCount);
+            recordedCount = 0;
+            Arrays.sort(pages);
+            RangeList taken = new RangeList();
+            for (long p : pages) {
+                taken.add(p, p + pageSize);
+            }
+            taken.addAll(zapped.toList());
+            zapped = new RangeList();
+            List<PageRange> moved = movedIn.toList();
+            movedIn = new RangeList();
+            registered = RangeList.subtract(registered, unmappedSinceCollect.toList());
+            unmappedSinceCollect = new RangeList();
+            RangeList reg = new RangeList();
+            reg.addAll(registered);
+            reg.addAll(moved);
+            registered = reg.toList();
+            List<PageRange> rearm = RangeList.intersect(taken.toList(), RangeList.intersect(registered, layout));
+            for (PageRange r : rearm) {
+                try {
+                    uffd.writeprotect(r.start(), r.lengthBytes(), Uffd.WRITEPROTECT_MODE_WP);
+                } catch (ErrnoException e) {
+                    // Unmapped (or replaced) since: nothing left to arm; the layout diff reports it.
+                    LOG.debug("{} tracker: re-arm of [0x{}, 0x{}) skipped: {}", NAME, Long.toHexString(r.start()),
+                            Long.toHexString(r.end()), e.getMessage());
+                }
+            }
+            written.addAll(RangeList.intersect(taken.toList(), layout));
+        }
+        adoptNewRanges(layout, previousLayout, written, remapped);
+    }
+
+    @Override
+    protected void doStop() {
+        running = false;
+        super.doStop();
+        Thread m = monitor;
+        if (m != null) {
+            m.interrupt();
+            try {
+                m.join();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+}

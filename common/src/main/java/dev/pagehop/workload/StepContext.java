@@ -1,0 +1,252 @@
+package dev.pagehop.workload;
+
+import dev.pagehop.cpu.CpuState;
+import dev.pagehop.mm.MapFlags;
+import dev.pagehop.mm.MemoryManager;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * A workload's view of one step of one thread: its registers, loads through the MMU, and
+ * buffered effects (stores and address-space calls).
+ *
+ * <p>A step is "loads, then effects": every load comes before the first effect (a load after
+ * one fails with {@link IllegalStateException}), and the effects are applied in order by
+ * {@link #commit()} once the step has returned. This is what makes a step restartable the way a
+ * faulting instruction is: a thread parked in a userfault during a load has changed nothing
+ * and restarts the step from its old registers; one parked during the effects has its
+ * registers already advanced and the remaining effects ({@link #pendingOps()}) carried along.
+ *
+ * <p>Single-threaded: owned by the thread it steps. Allocation-free in steady state.
+ */
+public final class StepContext {
+    private final MemoryManager mm;
+    private final long pageSize;
+    private final int pageShift;
+    private final int threadIndex;
+    private CpuState cpu;
+
+    private int[] kinds = new int[16];
+    private long[] addrs = new long[16];
+    private long[] lens = new long[16];
+    private long[] vals = new long[16];
+    private long[] args = new long[16];
+    private int size;
+    private int next;
+    /** Index of the effect being applied, or -1 outside {@link #commit()}. */
+    private int applying = -1;
+
+    private long stepBytes;
+    private long stepPages;
+    private long lastPage = -1;
+
+    public StepContext(MemoryManager mm, int threadIndex) {
+        this.mm = mm;
+        this.pageSize = mm.pageSize();
+        this.pageShift = Long.numberOfTrailingZeros(pageSize);
+        this.threadIndex = threadIndex;
+    }
+
+    /** Starts a step on {@code registers}, which the workload updates in place. */
+    public void begin(CpuState registers) {
+        if (next < size) {
+            throw new IllegalStateException("thread " + threadIndex + ": a new step begins with "
+                    + (size - next) + " effects of the last one not applied");
+        }
+        this.cpu = registers;
+        size = 0;
+        next = 0;
+        stepBytes = 0;
+        stepPages = 0;
+        lastPage = -1;
+    }
+
+    public CpuState cpu() {
+        return cpu;
+    }
+
+    /** Index of this thread in its process (0 for the main thread). */
+    public int threadIndex() {
+        return threadIndex;
+    }
+
+    public long pageSize() {
+        return pageSize;
+    }
+
+    // --- loads ------------------------------------------------------------------------------
+
+    public int load8(long addr) {
+        checkLoad(addr);
+        return mm.load8(addr);
+    }
+
+    public int load16(long addr) {
+        checkLoad(addr);
+        return mm.load16(addr);
+    }
+
+    public int load32(long addr) {
+        checkLoad(addr);
+        return mm.load32(addr);
+    }
+
+    public long load64(long addr) {
+        checkLoad(addr);
+        return mm.load64(addr);
+    }
+
+    private void checkLoad(long addr) {
+        if (size > 0) {
+            throw new IllegalStateException(String.format(
+                    "thread %d: load at 0x%x after %d buffered effects in one step; a step loads first, then writes",
+                    threadIndex, addr, size));
+        }
+    }
+
+    // --- buffered effects -------------------------------------------------------------------
+
+    public void store8(long addr, long value) {
+        add(PendingOp.Kind.STORE, addr, 1, value, 0);
+    }
+
+    public void store16(long addr, long value) {
+        add(PendingOp.Kind.STORE, addr, 2, value, 0);
+    }
+
+    public void store32(long addr, long value) {
+        add(PendingOp.Kind.STORE, addr, 4, value, 0);
+    }
+
+    public void store64(long addr, long value) {
+        add(PendingOp.Kind.STORE, addr, 8, value, 0);
+    }
+
+    /** mmap(addr, len, prot, flags | MAP_FIXED) of anonymous memory. */
+    public void mmapFixed(long addr, long len, int prot, int flags) {
+        add(PendingOp.Kind.MMAP_FIXED, addr, len, prot, flags | MapFlags.FIXED);
+    }
+
+    public void munmap(long addr, long len) {
+        add(PendingOp.Kind.MUNMAP, addr, len, 0, 0);
+    }
+
+    public void mprotect(long addr, long len, int prot) {
+        add(PendingOp.Kind.MPROTECT, addr, len, prot, 0);
+    }
+
+    public void mremapFixed(long oldAddr, long oldLen, long newLen, long newAddr) {
+        add(PendingOp.Kind.MREMAP_FIXED, oldAddr, oldLen, newLen, newAddr);
+    }
+
+    public void madvise(long addr, long len, int advice) {
+        add(PendingOp.Kind.MADVISE, addr, len, advice, 0);
+    }
+
+    private void add(PendingOp.Kind kind, long addr, long len, long value, long arg) {
+        if (applying >= 0) {
+            throw new IllegalStateException("thread " + threadIndex + ": effect added while applying effects");
+        }
+        if (size == kinds.length) {
+            int n = size * 2;
+            kinds = Arrays.copyOf(kinds, n);
+            addrs = Arrays.copyOf(addrs, n);
+            lens = Arrays.copyOf(lens, n);
+            vals = Arrays.copyOf(vals, n);
+            args = Arrays.copyOf(args, n);
+        }
+        kinds[size] = kind.code();
+        addrs[size] = addr;
+        lens[size] = len;
+        vals[size] = value;
+        args[size] = arg;
+        size++;
+    }
+
+    // --- applying ---------------------------------------------------------------------------
+
+    /**
+     * Applies the buffered effects in order. If one throws (SIGSEGV, an errno), the effects
+     * before it stay applied and {@link #pendingOps()} starts at the one that failed.
+     */
+    public void commit() {
+        try {
+            while (next < size) {
+                applying = next;
+                apply(next);
+                next++;
+            }
+        } finally {
+            applying = -1;
+        }
+    }
+
+    private void apply(int i) {
+        long addr = addrs[i];
+        long len = lens[i];
+        long value = vals[i];
+        switch (kinds[i]) {
+            case 1 -> {
+                switch ((int) len) {
+                    case 1 -> mm.store8(addr, value);
+                    case 2 -> mm.store16(addr, value);
+                    case 4 -> mm.store32(addr, value);
+                    default -> mm.store64(addr, value);
+                }
+                stepBytes += len;
+                long page = addr >>> pageShift;
+                if (page != lastPage) {
+                    stepPages++;
+                    lastPage = page;
+                }
+            }
+            case 2 -> mm.mmap(addr, len, (int) value, (int) args[i]);
+            case 3 -> mm.munmap(addr, len);
+            case 4 -> mm.mprotect(addr, len, (int) value);
+            case 5 -> mm.mremap(addr, len, value, MapFlags.MREMAP_MAYMOVE | MapFlags.MREMAP_FIXED, args[i]);
+            case 6 -> mm.madvise(addr, len, (int) value);
+            default -> throw new IllegalStateException("effect kind " + kinds[i] + " unknown");
+        }
+    }
+
+    /** True while {@link #commit()} is applying effects (a fault now leaves the step half applied). */
+    public boolean applying() {
+        return applying >= 0;
+    }
+
+    /** The effects not applied yet, from the one being applied (or the next) to the last. */
+    public List<PendingOp> pendingOps() {
+        List<PendingOp> out = new ArrayList<>(size - next);
+        for (int i = next; i < size; i++) {
+            out.add(new PendingOp(PendingOp.Kind.ofCode(kinds[i]), addrs[i], lens[i], vals[i], args[i]));
+        }
+        return out;
+    }
+
+    /** Replaces the buffer with effects saved by another process (restore), to be committed next. */
+    public void loadPending(List<PendingOp> ops) {
+        size = 0;
+        next = 0;
+        stepBytes = 0;
+        stepPages = 0;
+        lastPage = -1;
+        for (PendingOp op : ops) {
+            add(op.kind(), op.address(), op.length(), op.value(), op.arg());
+        }
+    }
+
+    public int pendingCount() {
+        return size - next;
+    }
+
+    /** Bytes stored by the effects applied in this step so far. */
+    public long stepBytes() {
+        return stepBytes;
+    }
+
+    /** Pages stored to in this step so far (changes of target page in store order). */
+    public long stepPages() {
+        return stepPages;
+    }
+}

@@ -1,0 +1,744 @@
+package dev.pagehop.source;
+
+import com.google.protobuf.ByteString;
+import dev.pagehop.migrate.Convergence;
+import dev.pagehop.migrate.Decision;
+import dev.pagehop.migrate.FaultInjector;
+import dev.pagehop.migrate.FaultPoint;
+import dev.pagehop.migrate.MigrationPolicy;
+import dev.pagehop.migrate.PolicyWire;
+import dev.pagehop.migrate.RoundStats;
+import dev.pagehop.migrate.SourcePhase;
+import dev.pagehop.mm.ErrnoException;
+import dev.pagehop.mm.MemoryManager;
+import dev.pagehop.proc.ProcessImage;
+import dev.pagehop.proc.ProcessState;
+import dev.pagehop.proto.migration.v1.AbortRequest;
+import dev.pagehop.proto.migration.v1.Chunk;
+import dev.pagehop.proto.migration.v1.ChunkKind;
+import dev.pagehop.proto.migration.v1.CommitRequest;
+import dev.pagehop.proto.migration.v1.CommitResponse;
+import dev.pagehop.proto.migration.v1.MigrationGrpc;
+import dev.pagehop.proto.migration.v1.PrepareRequest;
+import dev.pagehop.proto.migration.v1.PrepareResponse;
+import dev.pagehop.proto.migration.v1.RoundBegin;
+import dev.pagehop.proto.migration.v1.RoundEnd;
+import dev.pagehop.proto.migration.v1.StatusRequest;
+import dev.pagehop.proto.migration.v1.StatusResponse;
+import dev.pagehop.proto.migration.v1.SwitchoverRequest;
+import dev.pagehop.proto.migration.v1.SwitchoverResponse;
+import dev.pagehop.proto.migration.v1.ThreadState;
+import dev.pagehop.proto.migration.v1.TransferRequest;
+import dev.pagehop.proto.types.v1.TargetPhase;
+import dev.pagehop.track.DirtySet;
+import dev.pagehop.track.DirtyTracker;
+import dev.pagehop.track.DirtyTrackers;
+import dev.pagehop.track.PageRange;
+import dev.pagehop.track.TrackerCost;
+import dev.pagehop.track.TrackerOptions;
+import dev.pagehop.track.WriterFreeze;
+import dev.pagehop.xfer.ChunkEncoder;
+import dev.pagehop.xfer.ChunkSpec;
+import dev.pagehop.xfer.LayoutCapture;
+import dev.pagehop.xfer.LayoutSpec;
+import dev.pagehop.xfer.LayoutWire;
+import dev.pagehop.xfer.MemoryDigest;
+import dev.pagehop.xfer.PageRangeSet;
+import dev.pagehop.xfer.Partitioner;
+import io.grpc.Channel;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.Consumer;
+import java.util.function.LongSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One outgoing pre-copy migration, run start to end on its own thread. Phases (see
+ * dev.pagehop.migrate's package-info for the diagram) move only through {@link #phase}; each
+ * phase is a method. Before COMMITTING every failure and every cancel ends the same way: the
+ * bulk stream is torn down, the target is told to abort, the tracker stops, the throttle is
+ * lifted and a frozen process is thawed, so the source process runs on unchanged.
+ */
+final class SourceMigration implements Runnable {
+    private static final Logger LOG = LoggerFactory.getLogger(SourceMigration.class);
+    static final int PROTOCOL_VERSION = 1;
+
+    /** What the agent configures for every migration. */
+    record Settings(long ackTimeoutNanos, long rpcTimeoutMs, String agentName, FaultInjector faults,
+            LongSupplier nanoTime) {
+    }
+
+    /** A per-round record: the statistics and what the policy decided after it. */
+    record Round(RoundStats stats, Decision decision) {
+    }
+
+    final String id;
+    final ManagedProcess mp;
+    final String target;
+    final MigrationPolicy policy;
+    final String trackerName;
+    final boolean leavePaused;
+    final boolean keepSource;
+    private final MigrationGrpc.MigrationBlockingStub blocking;
+    private final MigrationGrpc.MigrationStub async;
+    private final Settings settings;
+    private final SourceMetrics metrics;
+    private final Runnable onRelease;
+    private final LongSupplier nanoTime;
+    private final List<Consumer<SourceMigration>> listeners = new CopyOnWriteArrayList<>();
+
+    // Guarded by this.
+    private SourcePhase phase = SourcePhase.NEW;
+    private String failure = "";
+    private Status failureStatus = Status.OK;
+    private final List<Round> rounds = new ArrayList<>();
+    private Decision lastDecision;
+    private long transferredBytes;
+    private long precopyBytes;
+    private long downtimeBytes;
+    private long normalPages;
+    private long zeroPages;
+    private long remainingBytes;
+    private long memoryBytes;
+    private long pageSize;
+    private int throttle;
+    private int currentRound;
+    private long roundPagesSent;
+    private final long startNs;
+    private final long startMillis;
+    private long endMillis;
+    private long setupNs;
+    private long downtimeNs;
+    private long freezeNs;
+    private long finalRoundNs;
+    private long stateCaptureNs;
+    private long stateSendNs;
+    private long completeNs;
+    private byte[] sourceDigest = new byte[0];
+    private byte[] targetDigest = new byte[0];
+    private TrackerCost trackerCost;
+    private int targetPid;
+
+    private volatile boolean cancelRequested;
+    private volatile BulkStream bulk;
+    private DirtyTracker tracker;
+    private boolean frozen;
+    private long nextSequence;
+    private int window;
+
+    SourceMigration(String id, ManagedProcess mp, String target, Channel channel, MigrationPolicy policy,
+            String trackerName, boolean leavePaused, boolean keepSource, Settings settings, SourceMetrics metrics,
+            Runnable onRelease) {
+        this.id = id;
+        this.mp = mp;
+        this.target = target;
+        this.policy = policy;
+        this.trackerName = trackerName;
+        this.leavePaused = leavePaused;
+        this.keepSource = keepSource;
+        this.blocking = MigrationGrpc.newBlockingStub(channel);
+        this.async = MigrationGrpc.newStub(channel);
+        this.settings = settings;
+        this.metrics = metrics;
+        this.onRelease = onRelease;
+        this.nanoTime = settings.nanoTime();
+        this.startNs = nanoTime.getAsLong();
+        this.startMillis = System.currentTimeMillis();
+    }
+
+    // --- the run ------------------------------------------------------------------------------------
+
+    @Override
+    public void run() {
+        metrics.active.incrementAndGet();
+        try {
+            prepare();
+            iterate();
+            stopAndCopy();
+            commit();
+        } catch (Throwable t) {
+            end(t);
+        } finally {
+            metrics.active.decrementAndGet();
+            notifyListeners();
+        }
+    }
+
+    private void prepare() {
+        phase(SourcePhase.PREPARING, "StartMigration to " + target);
+        MemoryManager mm = mp.process.mm();
+        synchronized (this) {
+            pageSize = mm.pageSize();
+        }
+        try {
+            tracker = DirtyTrackers.create(trackerName, mm, TrackerOptions.defaults().withWriterFreeze(writerFreeze()));
+        } catch (IllegalArgumentException | IllegalStateException e) {
+            throw new MigrationException(Status.FAILED_PRECONDITION, "migration " + id + ": tracker " + trackerName
+                    + " cannot run on process " + mp.pid() + ": " + e.getMessage(), e);
+        }
+        // Tracking starts before round 0 reads anything, so a store during round 0 is never missed.
+        tracker.start();
+        LayoutCapture capture = new LayoutCapture();
+        this.capture = capture;
+        LayoutSpec layout = capture.capture(mm);
+        synchronized (this) {
+            memoryBytes = layout.mappedBytes();
+        }
+        PrepareResponse pr;
+        try {
+            pr = blocking.withDeadlineAfter(settings.rpcTimeoutMs(), TimeUnit.MILLISECONDS).prepare(PrepareRequest.newBuilder()
+                    .setProtocolVersion(PROTOCOL_VERSION).setMigrationId(id).setMode(PolicyWire.mode(policy.mode()))
+                    .setGranule(PolicyWire.granule(mp.granule)).setLayout(LayoutWire.toWire(layout))
+                    .setSourcePid(mp.pid()).setWorkload(mp.process.workloadSpec().toString())
+                    .setThreadCount(mp.process.threads().size()).setMappedBytes(layout.mappedBytes())
+                    .setMaxChunkBytes(policy.chunkBytes()).setSourceAgent(settings.agentName())
+                    .setThpMode(mm.config().thp().name()).setSoftDirty(mm.config().softDirty()).build());
+        } catch (StatusRuntimeException e) {
+            throw new MigrationException(e.getStatus(), "migration " + id + ": target " + target + " refused Prepare: "
+                    + describe(e.getStatus()), e);
+        }
+        window = Math.max(1, Math.min(policy.maxChunksInFlight(), pr.getMaxChunksInFlight()));
+        pending = new PendingPages(pageSize);
+        pending.add(layout.ranges());
+        this.layout = layout;
+        BulkStream b = new BulkStream(id, pending, nanoTime);
+        async.transfer(b);
+        bulk = b;
+        synchronized (this) {
+            setupNs = nanoTime.getAsLong() - startNs;
+            remainingBytes = pending.bytes();
+        }
+        metrics.setupTime.record(setupNs, TimeUnit.NANOSECONDS);
+    }
+
+    private LayoutCapture capture;
+    private LayoutSpec layout;
+    private PendingPages pending;
+    private List<PageRange> unmappedToSend = List.of();
+
+    private void iterate() throws InterruptedException {
+        phase(SourcePhase.ITERATING, "prepared; window " + window + " chunks");
+        Decision d = decide();
+        if (d.action() == Decision.Action.POSTCOPY) {
+            throw new MigrationException(Status.UNIMPLEMENTED, "migration " + id + ": post-copy is not supported yet");
+        }
+        int round = 0;
+        while (true) {
+            RoundResult rr = sendRound(round, layout, false);
+            long c0 = nanoTime.getAsLong();
+            DirtySet ds = tracker.collect();
+            long collectNs = nanoTime.getAsLong() - c0;
+            LayoutSpec next = capture.capture(mp.process.mm());
+            applyDirty(ds, next);
+            RoundStats rs = new RoundStats(round, false, rr.startNs, rr.durationNs, rr.normalPages, rr.zeroPages,
+                    rr.unmappedBytes, rr.pageBytes, rr.wireBytes, ds.writtenBytes(), collectNs, throttlePercent());
+            synchronized (this) {
+                rounds.add(new Round(rs, null));
+                remainingBytes = pending.bytes();
+            }
+            d = decide();
+            synchronized (this) {
+                rounds.set(rounds.size() - 1, new Round(rs, d));
+            }
+            report(rs, d);
+            switch (d.action()) {
+                case CONTINUE -> round++;
+                case SWITCHOVER -> {
+                    synchronized (this) {
+                        currentRound = round + 1;
+                    }
+                    return;
+                }
+                case ABORT -> throw new MigrationException(Status.ABORTED, "migration " + id + ": policy aborted after round "
+                        + round + ": " + d.reason() + ": " + d.detail());
+                case POSTCOPY -> throw new MigrationException(Status.UNIMPLEMENTED, "migration " + id
+                        + ": the policy asks for post-copy (" + d.reason() + "), which is not supported yet");
+            }
+        }
+    }
+
+    private void stopAndCopy() throws InterruptedException {
+        phase(SourcePhase.STOP_AND_COPY, "converged: " + lastDecision());
+        int finalRound = currentRound();
+        long freezeStart = nanoTime.getAsLong();
+        mp.process.freeze();
+        frozen = true;
+        long frozenAt = nanoTime.getAsLong();
+        setThrottle(0);
+        DirtySet ds = tracker.collect();
+        long collectNs = nanoTime.getAsLong() - frozenAt;
+        LayoutSpec fin = capture.capture(mp.process.mm());
+        applyDirty(ds, fin);
+        RoundResult rr = sendRound(finalRound, fin, true);
+        long sentAt = nanoTime.getAsLong();
+        RoundStats rs = new RoundStats(finalRound, true, rr.startNs, rr.durationNs, rr.normalPages, rr.zeroPages,
+                rr.unmappedBytes, rr.pageBytes, rr.wireBytes, 0, collectNs, 0);
+        ProcessImage image = mp.process.saveImage();
+        byte[] digest = MemoryDigest.of(mp.process.mm());
+        long capturedAt = nanoTime.getAsLong();
+        synchronized (this) {
+            rounds.add(new Round(rs, null));
+            freezeNs = frozenAt - freezeStart;
+            finalRoundNs = sentAt - frozenAt;
+            stateCaptureNs = capturedAt - sentAt;
+            sourceDigest = digest;
+            remainingBytes = 0;
+            this.freezeStartNs = freezeStart;
+        }
+        phase(SourcePhase.SWITCHING_OVER, "final round " + finalRound + " acknowledged");
+        bulk.finish();
+        SwitchoverRequest.Builder req = SwitchoverRequest.newBuilder().setMigrationId(id).setFinalRound(finalRound)
+                .setProcessImage(ByteString.copyFrom(image.encode())).setMemoryDigest(ByteString.copyFrom(digest));
+        for (ProcessImage.ThreadImage t : image.threads()) {
+            req.addThreads(ThreadState.newBuilder().setTid(t.tid()).setCpuState(ByteString.copyFrom(t.cpu().toBytes())));
+        }
+        SwitchoverResponse sr;
+        try {
+            sr = blocking.withDeadlineAfter(settings.rpcTimeoutMs(), TimeUnit.MILLISECONDS).switchover(req.build());
+        } catch (StatusRuntimeException e) {
+            throw new MigrationException(e.getStatus(), "migration " + id + ": target " + target
+                    + " refused the switchover: " + describe(e.getStatus()), e);
+        }
+        synchronized (this) {
+            stateSendNs = nanoTime.getAsLong() - capturedAt;
+            targetDigest = sr.getMemoryDigest().toByteArray();
+        }
+    }
+
+    private long freezeStartNs;
+
+    private void commit() {
+        phase(SourcePhase.COMMITTING, "target verified the memory digest and restored the process");
+        long t0 = nanoTime.getAsLong();
+        CommitResponse cr;
+        try {
+            cr = blocking.withDeadlineAfter(settings.rpcTimeoutMs(), TimeUnit.MILLISECONDS)
+                    .commit(CommitRequest.newBuilder().setMigrationId(id).setLeavePaused(leavePaused).build());
+        } catch (StatusRuntimeException e) {
+            cr = resolveCommit(e);
+        }
+        long now = nanoTime.getAsLong();
+        synchronized (this) {
+            completeNs = now - t0;
+            downtimeNs = now - freezeStartNs;
+            targetPid = cr.getTargetPid();
+            trackerCost = tracker.cost();
+        }
+        tracker.stop();
+        mp.release(true);
+        if (!keepSource) {
+            onRelease.run();
+        }
+        metrics.downtime.record(downtimeNs, TimeUnit.NANOSECONDS);
+        metrics.totalTime.record(now - startNs, TimeUnit.NANOSECONDS);
+        metrics.succeeded.increment();
+        metrics.roundsPerMigration.record(rounds().size());
+        recordTrackerCost();
+        synchronized (this) {
+            endMillis = System.currentTimeMillis();
+        }
+        phase(SourcePhase.COMPLETED, String.format("downtime %.1f ms, %d rounds", downtimeNs / 1e6, rounds().size()));
+    }
+
+    /**
+     * The Commit call failed: the target may or may not be running the process. Ask it; if it
+     * runs, the migration completed; if it certainly does not, abort it and fail (the caller
+     * thaws the source); if it cannot be asked, keep the source frozen, because thawing could
+     * run the process twice.
+     */
+    private CommitResponse resolveCommit(StatusRuntimeException e) {
+        try {
+            StatusResponse s = blocking.withDeadlineAfter(settings.rpcTimeoutMs(), TimeUnit.MILLISECONDS)
+                    .status(StatusRequest.newBuilder().setMigrationId(id).build());
+            if (s.getPhase() == TargetPhase.TARGET_PHASE_RUNNING) {
+                return CommitResponse.getDefaultInstance();
+            }
+        } catch (StatusRuntimeException unreachable) {
+            commitUnknown = true;
+            throw new MigrationException(e.getStatus(), "migration " + id + ": commit outcome unknown, target " + target
+                    + " unreachable (" + describe(e.getStatus()) + "); the source process " + mp.pid()
+                    + " stays frozen so it never runs twice; inspect the target, then kill or thaw", e);
+        }
+        throw new MigrationException(e.getStatus(), "migration " + id + ": target " + target + " refused Commit: "
+                + describe(e.getStatus()), e);
+    }
+
+    private boolean commitUnknown;
+
+    // --- rounds -----------------------------------------------------------------------------------
+
+    private record RoundResult(long startNs, long durationNs, long normalPages, long zeroPages, long unmappedBytes,
+            long pageBytes, long wireBytes) {
+    }
+
+    private RoundResult sendRound(int round, LayoutSpec roundLayout, boolean finalRound) throws InterruptedException {
+        BulkStream b = bulk;
+        b.markProgress();
+        long t0 = nanoTime.getAsLong();
+        synchronized (this) {
+            currentRound = round;
+            roundPagesSent = 0;
+        }
+        long ackTimeout = settings.ackTimeoutNanos();
+        b.send(TransferRequest.newBuilder().setRoundBegin(RoundBegin.newBuilder().setMigrationId(id).setRound(round)
+                .setLayout(LayoutWire.toWire(roundLayout)).setFinal(finalRound)).build(), -1, null, window, ackTimeout,
+                this::checkCancelled);
+        long firstSeq = nextSequence;
+        long pages = 0;
+        long normal = 0;
+        long zero = 0;
+        long unmapped = 0;
+        long wire = 0;
+        for (PageRange u : unmappedToSend) {
+            Chunk c = ChunkEncoder.range(id, round, nextSequence, ChunkKind.CHUNK_KIND_UNMAPPED, u.start(), u.lengthBytes());
+            wire += c.getSerializedSize();
+            unmapped += u.lengthBytes();
+            sendChunk(b, c, null);
+        }
+        unmappedToSend = List.of();
+        MemoryManager mm = mp.process.mm();
+        Iterator<ChunkSpec> it = Partitioner.chunks(pending.snapshot(), pageSize, policy.chunkBytes());
+        long paceStart = nanoTime.getAsLong();
+        long pacedBytes = 0;
+        while (it.hasNext()) {
+            ChunkSpec spec = it.next();
+            ChunkEncoder.Encoded e;
+            try {
+                e = ChunkEncoder.pages(id, round, nextSequence, spec, mm::peek);
+            } catch (ErrnoException | IllegalArgumentException gone) {
+                if (finalRound) {
+                    throw gone;
+                }
+                // The running process unmapped the range since the layout was read; its pages stay
+                // pending and the next round's layout drops them.
+                LOG.debug("migration {}: round {} skips [0x{}, 0x{}): {}", id, round, Long.toHexString(spec.address()),
+                        Long.toHexString(spec.end()), gone.getMessage());
+                continue;
+            }
+            Chunk c = e.chunk();
+            pages += spec.pageCount();
+            normal += e.normalPages();
+            zero += e.zeroPages();
+            wire += c.getSerializedSize();
+            sendChunk(b, c, spec);
+            synchronized (this) {
+                roundPagesSent += spec.pageCount();
+                transferredBytes += c.getSerializedSize();
+                if (finalRound) {
+                    downtimeBytes += c.getSerializedSize();
+                } else {
+                    precopyBytes += c.getSerializedSize();
+                }
+            }
+            metrics.dataProcessedBytes.increment(c.getSerializedSize());
+            pacedBytes += c.getSerializedSize();
+            pace(paceStart, pacedBytes);
+        }
+        b.send(TransferRequest.newBuilder().setRoundEnd(RoundEnd.newBuilder().setMigrationId(id).setRound(round)
+                .setFirstSequence(firstSeq).setNextSequence(nextSequence).setPageCount(pages)).build(), -1, null,
+                window, ackTimeout, this::checkCancelled);
+        b.awaitRound(round, ackTimeout, this::checkCancelled);
+        long duration = nanoTime.getAsLong() - t0;
+        metrics.normalPages.increment(normal);
+        metrics.zeroPages.increment(zero);
+        metrics.rounds.increment();
+        synchronized (this) {
+            normalPages += normal;
+            zeroPages += zero;
+        }
+        return new RoundResult(t0, duration, normal, zero, unmapped, pages * pageSize, wire);
+    }
+
+    private void sendChunk(BulkStream b, Chunk c, ChunkSpec spec) throws InterruptedException {
+        long seq = nextSequence++;
+        FaultInjector faults = settings.faults();
+        if (faults.fireIfEquals(FaultPoint.CORRUPT_CHUNK, seq) && !c.getData().isEmpty()) {
+            byte[] data = c.getData().toByteArray();
+            data[data.length / 2] ^= 0x01;
+            c = c.toBuilder().setData(ByteString.copyFrom(data)).build();
+            LOG.warn("migration {}: fault point corrupt-chunk flipped a byte of chunk {}", id, seq);
+        }
+        if (faults.fireIfEquals(FaultPoint.DROP_CHUNK, seq)) {
+            LOG.warn("migration {}: fault point drop-chunk dropped chunk {}", id, seq);
+            b.skip(seq, spec);
+            return;
+        }
+        b.send(TransferRequest.newBuilder().setChunk(c).build(), seq, spec, window, settings.ackTimeoutNanos(),
+                this::checkCancelled);
+        if (faults.fireIfReached(FaultPoint.CUT_STREAM_AFTER_CHUNKS, seq + 1)) {
+            LOG.warn("migration {}: fault point cut-stream-after-chunks cut the bulk stream after chunk {}", id, seq);
+            b.cancel("fault point cut-stream-after-chunks");
+        }
+    }
+
+    /** Holds the stream to the policy's bandwidth cap (QEMU max-bandwidth) by pacing sends. */
+    private void pace(long since, long bytes) {
+        long cap = policy.maxBandwidthBytesPerSec();
+        if (cap <= 0) {
+            return;
+        }
+        long due = since + (long) (bytes * 1e9 / cap);
+        long now;
+        while ((now = nanoTime.getAsLong()) < due) {
+            checkCancelled();
+            LockSupport.parkNanos(Math.min(due - now, TimeUnit.MILLISECONDS.toNanos(50)));
+        }
+    }
+
+    /**
+     * Folds a collect into the pending set: written pages join it; pages no longer mapped leave
+     * it and are sent as UNMAPPED records next round; a range unmapped and mapped anew is sent
+     * whole again, since the new mapping's pages must read as zero where untouched.
+     */
+    private void applyDirty(DirtySet ds, LayoutSpec next) {
+        PageRangeSet gone = PageRangeSet.of(pageSize, ds.unmapped());
+        PageRangeSet remapped = gone.intersect(next.ranges());
+        PageRangeSet notMapped = gone.copy();
+        notMapped.removeAll(remapped.toList());
+        pending.add(ds.written());
+        pending.add(remapped.toList());
+        pending.retainWithin(next.ranges());
+        List<PageRange> send = new ArrayList<>(unmappedToSend);
+        send.addAll(notMapped.toList());
+        unmappedToSend = PageRangeSet.of(pageSize, send).toList();
+        layout = next;
+    }
+
+    private Decision decide() {
+        long now = nanoTime.getAsLong();
+        BulkStream b = bulk;
+        List<RoundStats> stats = new ArrayList<>();
+        long transferred;
+        int thr;
+        synchronized (this) {
+            for (Round r : rounds) {
+                stats.add(r.stats());
+            }
+            transferred = transferredBytes;
+            thr = throttle;
+        }
+        Decision d = Convergence.decide(policy, stats, pending.bytes(), pageSize, memoryBytes(), transferred,
+                now - startNs, b == null ? 0 : now - b.lastProgressNanos(), thr);
+        synchronized (this) {
+            lastDecision = d;
+        }
+        if (d.throttlePercent() != thr) {
+            setThrottle(d.throttlePercent());
+        }
+        return d;
+    }
+
+    private void setThrottle(int percent) {
+        mp.process.setThrottlePercent(percent);
+        synchronized (this) {
+            throttle = percent;
+        }
+        metrics.throttlePercent.set(percent);
+    }
+
+    private void report(RoundStats rs, Decision d) {
+        metrics.remainingBytes.set(remainingBytes());
+        metrics.dirtyRateBytes.set(rs.dirtyRateBytesPerSec());
+        metrics.transferRateBytes.set(rs.bandwidthBytesPerSec());
+        metrics.expectedDowntimeMs.set(Math.max(0, d.expectedDowntimeMs()));
+        LOG.info("migration {}: round {} sent {} pages ({} zero) in {} ms, {} bytes dirty after; {}", id, rs.round(),
+                rs.normalPages() + rs.zeroPages(), rs.zeroPages(), rs.durationNs() / 1_000_000, rs.dirtyBytesAfter(), d);
+        notifyListeners();
+    }
+
+    // --- ending -----------------------------------------------------------------------------------
+
+    private void end(Throwable t) {
+        boolean cancelled = cancelRequested && !(t instanceof MigrationException me && me.status().getCode()
+                != Status.Code.CANCELLED);
+        Status status = t instanceof MigrationException me ? me.status() : Status.INTERNAL;
+        String message = t instanceof MigrationException ? t.getMessage() : "migration " + id + ": internal error: " + t;
+        if (!(t instanceof MigrationException)) {
+            LOG.error("migration {} failed", id, t);
+        }
+        BulkStream b = bulk;
+        if (b != null) {
+            b.cancel(cancelled ? "cancelled" : "failed");
+        }
+        if (!commitUnknown) {
+            try {
+                blocking.withDeadlineAfter(Math.min(5_000, settings.rpcTimeoutMs()), TimeUnit.MILLISECONDS)
+                        .abort(AbortRequest.newBuilder().setMigrationId(id).setReason(message).build());
+            } catch (StatusRuntimeException ignored) {
+                // The target may be the thing that failed; it discards on its own when the stream breaks.
+            }
+        }
+        if (tracker != null) {
+            try {
+                synchronized (this) {
+                    trackerCost = tracker.cost();
+                }
+                tracker.stop();
+            } catch (RuntimeException e) {
+                LOG.warn("migration {}: stopping the tracker failed", id, e);
+            }
+        }
+        if (mp.process.throttlePercent() != 0) {
+            setThrottle(0);
+        }
+        if (frozen && !commitUnknown && mp.process.state() == ProcessState.FROZEN) {
+            mp.process.thaw();
+            frozen = false;
+        }
+        mp.release(false);
+        recordTrackerCost();
+        synchronized (this) {
+            failure = message;
+            failureStatus = cancelled ? Status.CANCELLED : status;
+            endMillis = System.currentTimeMillis();
+        }
+        if (cancelled) {
+            metrics.cancelled.increment();
+            phase(SourcePhase.CANCELLED, message);
+        } else {
+            metrics.failed.increment();
+            phase(SourcePhase.FAILED, message);
+        }
+    }
+
+    private void recordTrackerCost() {
+        TrackerCost c = trackerCost();
+        if (c != null) {
+            metrics.trackerTrapNanos.increment(c.trapNanos());
+            metrics.trackerCollectNanos.increment(c.collectNanos());
+        }
+    }
+
+    /** Asks the migration to stop; false if it is past the point where cancelling is possible. */
+    boolean cancel() {
+        synchronized (this) {
+            if (!phase.cancellable()) {
+                return false;
+            }
+            cancelRequested = true;
+        }
+        BulkStream b = bulk;
+        if (b != null) {
+            b.cancel("cancelled by the user");
+        }
+        return true;
+    }
+
+    private void checkCancelled() {
+        if (cancelRequested) {
+            throw new MigrationException(Status.CANCELLED, "migration " + id + " cancelled by the user in "
+                    + phase() + " (round " + currentRound() + ")");
+        }
+    }
+
+    private WriterFreeze writerFreeze() {
+        // Soft-dirty reads and clears in two steps, so it needs the writers stopped between them;
+        // in the final round the process is already frozen.
+        return () -> {
+            if (mp.process.state() == ProcessState.FROZEN) {
+                return () -> { };
+            }
+            mp.process.freeze();
+            return mp.process::thaw;
+        };
+    }
+
+    private void phase(SourcePhase next, String why) {
+        synchronized (this) {
+            phase = phase.checkTransition(next, id);
+        }
+        LOG.info("migration {}: source phase {} ({})", id, next, why);
+        notifyListeners();
+    }
+
+    void addListener(Consumer<SourceMigration> l) {
+        listeners.add(l);
+    }
+
+    void removeListener(Consumer<SourceMigration> l) {
+        listeners.remove(l);
+    }
+
+    private void notifyListeners() {
+        for (Consumer<SourceMigration> l : listeners) {
+            try {
+                l.accept(this);
+            } catch (RuntimeException e) {
+                LOG.warn("migration {}: a watcher failed", id, e);
+            }
+        }
+    }
+
+    private static String describe(Status s) {
+        return s.getCode() + (s.getDescription() == null ? "" : ": " + s.getDescription());
+    }
+
+    // --- snapshots for the control service -----------------------------------------------------------
+
+    synchronized SourcePhase phase() {
+        return phase;
+    }
+
+    synchronized String failure() {
+        return failure;
+    }
+
+    synchronized Status failureStatus() {
+        return failureStatus;
+    }
+
+    synchronized List<Round> rounds() {
+        return new ArrayList<>(rounds);
+    }
+
+    synchronized Decision lastDecision() {
+        return lastDecision;
+    }
+
+    synchronized int currentRound() {
+        return currentRound;
+    }
+
+    synchronized long memoryBytes() {
+        return memoryBytes;
+    }
+
+    synchronized long remainingBytes() {
+        return remainingBytes;
+    }
+
+    synchronized int throttlePercent() {
+        return throttle;
+    }
+
+    synchronized TrackerCost trackerCost() {
+        return trackerCost;
+    }
+
+    /** A consistent copy of the statistics, for GetMigration, Watch and the report. */
+    synchronized Snapshot snapshot() {
+        long now = nanoTime.getAsLong();
+        long totalNs = endMillis == 0 ? now - startNs : (endMillis - startMillis) * 1_000_000L;
+        return new Snapshot(id, mp.pid(), target, policy, trackerName, phase, failure, new ArrayList<>(rounds),
+                lastDecision, transferredBytes, precopyBytes, downtimeBytes, normalPages, zeroPages, remainingBytes,
+                memoryBytes, pageSize, throttle, currentRound, roundPagesSent, startMillis, endMillis, totalNs, setupNs,
+                downtimeNs, freezeNs, finalRoundNs, stateCaptureNs, stateSendNs, completeNs, sourceDigest.clone(),
+                targetDigest.clone(), tracker == null ? trackerCost : (phase.terminal() ? trackerCost : tracker.cost()),
+                targetPid);
+    }
+
+    record Snapshot(String id, int pid, String target, MigrationPolicy policy, String tracker, SourcePhase phase,
+            String failure, List<Round> rounds, Decision lastDecision, long transferredBytes, long precopyBytes,
+            long downtimeBytes, long normalPages, long zeroPages, long remainingBytes, long memoryBytes, long pageSize,
+            int throttlePercent, int currentRound, long roundPagesSent, long startMillis, long endMillis, long totalNs,
+            long setupNs, long downtimeNs, long freezeNs, long finalRoundNs, long stateCaptureNs, long stateSendNs,
+            long completeNs, byte[] sourceDigest, byte[] targetDigest, TrackerCost trackerCost, int targetPid) {
+    }
+}

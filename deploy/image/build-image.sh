@@ -63,6 +63,7 @@ echo 'root:x:0:0:root:/:/sbin/nologin' > "$rootfs/etc/passwd"
 echo 'pagehop:x:65532:65532:pagehop:/tmp:/sbin/nologin' >> "$rootfs/etc/passwd"
 printf 'root:x:0:\npagehop:x:65532:\n' > "$rootfs/etc/group"
 chmod 1777 "$rootfs/tmp"
+cp "$here/logback.xml" "$rootfs/opt/pagehop/logback.xml"
 cp "$here/Dockerfile" "$context/Dockerfile"
 
 # The classic builder needs no buildx plugin and no network; it is what every Docker here has.

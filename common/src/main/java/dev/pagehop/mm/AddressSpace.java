@@ -639,8 +639,16 @@ final class AddressSpace implements MemoryManager {
                 }
             }
             if (d == 0 || wpMarker) {
-                if (v.uffdMissing()) {
+                // shmem faults into userspace only for a hole in the page cache (shmem_get_folio_gfp).
+                if (v.uffdMissing() && (v.file == null || v.file.lookup(v.filePage(addr, pageShift)) < 0)) {
                     userfault(m, v, addr, write ? Uffd.PAGEFAULT_FLAG_WRITE : 0, user, write);
+                    continue;
+                }
+                if (v.file != null && !v.isShared()) {
+                    MemorySegment s = privateFileFault(v, addr, write, pt, i, wpMarker);
+                    if (s != null) {
+                        return s;
+                    }
                     continue;
                 }
                 if (v.file != null) {
@@ -735,6 +743,36 @@ final class AddressSpace implements MemoryManager {
             setDesc(pt, i, nd);
             return phys.frame(f);
         }
+    }
+
+    /**
+     * Fault on a none pte of a MAP_PRIVATE memfd mapping: reads map the page-cache page
+     * read-only; writes copy it into a new anonymous page (do_cow_fault).
+     */
+    private MemorySegment privateFileFault(Vma v, long addr, boolean write, int pt, int i, boolean wpMarker) {
+        long index = v.filePage(addr, pageShift);
+        if (index >= v.file.pageCount()) {
+            throw new SegmentationFault(SegmentationFault.SIGBUS, 2, addr, write,
+                    "access beyond the end of " + v.file + " (page " + index + ")");
+        }
+        int cache = v.file.getOrCreate(index);
+        if (!write) {
+            phys.get(cache);
+            phys.mapAdd(cache, 1);
+            long nd = Pte.mkyoung(pageProt(v)) | phys.pa(cache);
+            setDesc(pt, i, wpMarker ? Pte.mkuffdWp(nd) : nd);
+            return phys.frame(cache);
+        }
+        int nf = phys.alloc(PhysMem.KIND_ANON);
+        MemorySegment.copy(phys.frame(cache), 0, phys.frame(nf), 0, pageSize);
+        phys.mapAdd(nf, 1);
+        long nd = Pte.mkwrite(Pte.mkdirty(Pte.mkyoung(pageProt(v)) | phys.pa(nf), softDirty));
+        if (wpMarker) {
+            setDesc(pt, i, Pte.mkuffdWp(nd));
+            return null;
+        }
+        setDesc(pt, i, nd);
+        return phys.frame(nf);
     }
 
     /** Fault on a none pte of a shmem-backed VMA (memfd or shared anonymous). */
@@ -1050,10 +1088,6 @@ final class AddressSpace implements MemoryManager {
                 pgoff = offset >>> pageShift;
             } else {
                 pgoff = start >>> pageShift;
-            }
-            if (f != null && !shared) {
-                throw new ErrnoException(Errno.EINVAL, args
-                        + ": MAP_PRIVATE of a memfd (file copy-on-write) is not supported by this emulator");
             }
             if (!shared && (prot & Prot.WRITE) != 0) {
                 vmf |= VmFlags.VM_ACCOUNT;
@@ -1580,12 +1614,320 @@ final class AddressSpace implements MemoryManager {
 
     @Override
     public long mremap(long oldAddr, long oldLen, long newLen, int flags, long newAddr) {
-        throw new ErrnoException(Errno.ENOSYS, "mremap is not implemented yet");
+        String args = "mremap(" + hex(oldAddr) + ", " + oldLen + ", " + newLen + ", flags=" + hex(flags) + ", "
+                + hex(newAddr) + ")";
+        sysEnter();
+        try {
+            int known = MapFlags.MREMAP_MAYMOVE | MapFlags.MREMAP_FIXED | MapFlags.MREMAP_DONTUNMAP;
+            boolean mayMove = (flags & MapFlags.MREMAP_MAYMOVE) != 0;
+            boolean fixed = (flags & MapFlags.MREMAP_FIXED) != 0;
+            boolean dontUnmap = (flags & MapFlags.MREMAP_DONTUNMAP) != 0;
+            if ((flags & ~known) != 0) {
+                throw new ErrnoException(Errno.EINVAL, args + ": unknown flags " + hex(flags & ~known));
+            }
+            if (fixed && !mayMove) {
+                throw new ErrnoException(Errno.EINVAL, args + ": MREMAP_FIXED needs MREMAP_MAYMOVE");
+            }
+            if (dontUnmap && (!mayMove || oldLen != newLen)) {
+                throw new ErrnoException(Errno.EINVAL, args + ": MREMAP_DONTUNMAP needs MAYMOVE and equal lengths");
+            }
+            if ((oldAddr & pageMask) != 0) {
+                throw new ErrnoException(Errno.EINVAL, args + ": old address is not page aligned");
+            }
+            long olen = pageAlign(oldLen);
+            long nlen = pageAlign(newLen);
+            if (oldLen < 0 || newLen <= 0 || nlen <= 0 || nlen > TASK_SIZE) {
+                throw new ErrnoException(Errno.EINVAL, args + ": new length " + newLen + " is zero or too large");
+            }
+            if (fixed) {
+                if ((newAddr & pageMask) != 0) {
+                    throw new ErrnoException(Errno.EINVAL, args + ": new address is not page aligned");
+                }
+                if (newAddr < 0 || newAddr + nlen > TASK_SIZE) {
+                    throw new ErrnoException(Errno.EINVAL, args + ": new range leaves the address space");
+                }
+                if (newAddr < oldAddr + olen && oldAddr < newAddr + nlen) {
+                    throw new ErrnoException(Errno.EINVAL, args + ": old and new ranges overlap");
+                }
+            }
+            Vma v = findVma(oldAddr);
+            if (v == null) {
+                throw new ErrnoException(Errno.EFAULT, args + ": no mapping at the old address");
+            }
+            if (olen == 0) {
+                if (!v.isShared() || !mayMove) {
+                    throw new ErrnoException(Errno.EINVAL, args
+                            + ": old_len 0 duplicates only shared mappings, and needs MREMAP_MAYMOVE");
+                }
+                long to = fixed ? newAddr : getUnmappedArea(0, nlen, false);
+                if (to < 0) {
+                    throw new ErrnoException(Errno.ENOMEM, args + ": no free range of " + nlen + " bytes");
+                }
+                if (fixed) {
+                    unmapLocked(to, nlen, true);
+                }
+                Vma dup = new Vma(to, to + nlen, v.flags & ~VmFlags.VM_UFFD_ALL, v.file, v.filePage(oldAddr, pageShift));
+                vmas.put(to, dup);
+                mergeAround(to, to + nlen);
+                return to;
+            }
+            if (oldAddr + olen > v.end) {
+                throw new ErrnoException(Errno.EFAULT, args + ": old range runs past " + v);
+            }
+            if (fixed) {
+                unmapLocked(newAddr, nlen, true);
+                return moveVma(oldAddr, olen, newAddr, nlen, dontUnmap);
+            }
+            if (nlen <= olen && !dontUnmap) {
+                if (nlen < olen) {
+                    unmapLocked(oldAddr + nlen, olen - nlen, false);
+                }
+                return oldAddr;
+            }
+            if (!dontUnmap && oldAddr + olen == v.end && oldAddr + nlen <= TASK_SIZE
+                    && vmasIn(v.end, oldAddr + nlen).isEmpty()) {
+                // vma_expand in place; expanded memory is soft-dirty like new memory
+                v.end = oldAddr + nlen;
+                if (softDirty) {
+                    v.flags |= VmFlags.VM_SOFTDIRTY;
+                }
+                mergeAround(v.start, v.end);
+                return oldAddr;
+            }
+            if (!mayMove) {
+                throw new ErrnoException(Errno.ENOMEM, args + ": cannot grow in place and MREMAP_MAYMOVE not given");
+            }
+            long to = getUnmappedArea(0, nlen, false);
+            if (to < 0) {
+                throw new ErrnoException(Errno.ENOMEM, args + ": no free range of " + nlen + " bytes");
+            }
+            return moveVma(oldAddr, olen, to, nlen, dontUnmap);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * move_vma: the VMA [from, from+olen) moves to [to, to+nlen) with its page-table entries.
+     * Moved entries become soft-dirty ("so we can notice in userspace the ptes were moved");
+     * without UFFD_FEATURE_EVENT_REMAP the uffd context is dropped and every uffd-wp bit and
+     * marker of the moved range cleared (mm: Clear uffd-wp PTE/PMD state on mremap, 2025).
+     */
+    private long moveVma(long from, long olen, long to, long nlen, boolean dontUnmap) {
+        splitAt(from);
+        splitAt(from + olen);
+        Vma src = findVma(from);
+        UffdContext ctx = src.uffd;
+        boolean keepUffd = ctx != null && ctx.wants(Uffd.FEATURE_EVENT_REMAP);
+        Vma dst = src.copy();
+        dst.start = to;
+        dst.end = to + nlen;
+        if (!keepUffd) {
+            dst.uffd = null;
+            dst.flags &= ~VmFlags.VM_UFFD_ALL;
+        }
+        long pmdSz = pmdSize();
+        long moveLen = Math.min(olen, nlen);
+        for (long off = 0; off < moveLen; ) {
+            long a = from + off;
+            long b = to + off;
+            int pmdTable = tableAt(a, 2, false);
+            long span = Math.min(moveLen - off, pmdSz - (a & (pmdSz - 1)));
+            if (pmdTable < 0) {
+                off += span;
+                continue;
+            }
+            int pmdIdx = levelIndex(a, 2);
+            long pmd = getDesc(pmdTable, pmdIdx);
+            if (Pte.isBlock(pmd)) {
+                if ((a & (pmdSz - 1)) == 0 && (b & (pmdSz - 1)) == 0 && span == pmdSz) {
+                    int dt = tableAt(b, 2, true);
+                    long nd = softDirty ? pmd | Pte.SOFT_DIRTY : pmd;
+                    if (!keepUffd) {
+                        nd = Pte.clearUffdWp(nd);
+                    }
+                    setDesc(dt, levelIndex(b, 2), nd);
+                    setDesc(pmdTable, pmdIdx, 0);
+                    off += span;
+                    continue;
+                }
+                splitHuge(a & ~(pmdSz - 1));
+            }
+            int pt = tableAt(a, 3, false);
+            if (pt < 0) {
+                off += span;
+                continue;
+            }
+            for (long k = 0; k < span; k += pageSize) {
+                int i = levelIndex(a + k, 3);
+                long d = getDesc(pt, i);
+                if (d == 0) {
+                    continue;
+                }
+                setDesc(pt, i, 0);
+                long nd = d;
+                if (Pte.isPresent(d)) {
+                    if (softDirty) {
+                        nd |= Pte.SOFT_DIRTY;
+                    }
+                    if (!keepUffd) {
+                        nd = Pte.clearUffdWp(nd);
+                    }
+                } else if (Pte.isMarker(d)) {
+                    if (!keepUffd && Pte.isUffdWpMarker(d)) {
+                        nd = 0;
+                    }
+                } else {
+                    if (softDirty) {
+                        nd |= Pte.SWP_SOFT_DIRTY;
+                    }
+                    if (!keepUffd) {
+                        nd &= ~Pte.SWP_UFFD_WP;
+                    }
+                }
+                if (nd != 0) {
+                    int dt = tableAt(b + k, 3, true);
+                    setDesc(dt, levelIndex(b + k, 3), nd);
+                }
+            }
+            off += span;
+        }
+        if (!dontUnmap) {
+            vmas.remove(src.start);
+        } else {
+            src.flags &= ~VmFlags.VM_ACCOUNT;
+        }
+        vmas.put(dst.start, dst);
+        shootdown();
+        if (!dontUnmap) {
+            freeTables(from, from + olen);
+        }
+        mergeAround(dst.start, dst.end);
+        if (keepUffd) {
+            ctx.remapEvent(from, to, olen);
+        }
+        return to;
     }
 
     @Override
     public MemoryManager fork() {
-        throw new ErrnoException(Errno.ENOSYS, "fork is not implemented yet");
+        sysEnter();
+        try {
+            AddressSpace child = new AddressSpace(config, phys);
+            child.startBrk = startBrk;
+            child.brk = brk;
+            Map<UffdContext, UffdContext> forkedCtx = new java.util.LinkedHashMap<>();
+            for (Vma v : vmas.values()) {
+                if ((v.flags & VmFlags.VM_DONTCOPY) != 0) {
+                    continue;
+                }
+                Vma c = v.copy();
+                c.flags &= ~VmFlags.VM_LOCKED;
+                UffdContext cctx = null;
+                if (v.uffd != null && v.uffd.wants(Uffd.FEATURE_EVENT_FORK)) {
+                    cctx = forkedCtx.computeIfAbsent(v.uffd, p -> p.forkInto(child));
+                }
+                c.uffd = cctx;
+                if (cctx == null) {
+                    c.flags &= ~VmFlags.VM_UFFD_ALL;
+                }
+                child.vmas.put(c.start, c);
+                if ((v.flags & VmFlags.VM_WIPEONFORK) != 0) {
+                    continue;
+                }
+                boolean childWp = c.uffdWp();
+                if (v.isShared() && !childWp) {
+                    // vma_needs_copy: shared mappings fault their pages in again in the child.
+                    continue;
+                }
+                copyPageRange(v, c, child, childWp);
+            }
+            shootdown();
+            for (Map.Entry<UffdContext, UffdContext> e : forkedCtx.entrySet()) {
+                e.getKey().forkEvent(e.getValue());
+            }
+            return child;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** copy_page_range: frames shared, private writable entries write-protected on both sides (CoW). */
+    private void copyPageRange(Vma v, Vma c, AddressSpace child, boolean childWp) {
+        boolean cow = !v.isShared() && (v.flags & VmFlags.VM_MAYWRITE) != 0;
+        long pmdSz = pmdSize();
+        for (long a = v.start; a < v.end; ) {
+            long next = Math.min(v.end, (a & ~(pmdSz - 1)) + pmdSz);
+            int pmdTable = tableAt(a, 2, false);
+            if (pmdTable < 0) {
+                a = next;
+                continue;
+            }
+            int pmdIdx = levelIndex(a, 2);
+            long pmd = getDesc(pmdTable, pmdIdx);
+            if (Pte.isBlock(pmd)) {
+                int first = frameOf(pmd);
+                int n = (int) (pmdSz >>> pageShift);
+                for (int k = 0; k < n; k++) {
+                    phys.get(first + k);
+                    phys.mapAdd(first + k, 1);
+                }
+                long pd = pmd;
+                if (cow && Pte.isWrite(pmd)) {
+                    pd = Pte.wrprotect(pmd);
+                    setDesc(pmdTable, pmdIdx, pd);
+                }
+                long cd = Pte.mkold(pd);
+                if (!childWp) {
+                    cd = Pte.clearUffdWp(cd);
+                }
+                int ct = child.tableAt(a, 2, true);
+                child.setDesc(ct, child.levelIndex(a, 2), cd);
+                a = next;
+                continue;
+            }
+            int pt = tableAt(a, 3, false);
+            if (pt < 0) {
+                a = next;
+                continue;
+            }
+            int ct = -1;
+            for (long p = a; p < next; p += pageSize) {
+                int i = levelIndex(p, 3);
+                long d = getDesc(pt, i);
+                if (d == 0) {
+                    continue;
+                }
+                long cd;
+                if (Pte.isPresent(d)) {
+                    int f = frameOf(d);
+                    if (f != phys.zeroFrame) {
+                        phys.get(f);
+                        phys.mapAdd(f, 1);
+                    }
+                    if (cow && Pte.isWrite(d)) {
+                        d = Pte.wrprotect(d);
+                        setDesc(pt, i, d);
+                    }
+                    cd = Pte.mkold(v.isShared() ? Pte.mkclean(d) : d);
+                    if (!childWp) {
+                        cd = Pte.clearUffdWp(cd);
+                    }
+                } else if (Pte.isMarker(d)) {
+                    if (!childWp) {
+                        continue;
+                    }
+                    cd = d;
+                } else {
+                    cd = childWp ? d : d & ~Pte.SWP_UFFD_WP;
+                }
+                if (ct < 0) {
+                    ct = child.tableAt(p, 3, true);
+                }
+                child.setDesc(ct, child.levelIndex(p, 3), cd);
+            }
+            a = next;
+        }
     }
 
     @Override
@@ -1696,7 +2038,7 @@ final class AddressSpace implements MemoryManager {
             return Errno.EEXIST;
         }
         int f;
-        if (v.file != null) {
+        if (v.file != null && v.isShared()) {
             long idx = v.filePage(addr, pageShift);
             if (idx >= v.file.pageCount()) {
                 return Errno.EFAULT;
@@ -1736,7 +2078,7 @@ final class AddressSpace implements MemoryManager {
         if (getDesc(pt, i) != 0) {
             return Errno.EEXIST;
         }
-        if (v.file != null) {
+        if (v.file != null && v.isShared()) {
             long idx = v.filePage(addr, pageShift);
             if (idx >= v.file.pageCount()) {
                 return Errno.EFAULT;

@@ -197,6 +197,21 @@ final class UffdContext implements Userfaultfd {
         }
     }
 
+    /** dup_userfaultfd with EVENT_FORK: the child's context, same features, already READY. */
+    UffdContext forkInto(AddressSpace child) {
+        UffdContext c = new UffdContext(child, flags);
+        c.features = features;
+        c.transition(State.READY);
+        child.uffds.add(c);
+        return c;
+    }
+
+    void forkEvent(UffdContext child) {
+        if (wants(Uffd.FEATURE_EVENT_FORK)) {
+            deliverEvent(UffdMsg.fork(child));
+        }
+    }
+
     // ---- ioctls ------------------------------------------------------------------------------------
 
     private void lockOrSrch(String call) {

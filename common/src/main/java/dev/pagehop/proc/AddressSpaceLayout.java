@@ -1,5 +1,12 @@
 package dev.pagehop.proc;
 
+import static dev.pagehop.mm.VmFlags.VM_DONTCOPY;
+import static dev.pagehop.mm.VmFlags.VM_GROWSDOWN;
+import static dev.pagehop.mm.VmFlags.VM_HUGEPAGE;
+import static dev.pagehop.mm.VmFlags.VM_NOHUGEPAGE;
+import static dev.pagehop.mm.VmFlags.VM_NORESERVE;
+import static dev.pagehop.mm.VmFlags.VM_SHARED;
+
 import dev.pagehop.mm.Madvise;
 import dev.pagehop.mm.MapFlags;
 import dev.pagehop.mm.Memfd;
@@ -20,15 +27,6 @@ import java.util.Map;
  * address with MAP_FIXED, then {@code prctl(PR_SET_MM_START_BRK/BRK)}), before memory is filled.
  */
 public final class AddressSpaceLayout {
-    /** VM_* bits of include/linux/mm.h the rebuild replays; the rest are the kernel's to set. */
-    static final long VM_SHARED = 0x0000_0008L;
-    static final long VM_GROWSDOWN = 0x0000_0100L;
-    static final long VM_LOCKED = 0x0000_2000L;
-    static final long VM_DONTCOPY = 0x0002_0000L;
-    static final long VM_NORESERVE = 0x0020_0000L;
-    static final long VM_HUGEPAGE = 0x2000_0000L;
-    static final long VM_NOHUGEPAGE = 0x4000_0000L;
-
     private AddressSpaceLayout() {
     }
 
@@ -109,36 +107,63 @@ public final class AddressSpaceLayout {
     }
 
     /**
-     * Fails, naming the first difference, unless {@code mm}'s VMAs (address, protection,
-     * sharing, memfd offset) and break are the image's.
+     * Fails, naming the first difference, unless {@code mm}'s address space and break are the
+     * image's: the same ranges mapped with the same protection, sharing and memfd offsets.
+     * Neighbouring VMAs that differ only in flags the kernel keeps for itself (uffd
+     * registration, soft-dirty, accounting) are compared as one range, since a rebuilt address
+     * space merges them.
      */
     public static void check(ProcessImage image, MemoryManager mm) {
-        List<VmaInfo> have = mm.vmas();
-        List<ProcessImage.VmaImage> want = image.vmas();
+        List<Range> have = new ArrayList<>();
+        for (VmaInfo v : mm.vmas()) {
+            add(have, new Range(v.start(), v.end(), v.prot(), (v.vmFlags() & VM_SHARED) != 0,
+                    v.memfd() == null ? null : v.memfd().name(), v.fileOffset()));
+        }
+        Map<Integer, String> names = new LinkedHashMap<>();
+        image.memfds().forEach(m -> names.put(m.id(), m.name()));
+        List<Range> want = new ArrayList<>();
+        for (ProcessImage.VmaImage v : image.vmas()) {
+            add(want, new Range(v.start(), v.end(), v.prot(), (v.vmFlags() & VM_SHARED) != 0,
+                    v.memfdId() < 0 ? null : names.get(v.memfdId()), v.fileOffset()));
+        }
         for (int i = 0; i < Math.max(have.size(), want.size()); i++) {
             if (i >= have.size()) {
-                ProcessImage.VmaImage w = want.get(i);
-                throw new IllegalStateException(String.format("process %d: VMA [0x%x, 0x%x) %s of the image is missing",
-                        image.pid(), w.start(), w.end(), ProcessImage.protString(w.prot())));
+                throw new IllegalStateException("process " + image.pid() + ": " + want.get(i) + " of the image is missing");
             }
-            VmaInfo h = have.get(i);
             if (i >= want.size()) {
-                throw new IllegalStateException(String.format("process %d: VMA [0x%x, 0x%x) %s is not in the image",
-                        image.pid(), h.start(), h.end(), ProcessImage.protString(h.prot())));
+                throw new IllegalStateException("process " + image.pid() + ": " + have.get(i) + " is not in the image");
             }
-            ProcessImage.VmaImage w = want.get(i);
-            boolean sameShare = ((h.vmFlags() ^ w.vmFlags()) & VM_SHARED) == 0;
-            boolean sameFile = (h.memfd() == null) == (w.memfdId() < 0) && (h.memfd() == null || h.fileOffset() == w.fileOffset());
-            if (h.start() != w.start() || h.end() != w.end() || h.prot() != w.prot() || !sameShare || !sameFile) {
-                throw new IllegalStateException(String.format(
-                        "process %d: VMA %d is [0x%x, 0x%x) %s flags 0x%x, the image has [0x%x, 0x%x) %s flags 0x%x",
-                        image.pid(), i, h.start(), h.end(), ProcessImage.protString(h.prot()), h.vmFlags(),
-                        w.start(), w.end(), ProcessImage.protString(w.prot()), w.vmFlags()));
+            if (!have.get(i).equals(want.get(i))) {
+                throw new IllegalStateException("process " + image.pid() + ": mapped " + have.get(i) + ", the image has "
+                        + want.get(i));
             }
         }
         if (mm.brkStart() != image.brkStart() || mm.brk(0) != image.brk()) {
             throw new IllegalStateException(String.format("process %d: break [0x%x, 0x%x), the image has [0x%x, 0x%x)",
                     image.pid(), mm.brkStart(), mm.brk(0), image.brkStart(), image.brk()));
         }
+    }
+
+    /** A mapped range as user space sees it; the memfd by name, its offset at {@code start}. */
+    private record Range(long start, long end, int prot, boolean shared, String memfd, long fileOffset) {
+        @Override
+        public String toString() {
+            return String.format("[0x%x, 0x%x) %s%s%s", start, end, ProcessImage.protString(prot), shared ? " shared" : "",
+                    memfd == null ? "" : " memfd '" + memfd + "' +0x" + Long.toHexString(fileOffset));
+        }
+    }
+
+    private static void add(List<Range> ranges, Range r) {
+        if (!ranges.isEmpty()) {
+            Range last = ranges.getLast();
+            boolean contiguousFile = last.memfd() == null ? r.memfd() == null
+                    : last.memfd().equals(r.memfd()) && last.fileOffset() + (last.end() - last.start()) == r.fileOffset();
+            if (last.end() == r.start() && last.prot() == r.prot() && last.shared() == r.shared() && contiguousFile) {
+                ranges.set(ranges.size() - 1, new Range(last.start(), r.end(), last.prot(), last.shared(), last.memfd(),
+                        last.fileOffset()));
+                return;
+            }
+        }
+        ranges.add(r);
     }
 }

@@ -40,8 +40,14 @@ public final class EmulatedProcess implements AutoCloseable {
     private final List<EmulatedThread> threads = new ArrayList<>();
 
     private final ReentrantLock lock = new ReentrantLock();
-    /** Signalled on every thread or process state change. */
-    private final Condition changed = lock.newCondition();
+    /**
+     * Control threads (freeze, freezeAt, awaitExit, restore) wait here for threads to stop or
+     * exit; stepping threads signal it only when the last of them stops, so a freeze wakes its
+     * caller once instead of once per thread.
+     */
+    private final Condition stopped = lock.newCondition();
+    /** Stopped threads wait here for thaw or exit, apart from the control threads. */
+    private final Condition resume = lock.newCondition();
 
     // Guarded by lock.
     private ProcessState state = ProcessState.NEW;
@@ -218,7 +224,7 @@ public final class EmulatedProcess implements AutoCloseable {
         for (EmulatedThread t : threads) {
             total = total.plus(t.stats(nanos));
         }
-        return new WorkloadStats(total.steps(), total.bytesWritten(), total.pagesWritten(), nanos);
+        return new WorkloadStats(total.steps(), total.bytesWritten(), total.pagesWritten(), nanos, total.stepsBefore());
     }
 
     // --- control ---------------------------------------------------------------------------------
@@ -226,6 +232,9 @@ public final class EmulatedProcess implements AutoCloseable {
     public void start() {
         lock.lock();
         try {
+            if (state != ProcessState.NEW) {
+                throw new IllegalStateException("process " + pid + ": cannot start while " + state + " (only a NEW process starts)");
+            }
             state = state.checkTransition(ProcessState.RUNNING, pid, "start");
             startNanos = ticker.nanoTime();
             for (EmulatedThread t : threads) {
@@ -257,19 +266,31 @@ public final class EmulatedProcess implements AutoCloseable {
     }
 
     /**
-     * Lets every thread run until it has completed exactly {@code stepsPerThread} steps and
-     * freezes it there: the deterministic freeze point tests and benchmarks need. Fails if a
-     * thread was already past that count (the process is left FROZEN where it stood).
+     * Runs every thread until it has completed exactly {@code stepsPerThread} steps and freezes
+     * it there: the deterministic freeze point tests and benchmarks need. From NEW it starts the
+     * process, from FROZEN it resumes it, with the target set before any thread moves. From
+     * RUNNING it fails if a thread is already past that count (the process is left FROZEN where
+     * it stood).
      */
     public FreezeResult freezeAt(long stepsPerThread) {
         long t0 = System.nanoTime();
+        String action = "freeze at step " + stepsPerThread;
         lock.lock();
         try {
-            state = state.checkTransition(ProcessState.FREEZING, pid, "freeze at step " + stepsPerThread);
+            if (state == ProcessState.NEW || state == ProcessState.FROZEN) {
+                stopAtStep = stepsPerThread;
+                if (state == ProcessState.NEW) {
+                    start();
+                } else {
+                    state = state.checkTransition(ProcessState.RUNNING, pid, action);
+                    resumeThreads();
+                }
+            }
+            state = state.checkTransition(ProcessState.FREEZING, pid, action);
             stopAtStep = stepsPerThread;
             awaitAll(s -> s == ThreadState.FROZEN || s == ThreadState.EXITED);
             freezeRequested = true;
-            FreezeResult r = finishFreeze(t0, "freeze at step " + stepsPerThread);
+            FreezeResult r = finishFreeze(t0, action);
             for (EmulatedThread t : threads) {
                 if (t.state != ThreadState.EXITED && t.steps() != stepsPerThread) {
                     throw new IllegalStateException("process " + pid + ": thread " + t.tid() + " had already run "
@@ -301,10 +322,12 @@ public final class EmulatedProcess implements AutoCloseable {
     public void thaw() {
         lock.lock();
         try {
+            if (state != ProcessState.FROZEN) {
+                throw new IllegalStateException("process " + pid + ": cannot thaw while " + state + " (only a FROZEN process thaws)");
+            }
             state = state.checkTransition(ProcessState.RUNNING, pid, "thaw");
-            freezeRequested = false;
             stopAtStep = Long.MAX_VALUE;
-            changed.signalAll();
+            resumeThreads();
         } finally {
             lock.unlock();
         }
@@ -325,7 +348,8 @@ public final class EmulatedProcess implements AutoCloseable {
             }
             state = state.checkTransition(ProcessState.EXITED, pid, "kill");
             exitRequested = true;
-            changed.signalAll();
+            resume.signalAll();
+            stopped.signalAll();
         } finally {
             lock.unlock();
         }
@@ -358,7 +382,7 @@ public final class EmulatedProcess implements AutoCloseable {
                     throw new IllegalStateException("process " + pid + " still " + state + " after " + timeout
                             + "; threads " + describeThreads());
                 }
-                changed.awaitNanos(left);
+                stopped.awaitNanos(left);
             }
             return stopReason;
         } finally {
@@ -385,21 +409,34 @@ public final class EmulatedProcess implements AutoCloseable {
      * pending effects and workload position.
      */
     public ProcessImage saveImage() {
+        List<ProcessImage.ThreadImage> ts = new ArrayList<>();
         lock.lock();
         try {
-            if (state != ProcessState.FROZEN && state != ProcessState.NEW) {
-                throw new IllegalStateException("process " + pid + ": an image is taken FROZEN or NEW, not " + state);
-            }
-            List<ProcessImage.ThreadImage> ts = new ArrayList<>();
+            requireImageable();
             for (EmulatedThread t : threads) {
                 boolean parked = t.state == ThreadState.PARKED_IN_FAULT;
                 List<PendingOp> pending = t.pendingUnsafe();
                 ts.add(new ProcessImage.ThreadImage(t.tid(), t.steps(), t.committedUnsafe(), pending,
                         parked, parked ? t.faultAddress : -1));
             }
-            return AddressSpaceLayout.capture(pid, mm, workload.spec(), rate, ts);
         } finally {
             lock.unlock();
+        }
+        // The kernel calls into this process (FaultWait) with its own lock held, so the memory
+        // manager is read without holding ours: lock order is always kernel, then process.
+        ProcessImage image = AddressSpaceLayout.capture(pid, mm, workload.spec(), rate, ts);
+        lock.lock();
+        try {
+            requireImageable();
+        } finally {
+            lock.unlock();
+        }
+        return image;
+    }
+
+    private void requireImageable() {
+        if (state != ProcessState.FROZEN && state != ProcessState.NEW) {
+            throw new IllegalStateException("process " + pid + ": an image is taken FROZEN or NEW, not " + state);
         }
     }
 
@@ -431,16 +468,16 @@ public final class EmulatedProcess implements AutoCloseable {
                     return false;
                 }
                 if (!freezeRequested && t.steps() < stopAtStep) {
-                    if (t.state != ThreadState.RUNNING) {
+                    if (t.state == ThreadState.NEW) {
                         t.state = t.state.checkTransition(ThreadState.RUNNING, t.tid());
                     }
                     return true;
                 }
                 if (t.state != ThreadState.FROZEN) {
                     t.state = t.state.checkTransition(ThreadState.FROZEN, t.tid());
-                    changed.signalAll();
+                    signalIfAllStopped();
                 }
-                changed.awaitUninterruptibly();
+                resume.awaitUninterruptibly();
             }
         } finally {
             lock.unlock();
@@ -451,25 +488,52 @@ public final class EmulatedProcess implements AutoCloseable {
         lock.lock();
         try {
             t.faultAddress = address;
-            t.state = t.state.checkTransition(ThreadState.PARKED_IN_FAULT, t.tid());
-            changed.signalAll();
+            // A retried access may fault again (a WP fault right after a MISSING one) while the
+            // thread is still counted as parked; it simply stays so, at the new address.
+            if (t.state != ThreadState.PARKED_IN_FAULT) {
+                t.state = t.state.checkTransition(ThreadState.PARKED_IN_FAULT, t.tid());
+            }
+            t.gateArmed = false;
+            signalIfAllStopped();
         } finally {
             lock.unlock();
         }
     }
 
-    /** The fault was resolved: if the process is frozen meanwhile, the thread stays parked until thaw. */
+    /**
+     * The fault was resolved. The kernel calls this with its own lock held, so the thread must not
+     * wait here: if the process is frozen it stays PARKED_IN_FAULT and waits at its next gate
+     * (after the faulting access completes, before anything the image records changes).
+     */
     void faultWoken(EmulatedThread t) {
         lock.lock();
         try {
-            while (freezeRequested && !exitRequested) {
-                changed.awaitUninterruptibly();
+            if (freezeRequested && !exitRequested) {
+                t.gateArmed = true;
+                return;
             }
             if (t.state == ThreadState.PARKED_IN_FAULT) {
                 t.state = t.state.checkTransition(ThreadState.RUNNING, t.tid());
             }
             t.faultAddress = -1;
-            changed.signalAll();
+            stopped.signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Waits out a freeze that began while the thread was parked in a fault; then it runs on. */
+    void passFaultGate(EmulatedThread t) {
+        lock.lock();
+        try {
+            while (freezeRequested && !exitRequested) {
+                resume.awaitUninterruptibly();
+            }
+            if (t.state == ThreadState.PARKED_IN_FAULT) {
+                t.state = t.state.checkTransition(ThreadState.RUNNING, t.tid());
+            }
+            t.faultAddress = -1;
+            stopped.signalAll();
         } finally {
             lock.unlock();
         }
@@ -486,7 +550,8 @@ public final class EmulatedProcess implements AutoCloseable {
             if (state == ProcessState.RUNNING || state == ProcessState.FREEZING) {
                 state = state.checkTransition(ProcessState.STOPPED, pid, "stop on " + reason.kind());
             }
-            changed.signalAll();
+            resume.signalAll();
+            stopped.signalAll();
         } finally {
             lock.unlock();
         }
@@ -496,7 +561,7 @@ public final class EmulatedProcess implements AutoCloseable {
         lock.lock();
         try {
             t.state = ThreadState.EXITED;
-            changed.signalAll();
+            stopped.signalAll();
         } finally {
             lock.unlock();
         }
@@ -520,6 +585,24 @@ public final class EmulatedProcess implements AutoCloseable {
         }
     }
 
+    /** Under the lock: lets threads at a boundary run again; those parked in a fault stay so until woken. */
+    private void resumeThreads() {
+        freezeRequested = false;
+        for (EmulatedThread t : threads) {
+            if (t.state == ThreadState.FROZEN) {
+                t.state = t.state.checkTransition(ThreadState.RUNNING, t.tid());
+            }
+        }
+        resume.signalAll();
+    }
+
+    /** Under the lock: wakes the control threads once every thread is stopped one way or another. */
+    private void signalIfAllStopped() {
+        if (allThreads(ThreadState::isStopped)) {
+            stopped.signalAll();
+        }
+    }
+
     private void wakePacedThreads() {
         for (EmulatedThread t : threads) {
             Thread j = t.javaThread();
@@ -529,10 +612,10 @@ public final class EmulatedProcess implements AutoCloseable {
         }
     }
 
-    private void awaitAll(java.util.function.Predicate<ThreadState> stopped) {
-        while (!allThreads(stopped)) {
+    private void awaitAll(java.util.function.Predicate<ThreadState> done) {
+        while (!allThreads(done)) {
             try {
-                changed.await(1, TimeUnit.SECONDS);
+                stopped.await(1, TimeUnit.SECONDS);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new IllegalStateException("process " + pid + ": interrupted waiting for threads " + describeThreads(), e);

@@ -9,6 +9,8 @@ import dev.pagehop.workload.PendingOp;
 import dev.pagehop.workload.StepContext;
 import dev.pagehop.workload.WorkloadFailure;
 import dev.pagehop.workload.WorkloadStats;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.util.List;
 
 /**
@@ -31,22 +33,44 @@ public final class EmulatedThread {
     // Guarded by the process lock.
     ThreadState state = ThreadState.NEW;
     long faultAddress;
+    /** Set (on this thread) when its userfault was resolved while the process was frozen. */
+    boolean gateArmed;
 
-    // Single writer (this thread), read by anyone.
-    private volatile long steps;
-    private volatile long bytesWritten;
-    private volatile long pagesWritten;
+    // Single writer (this thread), read by anyone: published with release stores, which cost
+    // no fence on the step path (a volatile store would, three times per step).
+    private long steps;
+    private long bytesWritten;
+    private long pagesWritten;
+    /** Steps taken in another process before a restore. */
+    private final long stepsBefore;
+    private static final VarHandle STEPS;
+    private static final VarHandle BYTES;
+    private static final VarHandle PAGES;
+
+    static {
+        try {
+            var l = MethodHandles.lookup();
+            STEPS = l.findVarHandle(EmulatedThread.class, "steps", long.class);
+            BYTES = l.findVarHandle(EmulatedThread.class, "bytesWritten", long.class);
+            PAGES = l.findVarHandle(EmulatedThread.class, "pagesWritten", long.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
 
     EmulatedThread(EmulatedProcess process, int tid, int index, CpuState initial, long steps, List<PendingOp> pending) {
         this.process = process;
         this.tid = tid;
         this.index = index;
         this.committed = initial.copy();
-        this.steps = steps;
+        STEPS.setRelease(this, steps);
+        this.stepsBefore = steps;
         this.ctx = new StepContext(process.mm(), index);
         if (!pending.isEmpty()) {
             ctx.loadPending(pending);
         }
+        ctx.setAfterEffect(this::gate);
+        ctx.setDirect(process.workload().directMemory());
     }
 
     public int tid() {
@@ -64,11 +88,11 @@ public final class EmulatedThread {
 
     /** Steps completed: the thread's progress counter, carried across save and restore. */
     public long steps() {
-        return steps;
+        return (long) STEPS.getAcquire(this);
     }
 
     public WorkloadStats stats(long nanos) {
-        return new WorkloadStats(steps, bytesWritten, pagesWritten, nanos);
+        return new WorkloadStats(steps(), (long) BYTES.getAcquire(this), (long) PAGES.getAcquire(this), nanos, stepsBefore);
     }
 
     /** A copy of the registers at the point the thread stopped; fails while the process runs. */
@@ -137,9 +161,15 @@ public final class EmulatedThread {
     private void loop() {
         var ticker = process.ticker();
         var workload = process.workload();
+        boolean direct = workload.directMemory();
+        // One clock read per step: a step starts when the previous one ended, unless it waited.
+        long now = ticker.nanoTime();
         while (true) {
-            if (process.mustPause(steps) && !process.pauseAtBoundary(this)) {
-                return;
+            if (process.mustPause(steps)) {
+                if (!process.pauseAtBoundary(this)) {
+                    return;
+                }
+                now = ticker.nanoTime();
             }
             if (ctx.pendingCount() > 0) {
                 // Effects of a step begun in another process (restore): finish that step first.
@@ -147,28 +177,50 @@ public final class EmulatedThread {
                 account();
                 continue;
             }
-            long now = ticker.nanoTime();
             long start = pacer.earliestStart(now, process.rateLimit());
             if (start > now) {
                 ticker.parkUntil(start);
+                now = ticker.nanoTime();
                 continue;
             }
-            scratch.copyFrom(committed);
-            ctx.begin(scratch);
-            workload.step(ctx);
-            CpuState done = scratch;
-            scratch = committed;
-            committed = done;
-            steps = steps + 1;
+            if (direct) {
+                // Registers change in place, always at an instruction boundary (Workload#directMemory).
+                ctx.begin(committed);
+                workload.step(ctx);
+                STEPS.setRelease(this, steps + 1);
+            } else {
+                scratch.copyFrom(committed);
+                ctx.begin(scratch);
+                workload.step(ctx);
+                gate();
+                CpuState done = scratch;
+                scratch = committed;
+                committed = done;
+                STEPS.setRelease(this, steps + 1);
+            }
             ctx.commit();
             account();
-            pacer.afterStep(now, ticker.nanoTime(), ctx.stepPages(), ctx.stepBytes(), process.throttlePercent());
+            long end = ticker.nanoTime();
+            pacer.afterStep(now, end, ctx.stepPages(), ctx.stepBytes(), process.throttlePercent());
+            now = end;
+        }
+    }
+
+    /**
+     * Holds the thread, still counted as parked in its fault, if that fault was resolved while
+     * the process was frozen: after the faulting access and before anything the image records
+     * (registers, step count, next effect) changes.
+     */
+    private void gate() {
+        if (gateArmed) {
+            gateArmed = false;
+            process.passFaultGate(this);
         }
     }
 
     private void account() {
-        bytesWritten = bytesWritten + ctx.stepBytes();
-        pagesWritten = pagesWritten + ctx.stepPages();
+        BYTES.setRelease(this, bytesWritten + ctx.stepBytes());
+        PAGES.setRelease(this, pagesWritten + ctx.stepPages());
     }
 
     @Override

@@ -5,13 +5,14 @@ import java.util.Set;
 
 /**
  * One emulated thread, as the freezer sees it. A thread parked in a userfault counts as stopped
- * (the cgroup freezer treats a task sleeping in {@code handle_userfault} the same way): its
- * fault, once resolved, completes only after thaw.
+ * (the cgroup freezer treats a task sleeping in {@code handle_userfault} the same way); if its
+ * fault is resolved while frozen, it completes that one access and then holds, still
+ * PARKED_IN_FAULT, until thaw.
  *
  * <pre>
  *   NEW ──► RUNNING ◄──► FROZEN               (at a step boundary)
  *             │  ▲
- *             ▼  │ woken (after thaw, if frozen meanwhile)
+ *             ▼  │ woken (held until thaw if frozen meanwhile)
  *          PARKED_IN_FAULT
  *   any ──► EXITED                             (kill, signal, workload failure)
  * </pre>

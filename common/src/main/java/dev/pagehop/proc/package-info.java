@@ -41,8 +41,17 @@
  * {@link dev.pagehop.proc.EmulatedProcess#freeze()} raises a flag every thread reads at each step
  * boundary, unparks paced threads, and waits until each thread is FROZEN (parked at a boundary),
  * PARKED_IN_FAULT (asleep in a userfault, reported by the kernel through
- * {@link dev.pagehop.uffd.FaultWait}) or EXITED. A fault resolved while frozen does not complete
- * until {@link dev.pagehop.proc.EmulatedProcess#thaw()}: no store reaches memory while frozen.
+ * {@link dev.pagehop.uffd.FaultWait}) or EXITED. The freezer itself is the thread that waits; the
+ * stepping threads are never interrupted mid-step.
+ *
+ * <p>A fault resolved while the process is frozen: the kernel retries the faulting access under
+ * its own lock (it reports the wake-up from inside that lock, where the process model must not
+ * wait), so that one access completes; the thread then stays PARKED_IN_FAULT and holds at its
+ * next gate, before the next effect and before its registers or step count change, until thaw.
+ * The image taken meanwhile still lists the faulting effect as pending, so the target replays it
+ * (the same store of the same value) and ends up identical either way. To keep even that one
+ * access from landing while frozen, whoever resolves faults (a uffd-wp monitor, a lazy pager)
+ * should not wake threads of a frozen process.
  *
  * <h2>Steps, faults and the image</h2>
  * A step is loads, then buffered effects (stores, mmap/mprotect/mremap/munmap/madvise), see

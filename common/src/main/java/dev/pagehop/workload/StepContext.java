@@ -37,6 +37,8 @@ public final class StepContext {
     /** Index of the effect being applied, or -1 outside {@link #commit()}. */
     private int applying = -1;
 
+    private Runnable afterEffect;
+
     private long stepBytes;
     private long stepPages;
     private long lastPage = -1;
@@ -46,6 +48,14 @@ public final class StepContext {
         this.pageSize = mm.pageSize();
         this.pageShift = Long.numberOfTrailingZeros(pageSize);
         this.threadIndex = threadIndex;
+    }
+
+    /**
+     * Runs {@code hook} after each effect is applied and before the next one: the process model
+     * uses it to hold a thread whose userfault was resolved while its process was frozen.
+     */
+    public void setAfterEffect(Runnable hook) {
+        this.afterEffect = hook;
     }
 
     /** Starts a step on {@code registers}, which the workload updates in place. */
@@ -73,6 +83,44 @@ public final class StepContext {
 
     public long pageSize() {
         return pageSize;
+    }
+
+    // --- direct-memory workloads ---------------------------------------------------------------
+
+    private boolean direct;
+
+    /** Set by the runner for a {@link Workload#directMemory()} workload. */
+    public void setDirect(boolean enabled) {
+        this.direct = enabled;
+    }
+
+    /**
+     * The memory manager itself, for {@link Workload#directMemory()} workloads only: a buffered
+     * workload reaching around its effects would break the restart rule, so it is refused.
+     */
+    public MemoryManager memory() {
+        if (!direct) {
+            throw new IllegalStateException("thread " + threadIndex
+                    + ": a buffered workload loads through its step context and writes through effects; "
+                    + "only a direct-memory workload gets the memory manager");
+        }
+        return mm;
+    }
+
+    /** Adds writes a direct-memory step made to this step's counters. */
+    public void countWrite(long bytes, long pages) {
+        stepBytes += bytes;
+        stepPages += pages;
+    }
+
+    /**
+     * Between two instructions of a direct-memory step: lets the process hold the thread here if
+     * its last userfault was resolved while the process was frozen.
+     */
+    public void checkpoint() {
+        if (afterEffect != null) {
+            afterEffect.run();
+        }
     }
 
     // --- loads ------------------------------------------------------------------------------
@@ -175,6 +223,9 @@ public final class StepContext {
             while (next < size) {
                 applying = next;
                 apply(next);
+                if (afterEffect != null) {
+                    afterEffect.run();
+                }
                 next++;
             }
         } finally {

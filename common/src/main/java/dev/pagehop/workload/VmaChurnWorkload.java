@@ -27,7 +27,7 @@ import java.util.Set;
  *   10 %  madvise(MADV_DONTNEED): the slot reads as zeros afterwards
  *   10 %  munmap
  *    8 %  mmap(MAP_FIXED) a fresh zero slot over whatever was there
- *   12 %  mremap(MAYMOVE|FIXED) the slot onto another slot, replacing it
+ *   12 %  mremap(MAYMOVE|FIXED) the slot onto another slot, replacing it (mmap if remap=0)
  * </pre>
  * {@link #verify} checks from memory and the VMA list alone that every slot is mapped exactly
  * as the control table says, and that every non-zero pair in a mapped slot is intact.
@@ -44,11 +44,14 @@ public final class VmaChurnWorkload extends HeapWorkload {
 
     private final long slots;
     private final long slotPages;
+    /** remap=0 turns the mremap share into mmap, for kernels without mremap(2). */
+    private final boolean remap;
 
     public VmaChurnWorkload(WorkloadSpec spec) {
-        super(spec, KIND, Set.of("slots", "slotPages"), 1);
+        super(spec, KIND, Set.of("slots", "slotPages", "remap"), 1);
         slots = spec.longParam("slots", 16, 2, 4096);
         slotPages = spec.longParam("slotPages", 4, 1, 1 << 16);
+        remap = spec.longParam("remap", 1, 0, 1) == 1;
     }
 
     @Override
@@ -110,7 +113,7 @@ public final class VmaChurnWorkload extends HeapWorkload {
         } else if (op >= 70 && op < 80 && stateA != UNMAPPED) {
             ctx.munmap(slotA, slotBytes);
             ctx.store64(control + 8 * a, UNMAPPED | (genA + 1) << 8);
-        } else if (op >= 88 && stateA != UNMAPPED) {
+        } else if (op >= 88 && stateA != UNMAPPED && remap) {
             long b = Mix.below(r >>> 20, slots - 1);
             if (b >= a) {
                 b++;

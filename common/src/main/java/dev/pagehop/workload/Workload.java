@@ -32,6 +32,20 @@ public interface Workload {
      */
     void step(StepContext ctx);
 
+    /**
+     * False (the default): a step loads, then buffers its effects (see {@link StepContext}), and
+     * a thread frozen mid-step is saved with its effects pending. True, for instruction-level
+     * workloads such as the A64 interpreter: a step works on the thread's registers in place and
+     * on memory directly ({@link StepContext#memory()}), and must keep the registers at the
+     * boundary of the instruction in progress whenever an access can fault, as a CPU does; a
+     * thread frozen in a fault is then saved with those registers and re-executes that one
+     * instruction where it resumes. Such a step should call {@link StepContext#checkpoint()}
+     * between instructions and report its writes with {@link StepContext#countWrite}.
+     */
+    default boolean directMemory() {
+        return false;
+    }
+
     /** Checks the workload's invariants from memory alone; {@code notChecked} if it has none. */
     default IntegrityReport verify(MemoryManager mm) {
         return IntegrityReport.notChecked(spec().kind());

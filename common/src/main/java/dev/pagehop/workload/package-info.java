@@ -15,7 +15,7 @@
  *   <tr><td>sequential</td><td>the next page of a sweep</td><td>pagesPerThread, writeBytes</td></tr>
  *   <tr><td>idle</td><td>one load, no store; 1000 steps/s unless a rate is set</td><td>-</td></tr>
  *   <tr><td>phase</td><td>uniform over a hot set that moves every phaseSteps</td><td>hotPages, phaseSteps (10000)</td></tr>
- *   <tr><td>churn</td><td>maps007-like: write, mprotect, MADV_DONTNEED, munmap, mmap, mremap slots</td><td>slots (16), slotPages (4)</td></tr>
+ *   <tr><td>churn</td><td>maps007-like: write, mprotect, MADV_DONTNEED, munmap, mmap, mremap slots</td><td>slots (16), slotPages (4), remap (1)</td></tr>
  *   <tr><td>kv</td><td>put into a self-checking hash table</td><td>pagesPerThread (64), keys (half the capacity)</td></tr>
  * </table>
  *

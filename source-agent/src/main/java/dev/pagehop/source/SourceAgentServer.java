@@ -74,14 +74,19 @@ public final class SourceAgentServer implements AutoCloseable {
      * (their processes keep their memory until stopped), waits for them, then stops serving.
      */
     @Override
-    public void close() throws InterruptedException {
+    public void close() {
         serving = false;
         health.enterTerminalState();
         LOG.info("source agent shutting down: cancelling {} migrations", state.migrations().size());
-        state.shutdown(shutdownGraceMs);
-        server.shutdown();
-        if (!server.awaitTermination(shutdownGraceMs, TimeUnit.MILLISECONDS)) {
+        try {
+            state.shutdown(shutdownGraceMs);
+            server.shutdown();
+            if (!server.awaitTermination(shutdownGraceMs, TimeUnit.MILLISECONDS)) {
+                server.shutdownNow();
+            }
+        } catch (InterruptedException e) {
             server.shutdownNow();
+            Thread.currentThread().interrupt();
         }
         if (metricsEndpoint != null) {
             metricsEndpoint.close();

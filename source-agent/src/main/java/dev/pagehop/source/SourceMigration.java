@@ -11,6 +11,7 @@ import dev.pagehop.migrate.RoundStats;
 import dev.pagehop.migrate.SourcePhase;
 import dev.pagehop.mm.ErrnoException;
 import dev.pagehop.mm.MemoryManager;
+import dev.pagehop.proc.FreezeResult;
 import dev.pagehop.proc.ProcessImage;
 import dev.pagehop.proc.ProcessState;
 import dev.pagehop.proto.migration.v1.AbortRequest;
@@ -268,7 +269,7 @@ final class SourceMigration implements Runnable {
         phase(SourcePhase.STOP_AND_COPY, "converged: " + lastDecision());
         int finalRound = currentRound();
         long freezeStart = nanoTime.getAsLong();
-        mp.process.freeze();
+        freezeClean();
         frozen = true;
         long frozenAt = nanoTime.getAsLong();
         setThrottle(0);
@@ -313,6 +314,31 @@ final class SourceMigration implements Runnable {
     }
 
     private long freezeStartNs;
+
+    /**
+     * Freezes with every thread at a step boundary. A thread parked in a userfault counts as
+     * frozen, but its access completes when the fault is resolved (a uffd-wp-sync monitor
+     * resolves it any moment), so memory could still change after the final collect. Thawing and
+     * freezing again until no thread is mid-fault costs microseconds and keeps the final round
+     * exact; after a bounded number of tries the freeze stands as it is.
+     */
+    private void freezeClean() {
+        for (int attempt = 1; ; attempt++) {
+            FreezeResult fr = mp.process.freeze();
+            if (fr.parkedInFaultCount() == 0 || attempt == MAX_FREEZE_ATTEMPTS) {
+                if (attempt > 1) {
+                    LOG.info("migration {}: froze with {} threads mid-fault after {} attempts", id,
+                            fr.parkedInFaultCount(), attempt);
+                }
+                return;
+            }
+            mp.process.thaw();
+            Thread.onSpinWait();
+        }
+    }
+
+    /** Enough for a monitor thread to resolve a pending write-protect fault many times over. */
+    private static final int MAX_FREEZE_ATTEMPTS = 1000;
 
     private void commit() {
         phase(SourcePhase.COMMITTING, "target verified the memory digest and restored the process");
@@ -502,12 +528,16 @@ final class SourceMigration implements Runnable {
         PageRangeSet remapped = gone.intersect(next.ranges());
         PageRangeSet notMapped = gone.copy();
         notMapped.removeAll(remapped.toList());
+        // Ranges reported gone earlier but not yet sent as such may be mapped again by now.
+        PageRangeSet earlier = PageRangeSet.of(pageSize, unmappedToSend);
         pending.add(ds.written());
         pending.add(remapped.toList());
+        pending.add(earlier.intersect(next.ranges()).toList());
         pending.retainWithin(next.ranges());
-        List<PageRange> send = new ArrayList<>(unmappedToSend);
-        send.addAll(notMapped.toList());
-        unmappedToSend = PageRangeSet.of(pageSize, send).toList();
+        PageRangeSet send = earlier;
+        send.addAll(notMapped);
+        send.removeAll(next.ranges());
+        unmappedToSend = send.toList();
         layout = next;
     }
 

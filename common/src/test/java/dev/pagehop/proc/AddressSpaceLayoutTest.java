@@ -1,0 +1,99 @@
+package dev.pagehop.proc;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.pagehop.cpu.CpuState;
+import dev.pagehop.mm.Granule;
+import dev.pagehop.mm.Madvise;
+import dev.pagehop.mm.MapFlags;
+import dev.pagehop.mm.Memfd;
+import dev.pagehop.mm.MemoryManager;
+import dev.pagehop.mm.MmConfig;
+import dev.pagehop.mm.Prot;
+import dev.pagehop.mm.VmFlags;
+import dev.pagehop.mm.VmaInfo;
+import dev.pagehop.workload.RateLimit;
+import dev.pagehop.workload.WorkloadSpec;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+class AddressSpaceLayoutTest {
+
+    @ParameterizedTest
+    @EnumSource(Granule.class)
+    void aLayoutWithHeapMemfdAndEveryProtectionIsRebuiltExactly(Granule g) {
+        MemoryManager src = MemoryManager.create(MmConfig.arm64(g));
+        long ps = src.pageSize();
+        long heap = src.brkStart();
+        src.brk(heap + 3 * ps + 100);
+        long text = src.mmap(0, 2 * ps, Prot.READ | Prot.EXEC, MapFlags.PRIVATE | MapFlags.ANONYMOUS);
+        long guard = src.mmap(0, ps, Prot.NONE, MapFlags.PRIVATE | MapFlags.ANONYMOUS);
+        long huge = src.mmap(0, 4 * ps, Prot.READ | Prot.WRITE, MapFlags.PRIVATE | MapFlags.ANONYMOUS);
+        src.madvise(huge, 4 * ps, Madvise.HUGEPAGE);
+        Memfd fd = src.memfdCreate("shared-state", 4 * ps);
+        long shared = src.mmap(0, 2 * ps, Prot.READ | Prot.WRITE, MapFlags.SHARED, fd, ps);
+        long sharedAnon = src.mmap(0, ps, Prot.READ, MapFlags.SHARED | MapFlags.ANONYMOUS);
+
+        ProcessImage image = ProcessImage.decode(AddressSpaceLayout.capture(7, src, WorkloadSpec.of("idle", 1),
+                RateLimit.unlimited(), List.of(new ProcessImage.ThreadImage(7, 0, new CpuState(), List.of(), false, -1))).encode());
+        assertThat(image.brkStart()).isEqualTo(heap);
+        assertThat(image.brk()).isEqualTo(heap + 3 * ps + 100);
+        assertThat(image.memfds()).containsExactly(new ProcessImage.MemfdImage(0, "shared-state", 4 * ps));
+        assertThat(image.vmas()).extracting(ProcessImage.VmaImage::start).contains(text, guard, huge, shared, sharedAnon);
+
+        MemoryManager dst = MemoryManager.create(image.mmConfig());
+        Map<Integer, Memfd> fds = AddressSpaceLayout.rebuild(image, dst);
+        assertThat(fds).hasSize(1);
+        assertThat(fds.get(0).size()).isEqualTo(4 * ps);
+        assertThat(comparable(dst.vmas())).isEqualTo(comparable(src.vmas()));
+        assertThat(dst.brkStart()).isEqualTo(heap);
+        assertThat(dst.brk(0)).isEqualTo(heap + 3 * ps + 100);
+        VmaInfo rebuiltHuge = dst.vmas().stream().filter(v -> v.start() == huge).findFirst().orElseThrow();
+        assertThat(rebuiltHuge.vmFlags() & VmFlags.VM_HUGEPAGE).isNotZero();
+        // brk continues from where the source left it.
+        assertThat(dst.brk(heap + 5 * ps)).isEqualTo(heap + 5 * ps);
+    }
+
+    /** VMA fields a rebuild must reproduce (the memfd object differs, its offset must not). */
+    private static List<String> comparable(List<VmaInfo> vmas) {
+        return vmas.stream().map(v -> String.format("%x-%x %d %x %s %x", v.start(), v.end(), v.prot(), v.vmFlags(),
+                v.memfd() == null ? "-" : v.memfd().name(), v.fileOffset())).toList();
+    }
+
+    @ParameterizedTest
+    @EnumSource(Granule.class)
+    void vmasSplitOnlyByKernelFlagsAreRebuiltAsOneRangeAndStillMatch(Granule g) {
+        MemoryManager src = MemoryManager.create(MmConfig.arm64(g));
+        long ps = src.pageSize();
+        long a = src.mmap(0, 8 * ps, Prot.READ | Prot.WRITE, MapFlags.PRIVATE | MapFlags.ANONYMOUS);
+        try (var uffd = src.userfaultfd(0)) {
+            uffd.api(dev.pagehop.uffd.Uffd.FEATURE_WP_ASYNC | dev.pagehop.uffd.Uffd.FEATURE_WP_UNPOPULATED);
+            uffd.register(a, 3 * ps, dev.pagehop.uffd.Uffd.REGISTER_MODE_WP);
+            assertThat(src.vmas()).hasSize(2);
+            ProcessImage image = AddressSpaceLayout.capture(7, src, WorkloadSpec.of("idle", 1), RateLimit.unlimited(),
+                    List.of(new ProcessImage.ThreadImage(7, 0, new CpuState(), List.of(), false, -1)));
+            MemoryManager dst = MemoryManager.create(image.mmConfig());
+            AddressSpaceLayout.rebuild(image, dst);
+            assertThat(dst.vmas()).hasSize(1);
+            AddressSpaceLayout.check(image, dst);
+
+            dst.mprotect(a + ps, ps, Prot.READ);
+            assertThatThrownBy(() -> AddressSpaceLayout.check(image, dst)).hasMessageContaining(String.format(
+                    "mapped [0x%x, 0x%x) rw-, the image has [0x%x, 0x%x) rw-", a, a + ps, a, a + 8 * ps));
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Granule.class)
+    void rebuildRefusesAnotherKernelConfiguration(Granule g) {
+        MemoryManager src = MemoryManager.create(MmConfig.arm64(g));
+        ProcessImage image = AddressSpaceLayout.capture(7, src, WorkloadSpec.of("idle", 1), RateLimit.unlimited(),
+                List.of(new ProcessImage.ThreadImage(7, 0, new CpuState(), List.of(), false, -1)));
+        MemoryManager other = MemoryManager.create(MmConfig.arm64(g).withSoftDirty(true));
+        assertThatThrownBy(() -> AddressSpaceLayout.rebuild(image, other))
+                .hasMessageContaining("image was taken on").hasMessageContaining("softDirty=false");
+    }
+}

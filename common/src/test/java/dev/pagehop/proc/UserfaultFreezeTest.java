@@ -1,0 +1,101 @@
+package dev.pagehop.proc;
+
+import static dev.pagehop.proc.ProcessTesting.freshMemory;
+import static dev.pagehop.proc.ProcessTesting.runTo;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.pagehop.mm.Granule;
+import dev.pagehop.mm.MemoryManager;
+import dev.pagehop.uffd.Uffd;
+import dev.pagehop.uffd.UffdMsg;
+import dev.pagehop.uffd.Userfaultfd;
+import dev.pagehop.workload.HeapWorkload;
+import dev.pagehop.workload.WorkloadSpec;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.time.Duration;
+import java.util.Arrays;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Freeze and thaw with threads asleep in real (emulated-kernel) userfaults, as in post-copy: a
+ * MISSING-registered range, a thread that faults on it, a handler that resolves the fault with
+ * UFFDIO_COPY before or during the freeze.
+ */
+class UserfaultFreezeTest {
+    private static final Duration WAIT = Duration.ofSeconds(20);
+
+    @Test
+    void aThreadAsleepInAMissingFaultIsFrozenThereAndCompletesItsStepOnlyAfterThaw() throws Exception {
+        MemoryManager mm = freshMemory(Granule.K4);
+        long ps = mm.pageSize();
+        try (EmulatedProcess p = runTo(mm, WorkloadSpec.parse("sequential:pagesPerThread=8@2"), 3, 3);
+                Userfaultfd uffd = mm.userfaultfd(0)) {
+            uffd.api(0);
+            long base = p.thread(1).cpu().x(HeapWorkload.X_BASE);
+            long page3 = base + 3 * ps;
+            uffd.register(page3, ps, Uffd.REGISTER_MODE_MISSING);
+
+            p.thaw();
+            UffdMsg msg = uffd.poll(WAIT.toMillis());
+            assertThat(msg).isNotNull();
+            assertThat(msg.event()).isEqualTo(Uffd.EVENT_PAGEFAULT);
+            assertThat(msg.address()).isEqualTo(page3);
+            assertThat(msg.flags() & Uffd.PAGEFAULT_FLAG_WRITE).isNotZero();
+            await().atMost(WAIT).until(() -> p.thread(1).state() == ThreadState.PARKED_IN_FAULT);
+
+            FreezeResult f = p.freeze();
+            assertThat(f.parkedInFaultCount()).isEqualTo(1);
+            assertThat(f.threads().get(1).faultAddress()).isEqualTo(page3);
+            assertThat(f.threads().get(0).parkedInFault()).isFalse();
+            ProcessImage parked = p.saveImage();
+            assertThat(parked.threads().get(1).pending()).hasSize(8);
+            assertThat(parked.threads().get(1).steps()).isEqualTo(4);
+
+            // The pager resolves the fault while the process is frozen.
+            byte[] fill = new byte[(int) ps];
+            Arrays.fill(fill, (byte) 0xab);
+            assertThat(uffd.copy(page3, fill, 0)).isEqualTo(ps);
+            await().atMost(WAIT).until(() -> word(mm, page3, 0) == (4 ^ (1L << 48)));
+            assertThat(p.thread(1).state()).isEqualTo(ThreadState.PARKED_IN_FAULT);
+            assertThat(p.saveImage().threads().get(1).pending()).hasSize(8);
+            assertThat(word(mm, page3, 1)).as("the rest of the step waits for thaw").isEqualTo(0xababababababababL);
+
+            p.thaw();
+            await().atMost(WAIT).until(() -> p.thread(1).steps() > 4);
+            p.freeze();
+            assertThat(word(mm, page3, 1)).isNotEqualTo(0xababababababababL);
+            assertThat(p.thread(1).state()).isEqualTo(ThreadState.FROZEN);
+        }
+    }
+
+    @Test
+    void aFaultResolvedAfterThawJustContinues() throws Exception {
+        MemoryManager mm = freshMemory(Granule.K4);
+        long ps = mm.pageSize();
+        try (EmulatedProcess p = runTo(mm, WorkloadSpec.parse("sequential:pagesPerThread=4@2"), 2, 2);
+                Userfaultfd uffd = mm.userfaultfd(0)) {
+            uffd.api(0);
+            long page2 = p.thread(0).cpu().x(HeapWorkload.X_BASE) + 2 * ps;
+            uffd.register(page2, ps, Uffd.REGISTER_MODE_MISSING);
+            p.thaw();
+            assertThat(uffd.poll(WAIT.toMillis()).address()).isEqualTo(page2);
+            await().atMost(WAIT).until(() -> p.thread(0).state() == ThreadState.PARKED_IN_FAULT);
+            FreezeResult f = p.freeze();
+            assertThat(f.parkedInFaultCount()).isEqualTo(1);
+            p.thaw();
+            assertThat(uffd.zeropage(page2, ps, 0)).isEqualTo(ps);
+            await().atMost(WAIT).until(() -> p.thread(0).steps() > 10);
+            FreezeResult again = p.freeze();
+            assertThat(again.parkedInFaultCount()).isZero();
+            assertThat(p.thread(0).state()).isEqualTo(ThreadState.FROZEN);
+        }
+    }
+
+    private static long word(MemoryManager mm, long addr, int index) {
+        byte[] b = new byte[8];
+        mm.peek(addr + 8L * index, b, 0, 8);
+        return ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN).getLong();
+    }
+}

@@ -10,6 +10,10 @@ import dev.pagehop.mm.Pte;
 import dev.pagehop.mm.VmFlags;
 import dev.pagehop.mm.VmaInfo;
 import dev.pagehop.mm.WalkStep;
+import dev.pagehop.uffd.PageRegion;
+import dev.pagehop.uffd.PmScanArg;
+import dev.pagehop.uffd.Uffd;
+import dev.pagehop.uffd.Userfaultfd;
 import java.io.PrintWriter;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -38,11 +42,11 @@ final class DemoCommand implements Callable<Integer> {
             long a = mm.mmap(0, 4 * p, Prot.READ | Prot.WRITE, MapFlags.PRIVATE | MapFlags.ANONYMOUS);
             out.printf("%nmmap(NULL, %d, PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS) = 0x%x%n", 4 * p, a);
             mm.store64(a, 0x70616765686f70L);
-            out.printf("store64(0x%x, 0x70616765686f70)   -> write fault allocates a page%n", a);
-            out.printf("load64(0x%x)                       -> read fault maps the shared zero page, value %d%n",
+            out.printf("store64(0x%x, 0x70616765686f70) -> write fault allocates a page%n", a);
+            out.printf("load64(0x%x)                    -> read fault maps the shared zero page, value %d%n",
                     a + p, mm.load64(a + p));
             mm.mprotect(a + 2 * p, p, Prot.READ);
-            out.printf("mprotect(0x%x, %d, PROT_READ)         -> VMA split%n", a + 2 * p, p);
+            out.printf("mprotect(0x%x, %d, PROT_READ)   -> VMA split%n", a + 2 * p, p);
 
             out.printf("%n/proc/self/maps:%n");
             for (VmaInfo v : mm.vmas()) {
@@ -57,14 +61,42 @@ final class DemoCommand implements Callable<Integer> {
                             s.descriptor(), Pte.describe(s.descriptor(), s.level(), granule.pageShift()));
                 }
             }
-            out.printf("%nPagemap (/proc/self/pagemap):%n");
-            for (int i = 0; i < 4; i++) {
-                long va = a + i * p;
-                long e = mm.pagemapEntry(va);
-                out.printf("  0x%x  0x%016x  %s%n", va, e, decodePagemap(e));
+            printPagemap(out, mm, a, 4);
+
+            out.printf("%nDirty tracking with async uffd-wp (what CRIU pre-dump uses on arm64):%n");
+            try (Userfaultfd uffd = mm.userfaultfd(Uffd.USER_MODE_ONLY)) {
+                uffd.api(Uffd.FEATURE_WP_ASYNC | Uffd.FEATURE_WP_UNPOPULATED);
+                uffd.register(a, 2 * p, Uffd.REGISTER_MODE_WP);
+                uffd.writeprotect(a, 2 * p, Uffd.WRITEPROTECT_MODE_WP);
+                out.printf("  UFFDIO_REGISTER(WP) + UFFDIO_WRITEPROTECT(0x%x, %d): pte of page 0 now 0x%016x%n", a, 2 * p,
+                        mm.rawPte(a));
+                out.printf("    %s%n", Pte.describe(mm.rawPte(a), 3, granule.pageShift()));
+                mm.store8(a + p + 1, 1);
+                out.printf("  store8(0x%x): async trap cleared uffd-wp in place; pte now 0x%016x%n", a + p + 1,
+                        mm.rawPte(a + p));
+                PmScanArg scan = new PmScanArg(a, a + 2 * p).withVec(4)
+                        .flags(Uffd.PM_SCAN_WP_MATCHING | Uffd.PM_SCAN_CHECK_WPASYNC)
+                        .masks(Uffd.PAGE_IS_WRITTEN, 0, 0, Uffd.PAGE_IS_WRITTEN);
+                int n = mm.pagemapScan(scan);
+                out.printf("  PAGEMAP_SCAN(WP_MATCHING, mask=return=WRITTEN) -> %d region(s):", n);
+                for (int i = 0; i < n; i++) {
+                    PageRegion r = scan.vec[i];
+                    out.printf(" [0x%x, 0x%x)", r.start(), r.end());
+                }
+                out.printf(" (and re-armed them)%n");
+                printPagemap(out, mm, a, 2);
             }
         }
         return 0;
+    }
+
+    private static void printPagemap(PrintWriter out, MemoryManager mm, long a, int pages) {
+        out.printf("%nPagemap (/proc/self/pagemap):%n");
+        for (int i = 0; i < pages; i++) {
+            long va = a + i * mm.pageSize();
+            long e = mm.pagemapEntry(va);
+            out.printf("  0x%x  0x%016x  %s%n", va, e, decodePagemap(e));
+        }
     }
 
     private static String decodePagemap(long e) {

@@ -36,7 +36,8 @@ public record MigrationPolicy(
         double maxAmplification,
         int postcopyAfterRounds,
         int chunkBytes,
-        int maxChunksInFlight) {
+        int maxChunksInFlight,
+        boolean verifyDigest) {
 
     public static final long DEFAULT_DOWNTIME_LIMIT_MS = 300;
     public static final int DEFAULT_MAX_ROUNDS = 30;
@@ -90,7 +91,7 @@ public record MigrationPolicy(
                 DEFAULT_STOP_PAGES, DEFAULT_GROWTH_STOP_PERCENT, true, AutoConverge.THROTTLE,
                 DEFAULT_THROTTLE_INITIAL, DEFAULT_THROTTLE_INCREMENT, DEFAULT_THROTTLE_MAX, DEFAULT_THROTTLE_TRIGGER,
                 NoConvergenceAction.ABORT, DEFAULT_PROGRESS_TIMEOUT_MS, DEFAULT_OVERALL_TIMEOUT_MS,
-                DEFAULT_MAX_AMPLIFICATION, 0, DEFAULT_CHUNK_BYTES, DEFAULT_MAX_CHUNKS_IN_FLIGHT);
+                DEFAULT_MAX_AMPLIFICATION, 0, DEFAULT_CHUNK_BYTES, DEFAULT_MAX_CHUNKS_IN_FLIGHT, true);
     }
 
     public MigrationPolicy withMode(MigrationMode m) {
@@ -98,91 +99,98 @@ public record MigrationPolicy(
         return new MigrationPolicy(m, downtimeLimitMs, maxBandwidthBytesPerSec, maxRounds, stopPages, growthStopPercent,
                 growthRule, autoConverge, throttleInitialPercent, throttleIncrementPercent, throttleMaxPercent,
                 throttleTriggerPercent, action, progressTimeoutMs, overallTimeoutMs, maxAmplification,
-                postcopyAfterRounds, chunkBytes, maxChunksInFlight);
+                postcopyAfterRounds, chunkBytes, maxChunksInFlight, verifyDigest);
     }
 
     public MigrationPolicy withDowntimeLimitMs(long v) {
         return new MigrationPolicy(mode, v, maxBandwidthBytesPerSec, maxRounds, stopPages, growthStopPercent,
                 growthRule, autoConverge, throttleInitialPercent, throttleIncrementPercent, throttleMaxPercent,
                 throttleTriggerPercent, noConvergenceAction, progressTimeoutMs, overallTimeoutMs, maxAmplification,
-                postcopyAfterRounds, chunkBytes, maxChunksInFlight);
+                postcopyAfterRounds, chunkBytes, maxChunksInFlight, verifyDigest);
     }
 
     public MigrationPolicy withMaxRounds(int v) {
         return new MigrationPolicy(mode, downtimeLimitMs, maxBandwidthBytesPerSec, v, stopPages, growthStopPercent,
                 growthRule, autoConverge, throttleInitialPercent, throttleIncrementPercent, throttleMaxPercent,
                 throttleTriggerPercent, noConvergenceAction, progressTimeoutMs, overallTimeoutMs, maxAmplification,
-                postcopyAfterRounds, chunkBytes, maxChunksInFlight);
+                postcopyAfterRounds, chunkBytes, maxChunksInFlight, verifyDigest);
     }
 
     public MigrationPolicy withAutoConverge(AutoConverge v) {
         return new MigrationPolicy(mode, downtimeLimitMs, maxBandwidthBytesPerSec, maxRounds, stopPages,
                 growthStopPercent, growthRule, v, throttleInitialPercent, throttleIncrementPercent, throttleMaxPercent,
                 throttleTriggerPercent, noConvergenceAction, progressTimeoutMs, overallTimeoutMs, maxAmplification,
-                postcopyAfterRounds, chunkBytes, maxChunksInFlight);
+                postcopyAfterRounds, chunkBytes, maxChunksInFlight, verifyDigest);
     }
 
     public MigrationPolicy withNoConvergenceAction(NoConvergenceAction v) {
         return new MigrationPolicy(mode, downtimeLimitMs, maxBandwidthBytesPerSec, maxRounds, stopPages,
                 growthStopPercent, growthRule, autoConverge, throttleInitialPercent, throttleIncrementPercent,
                 throttleMaxPercent, throttleTriggerPercent, v, progressTimeoutMs, overallTimeoutMs, maxAmplification,
-                postcopyAfterRounds, chunkBytes, maxChunksInFlight);
+                postcopyAfterRounds, chunkBytes, maxChunksInFlight, verifyDigest);
     }
 
     public MigrationPolicy withGrowthRule(boolean on, int percent) {
         return new MigrationPolicy(mode, downtimeLimitMs, maxBandwidthBytesPerSec, maxRounds, stopPages, percent,
                 on, autoConverge, throttleInitialPercent, throttleIncrementPercent, throttleMaxPercent,
                 throttleTriggerPercent, noConvergenceAction, progressTimeoutMs, overallTimeoutMs, maxAmplification,
-                postcopyAfterRounds, chunkBytes, maxChunksInFlight);
+                postcopyAfterRounds, chunkBytes, maxChunksInFlight, verifyDigest);
     }
 
     public MigrationPolicy withStopPages(long v) {
         return new MigrationPolicy(mode, downtimeLimitMs, maxBandwidthBytesPerSec, maxRounds, v, growthStopPercent,
                 growthRule, autoConverge, throttleInitialPercent, throttleIncrementPercent, throttleMaxPercent,
                 throttleTriggerPercent, noConvergenceAction, progressTimeoutMs, overallTimeoutMs, maxAmplification,
-                postcopyAfterRounds, chunkBytes, maxChunksInFlight);
+                postcopyAfterRounds, chunkBytes, maxChunksInFlight, verifyDigest);
     }
 
     public MigrationPolicy withTimeouts(long progressMs, long overallMs) {
         return new MigrationPolicy(mode, downtimeLimitMs, maxBandwidthBytesPerSec, maxRounds, stopPages,
                 growthStopPercent, growthRule, autoConverge, throttleInitialPercent, throttleIncrementPercent,
                 throttleMaxPercent, throttleTriggerPercent, noConvergenceAction, progressMs, overallMs,
-                maxAmplification, postcopyAfterRounds, chunkBytes, maxChunksInFlight);
+                maxAmplification, postcopyAfterRounds, chunkBytes, maxChunksInFlight, verifyDigest);
     }
 
     public MigrationPolicy withBandwidthCap(long bytesPerSec) {
         return new MigrationPolicy(mode, downtimeLimitMs, bytesPerSec, maxRounds, stopPages, growthStopPercent,
                 growthRule, autoConverge, throttleInitialPercent, throttleIncrementPercent, throttleMaxPercent,
                 throttleTriggerPercent, noConvergenceAction, progressTimeoutMs, overallTimeoutMs, maxAmplification,
-                postcopyAfterRounds, chunkBytes, maxChunksInFlight);
+                postcopyAfterRounds, chunkBytes, maxChunksInFlight, verifyDigest);
     }
 
     public MigrationPolicy withMaxAmplification(double v) {
         return new MigrationPolicy(mode, downtimeLimitMs, maxBandwidthBytesPerSec, maxRounds, stopPages,
                 growthStopPercent, growthRule, autoConverge, throttleInitialPercent, throttleIncrementPercent,
                 throttleMaxPercent, throttleTriggerPercent, noConvergenceAction, progressTimeoutMs, overallTimeoutMs, v,
-                postcopyAfterRounds, chunkBytes, maxChunksInFlight);
+                postcopyAfterRounds, chunkBytes, maxChunksInFlight, verifyDigest);
     }
 
     public MigrationPolicy withPostcopyAfterRounds(int v) {
         return new MigrationPolicy(mode, downtimeLimitMs, maxBandwidthBytesPerSec, maxRounds, stopPages,
                 growthStopPercent, growthRule, autoConverge, throttleInitialPercent, throttleIncrementPercent,
                 throttleMaxPercent, throttleTriggerPercent, noConvergenceAction, progressTimeoutMs, overallTimeoutMs,
-                maxAmplification, v, chunkBytes, maxChunksInFlight);
+                maxAmplification, v, chunkBytes, maxChunksInFlight, verifyDigest);
     }
 
     public MigrationPolicy withThrottle(int initial, int increment, int max, int trigger) {
         return new MigrationPolicy(mode, downtimeLimitMs, maxBandwidthBytesPerSec, maxRounds, stopPages,
                 growthStopPercent, growthRule, autoConverge, initial, increment, max, trigger, noConvergenceAction,
                 progressTimeoutMs, overallTimeoutMs, maxAmplification, postcopyAfterRounds, chunkBytes,
-                maxChunksInFlight);
+                maxChunksInFlight, verifyDigest);
     }
 
     public MigrationPolicy withChunking(int bytes, int inFlight) {
         return new MigrationPolicy(mode, downtimeLimitMs, maxBandwidthBytesPerSec, maxRounds, stopPages,
                 growthStopPercent, growthRule, autoConverge, throttleInitialPercent, throttleIncrementPercent,
                 throttleMaxPercent, throttleTriggerPercent, noConvergenceAction, progressTimeoutMs, overallTimeoutMs,
-                maxAmplification, postcopyAfterRounds, bytes, inFlight);
+                maxAmplification, postcopyAfterRounds, bytes, inFlight, verifyDigest);
+    }
+
+    public MigrationPolicy withVerifyDigest(boolean v) {
+        return new MigrationPolicy(mode, downtimeLimitMs, maxBandwidthBytesPerSec, maxRounds, stopPages,
+                growthStopPercent, growthRule, autoConverge, throttleInitialPercent, throttleIncrementPercent,
+                throttleMaxPercent, throttleTriggerPercent, noConvergenceAction, progressTimeoutMs, overallTimeoutMs,
+                maxAmplification, postcopyAfterRounds, chunkBytes, maxChunksInFlight, v);
     }
 
     private static void require(boolean ok, String message) {

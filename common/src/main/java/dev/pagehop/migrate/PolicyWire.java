@@ -47,7 +47,8 @@ public final class PolicyWire {
                     w.getMaxAmplification() == 0 ? d.maxAmplification() : w.getMaxAmplification(),
                     w.getPostcopyAfterRounds(),
                     (int) or(w.getChunkBytes(), d.chunkBytes()),
-                    (int) or(w.getMaxChunksInFlight(), d.maxChunksInFlight()));
+                    (int) or(w.getMaxChunksInFlight(), d.maxChunksInFlight()),
+                    !w.getSkipMemoryDigest());
         } catch (IllegalArgumentException e) {
             throw invalid(e.getMessage());
         }
@@ -80,6 +81,7 @@ public final class PolicyWire {
                 .setPostcopyAfterRounds(p.postcopyAfterRounds())
                 .setChunkBytes(p.chunkBytes())
                 .setMaxChunksInFlight(p.maxChunksInFlight())
+                .setSkipMemoryDigest(!p.verifyDigest())
                 .build();
     }
 

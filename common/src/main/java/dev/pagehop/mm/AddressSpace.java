@@ -30,6 +30,8 @@ final class AddressSpace implements MemoryManager {
     static final long MMAP_MIN_ADDR = 0x10000L;
     /** Top of the mmap area: TASK_SIZE less the 128 MiB minimum stack gap (mm/util.c mmap_base). */
     static final long MMAP_BASE = TASK_SIZE - (128L << 20);
+    /** vm.max_map_count's default (DEFAULT_MAX_MAP_COUNT = 65530). */
+    static final int MAX_MAP_COUNT = 65530;
     /** Where a fresh mm's heap starts until the loader (or setBrk) says otherwise. */
     static final long DEFAULT_START_BRK = 0x0000_AAAA_C000_0000L;
 
@@ -37,6 +39,13 @@ final class AddressSpace implements MemoryManager {
     private static final ValueLayout.OfInt INT = ValueLayout.JAVA_INT_UNALIGNED;
     private static final ValueLayout.OfShort SHORT = ValueLayout.JAVA_SHORT_UNALIGNED;
     private static final ValueLayout.OfLong DESC = ValueLayout.JAVA_LONG;
+    /**
+     * All of native memory, for the TLB fast path: an entry holds a frame's native address, so
+     * a hit is one bounds-free access with no segment or scope to load. Safe because a frame is
+     * only freed (and the arena only closed) after a shootdown has retired every entry naming it.
+     */
+    static final MemorySegment RAW = MemorySegment.NULL.reinterpret(Long.MAX_VALUE);
+    private static final int MMU_SLOTS = 64;
     /** How long a shootdown waits for a RUNNABLE thread that never comes back to acknowledge. */
     private static final long SHOOTDOWN_PATIENCE_NS = TimeUnit.SECONDS.toNanos(1);
     /** The mm a thread last ran user accesses in: entering another one leaves this one. */
@@ -55,6 +64,8 @@ final class AddressSpace implements MemoryManager {
     /** Bumped (under {@link #lock}) by every change that takes access away or swaps a frame. */
     volatile long tlbGen;
     private final ThreadLocal<Mmu> mmus = ThreadLocal.withInitial(this::newMmu);
+    /** Per-thread Mmu by thread id hash: a hit costs two loads instead of a ThreadLocal lookup. */
+    private final Mmu[] mmuSlots = new Mmu[MMU_SLOTS];
     private final CopyOnWriteArrayList<Mmu> allMmus = new CopyOnWriteArrayList<>();
 
     private final TreeMap<Long, Vma> vmas = new TreeMap<>();
@@ -92,6 +103,21 @@ final class AddressSpace implements MemoryManager {
         } finally {
             phys.release();
         }
+    }
+
+    private Mmu mmu() {
+        Thread t = Thread.currentThread();
+        Mmu m = mmuSlots[(int) t.threadId() & (MMU_SLOTS - 1)];
+        if (m != null && m.owner == t) {
+            return m;
+        }
+        return mmuSlow(t);
+    }
+
+    private Mmu mmuSlow(Thread t) {
+        Mmu m = mmus.get();
+        mmuSlots[(int) t.threadId() & (MMU_SLOTS - 1)] = m;
+        return m;
     }
 
     private Mmu newMmu() {
@@ -209,6 +235,10 @@ final class AddressSpace implements MemoryManager {
         if (v == null || v.start == addr) {
             return;
         }
+        if (vmas.size() >= MAX_MAP_COUNT) {
+            throw new ErrnoException(Errno.ENOMEM, "splitting " + v + " at " + hex(addr) + " would exceed vm.max_map_count "
+                    + MAX_MAP_COUNT);
+        }
         splitHugeAround(v, addr);
         Vma hi = v.copy();
         hi.start = addr;
@@ -318,7 +348,7 @@ final class AddressSpace implements MemoryManager {
     }
 
     private Mmu enter() {
-        Mmu m = mmus.get();
+        Mmu m = mmu();
         Mmu cur = CURRENT.get();
         if (cur != m) {
             if (cur != null) {
@@ -336,12 +366,17 @@ final class AddressSpace implements MemoryManager {
         return m;
     }
 
-    /** Entry of every system call: the calling thread is in the kernel, not storing. */
-    private void sysEnter() {
+    /** The calling thread enters the kernel: it stores nowhere, so no shootdown of any mm waits for it. */
+    static void leaveUserMode() {
         Mmu cur = CURRENT.get();
-        if (cur != null && cur.mm == this) {
+        if (cur != null) {
             cur.leave();
+            CURRENT.remove();
         }
+    }
+
+    private void sysEnter() {
+        leaveUserMode();
         lock.lock();
         if (closed) {
             lock.unlock();
@@ -364,58 +399,58 @@ final class AddressSpace implements MemoryManager {
 
     @Override
     public int load8(long addr) {
-        Mmu m = mmus.get();
+        Mmu m = mmu();
         long vpn = addr >>> pageShift;
         int i = (int) vpn & Mmu.TLB_MASK;
         if (m.rtag[i] == vpn && m.gen == tlbGen) {
-            return m.rseg[i].get(ValueLayout.JAVA_BYTE, addr & pageMask) & 0xFF;
+            return RAW.get(ValueLayout.JAVA_BYTE, m.radr[i] + (addr & pageMask)) & 0xFF;
         }
         return (int) slowLoad(m, addr, 1);
     }
 
     @Override
     public int load16(long addr) {
-        Mmu m = mmus.get();
+        Mmu m = mmu();
         long vpn = addr >>> pageShift;
         int i = (int) vpn & Mmu.TLB_MASK;
         long off = addr & pageMask;
         if (m.rtag[i] == vpn && m.gen == tlbGen && off <= pageSize - 2) {
-            return m.rseg[i].get(SHORT, off) & 0xFFFF;
+            return RAW.get(SHORT, m.radr[i] + off) & 0xFFFF;
         }
         return (int) slowLoad(m, addr, 2);
     }
 
     @Override
     public int load32(long addr) {
-        Mmu m = mmus.get();
+        Mmu m = mmu();
         long vpn = addr >>> pageShift;
         int i = (int) vpn & Mmu.TLB_MASK;
         long off = addr & pageMask;
         if (m.rtag[i] == vpn && m.gen == tlbGen && off <= pageSize - 4) {
-            return m.rseg[i].get(INT, off);
+            return RAW.get(INT, m.radr[i] + off);
         }
         return (int) slowLoad(m, addr, 4);
     }
 
     @Override
     public long load64(long addr) {
-        Mmu m = mmus.get();
+        Mmu m = mmu();
         long vpn = addr >>> pageShift;
         int i = (int) vpn & Mmu.TLB_MASK;
         long off = addr & pageMask;
         if (m.rtag[i] == vpn && m.gen == tlbGen && off <= pageSize - 8) {
-            return m.rseg[i].get(LONG, off);
+            return RAW.get(LONG, m.radr[i] + off);
         }
         return slowLoad(m, addr, 8);
     }
 
     @Override
     public void store8(long addr, long value) {
-        Mmu m = mmus.get();
+        Mmu m = mmu();
         long vpn = addr >>> pageShift;
         int i = (int) vpn & Mmu.TLB_MASK;
         if (m.wtag[i] == vpn && m.gen == tlbGen) {
-            m.wseg[i].set(ValueLayout.JAVA_BYTE, addr & pageMask, (byte) value);
+            RAW.set(ValueLayout.JAVA_BYTE, m.wadr[i] + (addr & pageMask), (byte) value);
             return;
         }
         slowStore(m, addr, 1, value);
@@ -423,12 +458,12 @@ final class AddressSpace implements MemoryManager {
 
     @Override
     public void store16(long addr, long value) {
-        Mmu m = mmus.get();
+        Mmu m = mmu();
         long vpn = addr >>> pageShift;
         int i = (int) vpn & Mmu.TLB_MASK;
         long off = addr & pageMask;
         if (m.wtag[i] == vpn && m.gen == tlbGen && off <= pageSize - 2) {
-            m.wseg[i].set(SHORT, off, (short) value);
+            RAW.set(SHORT, m.wadr[i] + off, (short) value);
             return;
         }
         slowStore(m, addr, 2, value);
@@ -436,12 +471,12 @@ final class AddressSpace implements MemoryManager {
 
     @Override
     public void store32(long addr, long value) {
-        Mmu m = mmus.get();
+        Mmu m = mmu();
         long vpn = addr >>> pageShift;
         int i = (int) vpn & Mmu.TLB_MASK;
         long off = addr & pageMask;
         if (m.wtag[i] == vpn && m.gen == tlbGen && off <= pageSize - 4) {
-            m.wseg[i].set(INT, off, (int) value);
+            RAW.set(INT, m.wadr[i] + off, (int) value);
             return;
         }
         slowStore(m, addr, 4, value);
@@ -449,12 +484,12 @@ final class AddressSpace implements MemoryManager {
 
     @Override
     public void store64(long addr, long value) {
-        Mmu m = mmus.get();
+        Mmu m = mmu();
         long vpn = addr >>> pageShift;
         int i = (int) vpn & Mmu.TLB_MASK;
         long off = addr & pageMask;
         if (m.wtag[i] == vpn && m.gen == tlbGen && off <= pageSize - 8) {
-            m.wseg[i].set(LONG, off, value);
+            RAW.set(LONG, m.wadr[i] + off, value);
             return;
         }
         slowStore(m, addr, 8, value);
@@ -596,6 +631,16 @@ final class AddressSpace implements MemoryManager {
      * a system call (uffd USER_MODE_ONLY then fails them with EFAULT instead of trapping).
      */
     MemorySegment fault(Mmu m, long addr, boolean write, boolean user) {
+        return fault(m, addr, write, user, false);
+    }
+
+    /** maybe_mkwrite: only VMAs with VM_WRITE get writable ptes (FOLL_FORCE writes stay read-only). */
+    private static long maybeMkwrite(Vma v, long d) {
+        return v.writable() ? Pte.mkwrite(d) : d;
+    }
+
+    /** {@code force}: FOLL_FORCE, a kernel write into a private read-only mapping (ptrace, loaders). */
+    MemorySegment fault(Mmu m, long addr, boolean write, boolean user, boolean force) {
         for (;;) {
             if (addr < 0 || addr >= TASK_SIZE) {
                 throw segv(SegmentationFault.SEGV_MAPERR, addr, write, "address outside the 48-bit user VA range");
@@ -604,7 +649,9 @@ final class AddressSpace implements MemoryManager {
             if (v == null) {
                 throw segv(SegmentationFault.SEGV_MAPERR, addr, write, "no mapping");
             }
-            if (write ? !v.writable() : !v.readable()) {
+            boolean forced = force && write && !v.writable() && v.readable() && !v.isShared()
+                    && (v.flags & VmFlags.VM_MAYWRITE) != 0;
+            if (write ? !v.writable() && !forced : !v.readable()) {
                 throw segv(SegmentationFault.SEGV_ACCERR, addr, write,
                         "mapping " + v + " does not allow " + (write ? "writes" : "reads"));
             }
@@ -669,7 +716,7 @@ final class AddressSpace implements MemoryManager {
                 int f = phys.alloc(PhysMem.KIND_ANON);
                 phys.mapAdd(f, 1);
                 long nd = Pte.mkyoung(pageProt(v)) | phys.pa(f);
-                nd = Pte.mkwrite(Pte.mkdirty(nd, softDirty));
+                nd = maybeMkwrite(v, Pte.mkdirty(nd, softDirty));
                 if (wpMarker) {
                     // do_anonymous_page keeps the marker's uffd-wp: the write faults again on it.
                     setDesc(pt, i, Pte.mkuffdWp(nd));
@@ -679,8 +726,8 @@ final class AddressSpace implements MemoryManager {
                 return phys.frame(f);
             }
             if (!Pte.isPresent(d)) {
-                throw new IllegalStateException(String.format(
-                        "unexpected swap entry 0x%x at 0x%x (the emulator never swaps)", d, addr));
+                swapIn(v, pt, i, d);
+                continue;
             }
             if (!Pte.isValid(d)) {
                 // A PROT_NONE pte inside an accessible VMA: bring it in line with the VMA.
@@ -718,7 +765,7 @@ final class AddressSpace implements MemoryManager {
             }
             int f = frameOf(d);
             if (v.isShared()) {
-                long nd = Pte.mkwrite(Pte.mkdirty(Pte.mkyoung(d), softDirty));
+                long nd = maybeMkwrite(v, Pte.mkdirty(Pte.mkyoung(d), softDirty));
                 setDesc(pt, i, nd);
                 return phys.frame(f);
             }
@@ -729,7 +776,7 @@ final class AddressSpace implements MemoryManager {
                 }
                 phys.mapAdd(nf, 1);
                 long nd = Pte.mkyoung(pageProt(v)) | phys.pa(nf);
-                nd = Pte.mkwrite(Pte.mkdirty(nd, softDirty));
+                nd = maybeMkwrite(v, Pte.mkdirty(nd, softDirty));
                 if ((d & Pte.SOFT_DIRTY) != 0) {
                     nd |= Pte.SOFT_DIRTY;
                 }
@@ -739,10 +786,93 @@ final class AddressSpace implements MemoryManager {
                 phys.put(f);
                 return phys.frame(nf);
             }
-            long nd = Pte.mkwrite(Pte.mkdirty(Pte.mkyoung(d), softDirty));
+            long nd = maybeMkwrite(v, Pte.mkdirty(Pte.mkyoung(d), softDirty));
             setDesc(pt, i, nd);
             return phys.frame(f);
         }
+    }
+
+    /**
+     * do_swap_page: the page comes back into a new frame, read-only, with the soft-dirty and
+     * uffd-wp state its swap entry carried; the fault loop then handles a write on it like any
+     * other (reuse, uffd-wp trap, soft-dirty).
+     */
+    private void swapIn(Vma v, int pt, int i, long d) {
+        long off = Pte.swapOffset(d, softDirty);
+        int f = phys.alloc(PhysMem.KIND_ANON);
+        MemorySegment.copy(phys.swapImage(off), 0, phys.frame(f), ValueLayout.JAVA_BYTE, 0, (int) pageSize);
+        phys.swapFree(off);
+        phys.mapAdd(f, 1);
+        long nd = Pte.mkyoung(pageProt(v)) | phys.pa(f);
+        if (softDirty && (d & Pte.SWP_SOFT_DIRTY) != 0) {
+            nd |= Pte.SOFT_DIRTY;
+        }
+        if ((d & Pte.SWP_UFFD_WP) != 0) {
+            nd = Pte.mkuffdWp(nd);
+        }
+        setDesc(pt, i, nd);
+        swapIns++;
+    }
+
+    private long swapIns;
+    private long swapOuts;
+
+    /**
+     * MADV_PAGEOUT: exclusively mapped anonymous pages go to the swap device; the pte becomes a
+     * swap entry (type 0) carrying exclusive, uffd-wp (bit 3) and soft-dirty (bit 61) state.
+     */
+    private void pageout(List<Vma> in, long addr, long end) {
+        IntList toPut = new IntList();
+        long pmdSz = pmdSize();
+        for (Vma v : in) {
+            if (v.file != null) {
+                continue;
+            }
+            long s = Math.max(addr, v.start);
+            long e = Math.min(end, v.end);
+            for (long a = s; a < e; ) {
+                long next = Math.min(e, (a & ~(pmdSz - 1)) + pmdSz);
+                int pmdTable = tableAt(a, 2, false);
+                if (pmdTable < 0) {
+                    a = next;
+                    continue;
+                }
+                if (Pte.isBlock(getDesc(pmdTable, levelIndex(a, 2)))) {
+                    splitHuge(a & ~(pmdSz - 1));
+                }
+                int pt = tableAt(a, 3, false);
+                if (pt < 0) {
+                    a = next;
+                    continue;
+                }
+                for (long p = a; p < next; p += pageSize) {
+                    int i = levelIndex(p, 3);
+                    long d = getDesc(pt, i);
+                    if (!Pte.isPresent(d)) {
+                        continue;
+                    }
+                    int f = frameOf(d);
+                    if (f == phys.zeroFrame || phys.mapcount(f) != 1 || phys.refcount(f) != 1) {
+                        continue;
+                    }
+                    long off = phys.swapOut(f);
+                    long entry = Pte.swapEntry(0, off) | Pte.SWP_EXCLUSIVE;
+                    if (Pte.isUffdWp(d)) {
+                        entry |= Pte.SWP_UFFD_WP;
+                    }
+                    if (softDirty && (d & Pte.SOFT_DIRTY) != 0) {
+                        entry |= Pte.SWP_SOFT_DIRTY;
+                    }
+                    setDesc(pt, i, entry);
+                    phys.mapAdd(f, -1);
+                    toPut.add(f);
+                    swapOuts++;
+                }
+                a = next;
+            }
+        }
+        shootdown();
+        toPut.forEach(phys::put);
     }
 
     /**
@@ -766,7 +896,7 @@ final class AddressSpace implements MemoryManager {
         int nf = phys.alloc(PhysMem.KIND_ANON);
         MemorySegment.copy(phys.frame(cache), 0, phys.frame(nf), 0, pageSize);
         phys.mapAdd(nf, 1);
-        long nd = Pte.mkwrite(Pte.mkdirty(Pte.mkyoung(pageProt(v)) | phys.pa(nf), softDirty));
+        long nd = maybeMkwrite(v, Pte.mkdirty(Pte.mkyoung(pageProt(v)) | phys.pa(nf), softDirty));
         if (wpMarker) {
             setDesc(pt, i, Pte.mkuffdWp(nd));
             return null;
@@ -787,7 +917,7 @@ final class AddressSpace implements MemoryManager {
         phys.mapAdd(f, 1);
         long nd = Pte.mkyoung(pageProt(v)) | phys.pa(f);
         if (write) {
-            nd = Pte.mkwrite(Pte.mkdirty(nd, softDirty));
+            nd = maybeMkwrite(v, Pte.mkdirty(nd, softDirty));
         }
         if (wpMarker) {
             nd = Pte.mkuffdWp(nd);
@@ -831,7 +961,7 @@ final class AddressSpace implements MemoryManager {
             phys.mapAdd(first + k, 1);
         }
         long d = (Pte.mkyoung(pageProt(v)) & ~Pte.TABLE_BIT) | phys.pa(first);
-        d = Pte.mkwrite(Pte.mkdirty(d, softDirty));
+        d = maybeMkwrite(v, Pte.mkdirty(d, softDirty));
         setDesc(pmdTable, pmdIdx, d);
         thpAllocated++;
         return true;
@@ -879,7 +1009,7 @@ final class AddressSpace implements MemoryManager {
             splitHuge(hs);
             return null;
         }
-        long nd = Pte.mkwrite(Pte.mkdirty(Pte.mkyoung(Pte.clearUffdWp(pmd)), softDirty));
+        long nd = maybeMkwrite(v, Pte.mkdirty(Pte.mkyoung(Pte.clearUffdWp(pmd)), softDirty));
         setDesc(pmdTable, pmdIdx, nd);
         return phys.frame(first + sub);
     }
@@ -947,9 +1077,12 @@ final class AddressSpace implements MemoryManager {
         FaultWait.enter(addr, write);
         try {
             while (!w.woken) {
-                w.cond.awaitUninterruptibly();
-                if (Thread.currentThread().isInterrupted() && !w.woken) {
+                try {
+                    w.cond.await();
+                } catch (InterruptedException e) {
+                    // A fatal signal ends handle_userfault: the access is abandoned, the thread dies.
                     ctx.dropWaiter(w);
+                    Thread.currentThread().interrupt();
                     throw new SegmentationFault(SegmentationFault.SIGBUS, 0, addr, write,
                             "interrupted while waiting in a userfault");
                 }
@@ -1104,6 +1237,10 @@ final class AddressSpace implements MemoryManager {
             if (softDirty) {
                 vmf |= VmFlags.VM_SOFTDIRTY;
             }
+            if (vmas.size() >= MAX_MAP_COUNT) {
+                throw new ErrnoException(Errno.ENOMEM, args + ": the mm already has vm.max_map_count " + MAX_MAP_COUNT
+                        + " mappings");
+            }
             if (fixed) {
                 unmapLocked(start, alen, true);
             }
@@ -1147,7 +1284,17 @@ final class AddressSpace implements MemoryManager {
             }
         }
         long align = anonPrivate && (len % pmdSize()) == 0 ? pmdSize() : pageSize;
-        long top = MMAP_BASE;
+        // free_area_cache + cached_hole_size (the pre-maple-tree top-down allocator): every gap
+        // above the cache is either smaller than cachedHoleSize or was opened by an unmap that
+        // pulled the cache up, so starting at the cache finds the same (highest fitting) gap as a
+        // search from the top, in time independent of how many VMAs lie above.
+        long top;
+        if (len <= cachedHoleSize) {
+            top = MMAP_BASE;
+            cachedHoleSize = 0;
+        } else {
+            top = freeAreaCache;
+        }
         while (top - len >= MMAP_MIN_ADDR) {
             long cand = (top - len) & ~(align - 1);
             if (cand < MMAP_MIN_ADDR) {
@@ -1155,11 +1302,26 @@ final class AddressSpace implements MemoryManager {
             }
             Map.Entry<Long, Vma> below = vmas.lowerEntry(cand + len);
             if (below == null || below.getValue().end <= cand) {
+                freeAreaCache = cand;
                 return cand;
+            }
+            long gap = top - below.getValue().end;
+            if (gap > cachedHoleSize) {
+                cachedHoleSize = gap;
             }
             top = below.getValue().start;
         }
         return -1;
+    }
+
+    private long freeAreaCache = MMAP_BASE;
+    private long cachedHoleSize;
+
+    /** An unmap opened [start, end): let the next search see it. */
+    private void freedArea(long end) {
+        if (end > freeAreaCache) {
+            freeAreaCache = Math.min(MMAP_BASE, end);
+        }
     }
 
     @Override
@@ -1208,6 +1370,7 @@ final class AddressSpace implements MemoryManager {
         for (Vma v : gone) {
             vmas.remove(v.start);
         }
+        freedArea(end);
         shootdown();
         toPut.forEach(phys::put);
         freeTables(start, end);
@@ -1272,6 +1435,8 @@ final class AddressSpace implements MemoryManager {
                         phys.mapAdd(f, -1);
                         toPut.add(f);
                     }
+                } else if (!Pte.isMarker(d)) {
+                    phys.swapFree(Pte.swapOffset(d, softDirty));
                 }
                 setDesc(pt, i, keepMarker ? Pte.UFFD_WP_MARKER : 0);
             }
@@ -1437,7 +1602,7 @@ final class AddressSpace implements MemoryManager {
             switch (advice) {
                 case Madvise.NORMAL, Madvise.RANDOM, Madvise.SEQUENTIAL, Madvise.WILLNEED, Madvise.DONTNEED,
                         Madvise.FREE, Madvise.REMOVE, Madvise.DONTFORK, Madvise.DOFORK, Madvise.HUGEPAGE,
-                        Madvise.NOHUGEPAGE -> {
+                        Madvise.NOHUGEPAGE, Madvise.COLD, Madvise.PAGEOUT -> {
                 }
                 default -> throw new ErrnoException(Errno.EINVAL, args + ": unknown advice " + advice);
             }
@@ -1466,6 +1631,16 @@ final class AddressSpace implements MemoryManager {
                     }
                     if (advice == Madvise.DONTNEED) {
                         dontneed(addr, end, in);
+                    }
+                }
+                case Madvise.PAGEOUT, Madvise.COLD -> {
+                    for (Vma v : in) {
+                        if ((v.flags & (VmFlags.VM_LOCKED | VmFlags.VM_PFNMAP | VmFlags.VM_HUGETLB)) != 0) {
+                            throw new ErrnoException(Errno.EINVAL, args + ": " + v + " is locked");
+                        }
+                    }
+                    if (advice == Madvise.PAGEOUT) {
+                        pageout(in, addr, end);
                     }
                 }
                 case Madvise.REMOVE -> {
@@ -1794,6 +1969,7 @@ final class AddressSpace implements MemoryManager {
         }
         if (!dontUnmap) {
             vmas.remove(src.start);
+            freedArea(from + olen);
         } else {
             src.flags &= ~VmFlags.VM_ACCOUNT;
         }
@@ -1919,6 +2095,10 @@ final class AddressSpace implements MemoryManager {
                     }
                     cd = d;
                 } else {
+                    // copy_nonpresent_pte: the slot is shared now, so neither side is exclusive
+                    phys.swapDup(Pte.swapOffset(d, softDirty));
+                    d &= ~Pte.SWP_EXCLUSIVE;
+                    setDesc(pt, i, d);
                     cd = childWp ? d : d & ~Pte.SWP_UFFD_WP;
                 }
                 if (ct < 0) {
@@ -2376,6 +2556,35 @@ final class AddressSpace implements MemoryManager {
         }
     }
 
+    @Override
+    public void poke(long addr, byte[] src, int offset, int length) {
+        if (offset < 0 || length < 0 || offset + length > src.length) {
+            throw new IndexOutOfBoundsException("poke: offset " + offset + " length " + length
+                    + " outside a buffer of " + src.length);
+        }
+        String what = "poke(" + hex(addr) + ", " + length + ")";
+        sysEnter();
+        try {
+            requireInVmas(addr, addr + length, what);
+            int done = 0;
+            while (done < length) {
+                long a = addr + done;
+                long off = a & pageMask;
+                int n = (int) Math.min(pageSize - off, length - done);
+                MemorySegment s;
+                try {
+                    s = fault(null, a, true, false, true);
+                } catch (SegmentationFault e) {
+                    throw new ErrnoException(Errno.EFAULT, what + ": " + e.getMessage());
+                }
+                MemorySegment.copy(src, offset + done, s, ValueLayout.JAVA_BYTE, off, n);
+                done += n;
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
     private void requireInVmas(long start, long end, String what) {
         if (start < 0 || end > TASK_SIZE || end < start) {
             throw new ErrnoException(Errno.EFAULT, what + ": outside the user address space");
@@ -2398,6 +2607,9 @@ final class AddressSpace implements MemoryManager {
     /** The frame the kernel sees at {@code addr} without faulting: mapped page or shmem page, else null. */
     private MemorySegment kernelFrame(long addr) {
         long d = leaf(addr);
+        if (Pte.isSwap(d) && !Pte.isMarker(d)) {
+            return MemorySegment.ofArray(phys.swapImage(Pte.swapOffset(d, softDirty)));
+        }
         if (Pte.isPresent(d)) {
             int f = frameOf(d);
             if (Pte.isBlock(d)) {
@@ -2462,7 +2674,7 @@ final class AddressSpace implements MemoryManager {
         lock.lock();
         try {
             return new FaultCounters(faults, wpAsyncFaults, wpAsyncNanos, softDirtyFaults, softDirtyNanos,
-                    markersInstalled, uffdCopies, thpAllocated, thpSplits, shootdowns);
+                    markersInstalled, uffdCopies, thpAllocated, thpSplits, shootdowns, swapOuts, swapIns);
         } finally {
             lock.unlock();
         }

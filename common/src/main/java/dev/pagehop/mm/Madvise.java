@@ -13,6 +13,8 @@ public final class Madvise {
     public static final int DOFORK = 11;
     public static final int HUGEPAGE = 14;
     public static final int NOHUGEPAGE = 15;
+    public static final int COLD = 20;
+    public static final int PAGEOUT = 21;
 
     private Madvise() {
     }

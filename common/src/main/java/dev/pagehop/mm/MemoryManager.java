@@ -130,6 +130,15 @@ public interface MemoryManager extends AutoCloseable {
     /** Page-table pages ever allocated by this address space (faults, uffd-wp markers, THP splits). */
     long pageTablesPopulated();
 
+    /**
+     * Writes {@code length} bytes as the kernel does for ptrace(POKEDATA) / a loader (FOLL_FORCE):
+     * through the write-fault path, so it counts as dirtying (uffd-wp async cleared, soft-dirty
+     * set) and breaks copy-on-write, but also into private read-only mappings (which stay
+     * read-only). Shared read-only and PROT_NONE mappings fail EFAULT, as does a range outside
+     * VMAs; a userfault on a USER_MODE_ONLY userfaultfd fails EFAULT.
+     */
+    void poke(long addr, byte[] src, int offset, int length);
+
     @Override
     void close();
 }

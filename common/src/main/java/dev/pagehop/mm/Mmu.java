@@ -32,9 +32,10 @@ final class Mmu {
     volatile boolean running;
 
     final long[] rtag = new long[TLB_SIZE];
-    final MemorySegment[] rseg = new MemorySegment[TLB_SIZE];
+    /** Native address of the frame behind rtag[i]: accessed through {@link AddressSpace#RAW}. */
+    final long[] radr = new long[TLB_SIZE];
     final long[] wtag = new long[TLB_SIZE];
-    final MemorySegment[] wseg = new MemorySegment[TLB_SIZE];
+    final long[] wadr = new long[TLB_SIZE];
 
     Mmu(Thread owner, AddressSpace mm) {
         this.owner = owner;
@@ -57,14 +58,15 @@ final class Mmu {
     void fillRead(long vpn, MemorySegment seg) {
         int i = (int) vpn & TLB_MASK;
         rtag[i] = vpn;
-        rseg[i] = seg;
+        radr[i] = seg.address();
     }
 
     void fillWrite(long vpn, MemorySegment seg) {
         int i = (int) vpn & TLB_MASK;
+        long a = seg.address();
         wtag[i] = vpn;
-        wseg[i] = seg;
+        wadr[i] = a;
         rtag[i] = vpn;
-        rseg[i] = seg;
+        radr[i] = a;
     }
 }

@@ -208,20 +208,28 @@ final class PagemapScanner {
             hole(v, a, next);
             return;
         }
+        java.lang.foreign.MemorySegment table = mm.phys.frame(pt);
+        int i0 = mm.levelIndex(a, 3);
+        int n = (int) ((next - a) / pageSize);
         if (wpMatching && !hasVec) {
-            for (long p = a; p < next; p += pageSize) {
-                int i = mm.levelIndex(p, 3);
-                long d = mm.getDesc(pt, i);
-                if ((Pte.isPresent(d) && Pte.isUffdWp(d)) || Pte.isSwpUffdWpAny(d)) {
+            for (int k = 0; k < n; k++) {
+                int i = i0 + k;
+                long d = table.getAtIndex(java.lang.foreign.ValueLayout.JAVA_LONG, i);
+                if (isArmed(d)) {
                     continue;
                 }
                 makeUffdWpPte(pt, i, d);
             }
             return;
         }
-        for (long p = a; p < next; p += pageSize) {
-            int i = mm.levelIndex(p, 3);
-            long d = mm.getDesc(pt, i);
+        for (int k = 0; k < n; k++) {
+            int i = i0 + k;
+            long d = table.getAtIndex(java.lang.foreign.ValueLayout.JAVA_LONG, i);
+            if (fastWritten && isArmed(d)) {
+                // mask = return = WRITTEN: an armed entry can never be interesting
+                continue;
+            }
+            long p = a + (long) k * pageSize;
             long cat = vmaCategory | pageCategory(d);
             if (!interesting(cat)) {
                 continue;
@@ -237,6 +245,14 @@ final class PagemapScanner {
                 throw new Stop();
             }
         }
+    }
+
+    /** Present with uffd-wp, or a swap entry / marker carrying it (pte_swp_uffd_wp_any). */
+    private static boolean isArmed(long d) {
+        if (d == Pte.UFFD_WP_MARKER) {
+            return true;
+        }
+        return Pte.isPresent(d) ? Pte.isUffdWp(d) : Pte.isSwpUffdWpAny(d);
     }
 
     private long pageCategory(long d) {

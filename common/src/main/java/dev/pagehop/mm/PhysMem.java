@@ -184,6 +184,53 @@ final class PhysMem {
         return kind[idx];
     }
 
+    // ---- the swap device (type 0): page images keyed by swap offset, with swap counts -----------
+
+    private final java.util.HashMap<Long, byte[]> swapData = new java.util.HashMap<>();
+    private final java.util.HashMap<Long, Integer> swapCount = new java.util.HashMap<>();
+    private long nextSwapOffset = 1;
+
+    /** Writes the frame out to a new swap slot (count 1) and returns its offset. */
+    synchronized long swapOut(int idx) {
+        long off = nextSwapOffset++;
+        byte[] image = new byte[(int) pageSize];
+        MemorySegment.copy(frames[idx], java.lang.foreign.ValueLayout.JAVA_BYTE, 0, image, 0, image.length);
+        swapData.put(off, image);
+        swapCount.put(off, 1);
+        return off;
+    }
+
+    synchronized byte[] swapImage(long off) {
+        byte[] image = swapData.get(off);
+        if (image == null) {
+            throw new IllegalStateException("swap slot " + off + " is not in use");
+        }
+        return image;
+    }
+
+    /** swap_duplicate: one more pte (a fork child) refers to the slot. */
+    synchronized void swapDup(long off) {
+        swapCount.merge(off, 1, Integer::sum);
+    }
+
+    /** swap_free: the last reference releases the slot. */
+    synchronized void swapFree(long off) {
+        Integer c = swapCount.get(off);
+        if (c == null) {
+            throw new IllegalStateException("swap slot " + off + " freed twice");
+        }
+        if (c == 1) {
+            swapCount.remove(off);
+            swapData.remove(off);
+        } else {
+            swapCount.put(off, c - 1);
+        }
+    }
+
+    synchronized long swapSlotsInUse() {
+        return swapData.size();
+    }
+
     synchronized long framesInUse() {
         return framesInUse;
     }

@@ -215,6 +215,7 @@ final class UffdContext implements Userfaultfd {
     // ---- ioctls ------------------------------------------------------------------------------------
 
     private void lockOrSrch(String call) {
+        AddressSpace.leaveUserMode();
         mm.lock.lock();
         if (mm.isClosed()) {
             mm.lock.unlock();

@@ -114,11 +114,7 @@ public final class AddressSpaceLayout {
      * space merges them.
      */
     public static void check(ProcessImage image, MemoryManager mm) {
-        List<Range> have = new ArrayList<>();
-        for (VmaInfo v : mm.vmas()) {
-            add(have, new Range(v.start(), v.end(), v.prot(), (v.vmFlags() & VM_SHARED) != 0,
-                    v.memfd() == null ? null : v.memfd().name(), v.fileOffset()));
-        }
+        List<Range> have = userRanges(mm.vmas());
         Map<Integer, String> names = new LinkedHashMap<>();
         image.memfds().forEach(m -> names.put(m.id(), m.name()));
         List<Range> want = new ArrayList<>();
@@ -144,8 +140,22 @@ public final class AddressSpaceLayout {
         }
     }
 
+    /**
+     * The VMAs as user space sees them: neighbours with the same protection, sharing and
+     * (contiguous) backing as one range, whatever internal flags or page offsets kept the kernel
+     * from merging them (an mremap'd anonymous VMA keeps its old page offset and so stays apart).
+     */
+    static List<Range> userRanges(List<VmaInfo> vmas) {
+        List<Range> out = new ArrayList<>();
+        for (VmaInfo v : vmas) {
+            add(out, new Range(v.start(), v.end(), v.prot(), (v.vmFlags() & VM_SHARED) != 0,
+                    v.memfd() == null ? null : v.memfd().name(), v.fileOffset()));
+        }
+        return out;
+    }
+
     /** A mapped range as user space sees it; the memfd by name, its offset at {@code start}. */
-    private record Range(long start, long end, int prot, boolean shared, String memfd, long fileOffset) {
+    record Range(long start, long end, int prot, boolean shared, String memfd, long fileOffset) {
         @Override
         public String toString() {
             return String.format("[0x%x, 0x%x) %s%s%s", start, end, ProcessImage.protString(prot), shared ? " shared" : "",

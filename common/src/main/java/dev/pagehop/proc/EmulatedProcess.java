@@ -51,6 +51,9 @@ public final class EmulatedProcess implements AutoCloseable {
 
     // Guarded by lock.
     private ProcessState state = ProcessState.NEW;
+    private int threadsInFault;
+    private long allBlockedSinceNanos;
+    private long allBlockedNanos;
     private StopReason stopReason;
     private long startNanos;
 
@@ -201,14 +204,16 @@ public final class EmulatedProcess implements AutoCloseable {
     }
 
     /**
-     * The auto-converge lever: each thread then runs only (100 - percent) % of wall time, as
-     * QEMU's cpu-throttle-percentage. 0 turns it off.
+     * The auto-converge lever: cuts each thread's writes to about (100 - percent) %, by scaling
+     * its rate target and, as QEMU's cpu-throttle-percentage, letting it run only that share of
+     * wall time (see {@link dev.pagehop.workload.Pacer}). 0 turns it off.
      */
     public void setThrottlePercent(int percent) {
         if (percent < 0 || percent > 99) {
             throw new IllegalArgumentException("process " + pid + ": throttle " + percent + " % is outside 0..99");
         }
         throttlePercent = percent;
+        wakePacedThreads();
     }
 
     /** Totals over all threads; rates over the time since start (or restore), read from the ticker. */
@@ -493,6 +498,7 @@ public final class EmulatedProcess implements AutoCloseable {
             if (t.state != ThreadState.PARKED_IN_FAULT) {
                 t.state = t.state.checkTransition(ThreadState.PARKED_IN_FAULT, t.tid());
             }
+            faultBegins(t);
             t.gateArmed = false;
             signalIfAllStopped();
         } finally {
@@ -508,6 +514,7 @@ public final class EmulatedProcess implements AutoCloseable {
     void faultWoken(EmulatedThread t) {
         lock.lock();
         try {
+            faultEnds(t);
             if (freezeRequested && !exitRequested) {
                 t.gateArmed = true;
                 return;
@@ -517,6 +524,52 @@ public final class EmulatedProcess implements AutoCloseable {
             }
             t.faultAddress = -1;
             stopped.signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void faultBegins(EmulatedThread t) {
+        long now = System.nanoTime();
+        t.faults++;
+        t.faultSinceNanos = now;
+        if (++threadsInFault == liveThreads()) {
+            allBlockedSinceNanos = now;
+        }
+    }
+
+    private void faultEnds(EmulatedThread t) {
+        long now = System.nanoTime();
+        t.blockedNanos += now - t.faultSinceNanos;
+        if (threadsInFault-- == liveThreads()) {
+            allBlockedNanos += now - allBlockedSinceNanos;
+        }
+    }
+
+    private int liveThreads() {
+        int n = 0;
+        for (EmulatedThread t : threads) {
+            n += t.state == ThreadState.EXITED ? 0 : 1;
+        }
+        return n;
+    }
+
+    /** Userfault counts and blocked time of all threads so far. */
+    public FaultStats faultStats() {
+        lock.lock();
+        try {
+            long faults = 0;
+            long blocked = 0;
+            long now = System.nanoTime();
+            for (EmulatedThread t : threads) {
+                faults += t.faults;
+                blocked += t.blockedNanos;
+                if (t.state == ThreadState.PARKED_IN_FAULT && !t.gateArmed) {
+                    blocked += now - t.faultSinceNanos;
+                }
+            }
+            long all = allBlockedNanos + (threadsInFault > 0 && threadsInFault == liveThreads() ? now - allBlockedSinceNanos : 0);
+            return new FaultStats(faults, blocked, all);
         } finally {
             lock.unlock();
         }

@@ -35,6 +35,9 @@ public final class EmulatedThread {
     long faultAddress;
     /** Set (on this thread) when its userfault was resolved while the process was frozen. */
     boolean gateArmed;
+    long faults;
+    long blockedNanos;
+    long faultSinceNanos;
 
     // Single writer (this thread), read by anyone: published with release stores, which cost
     // no fence on the step path (a volatile store would, three times per step).
@@ -177,7 +180,7 @@ public final class EmulatedThread {
                 account();
                 continue;
             }
-            long start = pacer.earliestStart(now, process.rateLimit());
+            long start = pacer.earliestStart(now, process.rateLimit(), process.throttlePercent());
             if (start > now) {
                 ticker.parkUntil(start);
                 now = ticker.nanoTime();

@@ -1,7 +1,6 @@
 package dev.pagehop.proc;
 
 import dev.pagehop.mm.MemoryManager;
-import dev.pagehop.mm.VmaInfo;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.security.MessageDigest;
@@ -9,9 +8,12 @@ import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 
 /**
- * SHA-256 over an address space as the kernel sees it: for every VMA its bounds and protection,
- * then its contents read with {@link MemoryManager#peek} (no faults, nothing dirtied;
- * unpopulated pages read as zeros). Equal digests mean equal layout and equal bytes.
+ * SHA-256 over an address space as user space sees it: for every mapped range its bounds and
+ * protection, then its contents read with {@link MemoryManager#peek} (no faults, nothing
+ * dirtied; unpopulated pages read as zeros). Neighbouring VMAs that differ only in what the
+ * kernel keeps for itself (uffd flags, the page offset an mremap'd VMA keeps) count as one range,
+ * as {@link AddressSpaceLayout#check} does, so a rebuilt address space digests the same. Equal
+ * digests mean equal layout and equal bytes.
  */
 public final class MemoryDigest {
     /** Read 256 KiB at a time: large enough to amortise peek, small enough for any granule. */
@@ -29,7 +31,7 @@ public final class MemoryDigest {
         }
         byte[] buf = new byte[CHUNK];
         ByteBuffer head = ByteBuffer.allocate(20).order(ByteOrder.LITTLE_ENDIAN);
-        for (VmaInfo v : mm.vmas()) {
+        for (AddressSpaceLayout.Range v : AddressSpaceLayout.userRanges(mm.vmas())) {
             head.clear();
             head.putLong(v.start()).putLong(v.end()).putInt(v.prot());
             sha.update(head.array());

@@ -61,6 +61,12 @@
  * applied ({@link dev.pagehop.proc.ProcessImage.ThreadImage#pending()}), which the target applies
  * first. Either way each step takes effect exactly once.
  *
+ * <h2>Numbers</h2>
+ * {@link dev.pagehop.proc.EmulatedProcess#stats()} gives the workload's progress (steps, carried
+ * across a restore) and its bytes and pages written, for achieved rates over any interval;
+ * {@link dev.pagehop.proc.EmulatedProcess#faultStats()} the userfault count and blocked time
+ * (post-copy blocktime); {@link dev.pagehop.proc.FreezeResult#freezeNanos()} the freezing time.
+ *
  * <h2>Signals</h2>
  * A {@link dev.pagehop.mm.SegmentationFault} in any thread stops the whole process (SIGSEGV and
  * SIGBUS end the thread group, as on Linux): the state becomes STOPPED, the other threads leave at

@@ -1,18 +1,14 @@
 package dev.pagehop.track;
 
-import java.util.HashSet;
+import java.util.HashMap;
 import java.util.List;
-import java.util.Set;
+import java.util.Map;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
  * The counters behind {@link TrackerCost}. Traps may be counted from a monitor thread while a
- * collect runs, hence adders. False positives are counted against a {@link TrueWriteLog}: a
- * reported page is a false positive when the log recorded no write to it since the collect
- * before the previous one. The one-collect slack is deliberate: a write logged just before a
- * collect drained the log may reach memory after that collect re-armed the page, and is then
- * (rightly) reported by the next collect. The count is therefore exact with quiescent writers and
- * a lower bound under concurrent writes.
+ * collect runs, hence adders. False positives are judged by the {@link TrueWriteLog} (see there
+ * for why a counted one is always real).
  */
 final class CostMeter {
     private final LongAdder traps = new LongAdder();
@@ -24,8 +20,13 @@ final class CostMeter {
     private final LongAdder falsePositivePages = new LongAdder();
 
     private final TrueWriteLog log;
+    /** Traps the kernel counted (async uffd-wp, soft-dirty), as {count, nanos} since the baseline. */
+    private volatile java.util.function.Supplier<long[]> kernelTraps = () -> new long[] {0, 0};
     private final long pageSize;
-    private Set<Long> previouslyLogged = Set.of();
+    /** Per reported page: the log instant at which the collect that last reported it began. */
+    private final Map<Long, Long> lastReportStart = new HashMap<>();
+    private long trackingStart;
+    private long currentCollectStart;
 
     CostMeter(TrueWriteLog log, long pageSize) {
         if (log != null && log.pageSize() != pageSize) {
@@ -39,7 +40,15 @@ final class CostMeter {
     /** Tracking starts: writes logged before now were not the tracker's to see. */
     void started() {
         if (log != null) {
-            previouslyLogged = new HashSet<>(log.drain());
+            lastReportStart.clear();
+            trackingStart = log.collectStarting();
+        }
+    }
+
+    /** A collect begins (before it looks at the layout or scans anything). */
+    void collectStarting() {
+        if (log != null) {
+            currentCollectStart = log.collectStarting();
         }
     }
 
@@ -48,8 +57,12 @@ final class CostMeter {
         trapNanos.add(nanos);
     }
 
-    void traps(long count) {
-        traps.add(count);
+    /**
+     * Traps taken inside the kernel, invisible to a user-space tracker except through the mm's
+     * fault counters; {@code source} returns {count, nanos} since tracking started.
+     */
+    void kernelTraps(java.util.function.Supplier<long[]> source) {
+        kernelTraps = source;
     }
 
     void pageTablesPopulated(long count) {
@@ -67,21 +80,22 @@ final class CostMeter {
     }
 
     private long countUnlogged(List<PageRange> written) {
-        Set<Long> logged = log.drain();
-        long unlogged = 0;
+        long unjustified = 0;
         for (PageRange r : written) {
             for (long p = r.start(); p < r.end(); p += pageSize) {
-                if (!logged.contains(p) && !previouslyLogged.contains(p)) {
-                    unlogged++;
+                long previous = lastReportStart.getOrDefault(p, trackingStart);
+                if (!log.justifies(p, previous)) {
+                    unjustified++;
                 }
+                lastReportStart.put(p, currentCollectStart);
             }
         }
-        previouslyLogged = new HashSet<>(logged);
-        return unlogged;
+        return unjustified;
     }
 
     TrackerCost snapshot() {
-        return new TrackerCost(traps.sum(), trapNanos.sum(), collects.sum(), collectNanos.sum(),
+        long[] k = kernelTraps.get();
+        return new TrackerCost(traps.sum() + k[0], trapNanos.sum() + k[1], collects.sum(), collectNanos.sum(),
                 pageTablesPopulated.sum(), pagesReported.sum(), falsePositivePages.sum());
     }
 }

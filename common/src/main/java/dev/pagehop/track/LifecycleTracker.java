@@ -52,6 +52,7 @@ abstract class LifecycleTracker implements DirtyTracker {
             throw new IllegalStateException(name() + " tracker: collect() needs a started tracker, state is " + state);
         }
         long t0 = System.nanoTime();
+        meter.collectStarting();
         List<PageRange> layout = layout();
         List<PageRange> unmapped = RangeList.subtract(previousLayout, layout);
         RangeList written = new RangeList();

@@ -1,5 +1,6 @@
 package dev.pagehop.track;
 
+import dev.pagehop.mm.FaultCounters;
 import dev.pagehop.mm.MemoryManager;
 import dev.pagehop.mm.Pagemap;
 import dev.pagehop.mm.VmaInfo;
@@ -61,23 +62,28 @@ public final class SoftDirtyTracker extends LifecycleTracker {
             walk(null);
             mm.clearRefs(CLEAR_SOFT_DIRTY);
         }
+        // Soft-dirty write faults resolve in the kernel; only its fault counters see them.
+        FaultCounters base = mm.faultCounters();
+        meter.kernelTraps(() -> {
+            FaultCounters now = mm.faultCounters();
+            return new long[] {now.softDirtyFaults() - base.softDirtyFaults(), now.softDirtyNanos() - base.softDirtyNanos()};
+        });
     }
 
     @Override
     protected void doCollect(List<PageRange> layout, List<PageRange> previousLayout, RangeList written,
             RangeList remapped) {
         try (WriterFreeze.Thaw thaw = freeze.freeze()) {
-            meter.traps(walk(written));
+            walk(written);
             mm.clearRefs(CLEAR_SOFT_DIRTY);
         }
     }
 
     /**
      * Reads the pagemap entry of every mapped page; adds soft-dirty and zapped pages to
-     * {@code written} (when given); remembers what is present now. Returns the number of
-     * soft-dirty pages that are present (each took a write fault since the last clear).
+     * {@code written} (when given); remembers what is present now.
      */
-    private long walk(RangeList written) {
+    private void walk(RangeList written) {
         long[] oldPages = presentPages;
         long[] oldFrames = presentFrames;
         int oldCount = presentCount;
@@ -85,7 +91,6 @@ public final class SoftDirtyTracker extends LifecycleTracker {
         long[] pages = new long[Math.max(16, oldCount)];
         long[] frames = new long[pages.length];
         int count = 0;
-        long faulted = 0;
         for (VmaInfo vma : mm.vmas()) {
             for (long a = vma.start(); a < vma.end(); a += pageSize) {
                 long e = mm.pagemapEntry(a);
@@ -99,9 +104,6 @@ public final class SoftDirtyTracker extends LifecycleTracker {
                 boolean zapped = wasPresent && (!present || oldFrames[cursor] != frame);
                 if (written != null && (dirty || zapped)) {
                     written.add(a, a + pageSize);
-                    if (dirty && present) {
-                        faulted++;
-                    }
                 }
                 if (present) {
                     if (count == pages.length) {
@@ -117,7 +119,6 @@ public final class SoftDirtyTracker extends LifecycleTracker {
         presentPages = pages;
         presentFrames = frames;
         presentCount = count;
-        return faulted;
     }
 
     @Override

@@ -2,6 +2,7 @@ package dev.pagehop.track;
 
 import dev.pagehop.mm.Errno;
 import dev.pagehop.mm.ErrnoException;
+import dev.pagehop.mm.FaultCounters;
 import dev.pagehop.mm.MemoryManager;
 import dev.pagehop.uffd.Uffd;
 import java.util.ArrayList;
@@ -21,9 +22,9 @@ import java.util.List;
  * already consumed, §B.6.4) the collect scans VMA by VMA and, on EPERM, reports that whole range
  * written and unmapped-then-mapped, and adopts the VMA.
  *
- * <p>Traps: a user-space tracker cannot see async write faults (they resolve in the kernel), so
- * the count is the pages the scan found written, one fault each; trap time stays 0 here and is
- * measured by the first-write benchmark.
+ * <p>Traps: async write faults resolve in the kernel, invisible to user space except through the
+ * address space's fault counters (wpAsyncFaults / wpAsyncNanos, like minflt in /proc/PID/stat),
+ * which the cost reports relative to start.
  */
 public final class UffdWpAsyncTracker extends UffdTracker {
     public static final String NAME = "uffd-wp-async";
@@ -45,14 +46,22 @@ public final class UffdWpAsyncTracker extends UffdTracker {
     }
 
     @Override
+    protected void afterArmed() {
+        FaultCounters base = mm.faultCounters();
+        meter.kernelTraps(() -> {
+            FaultCounters now = mm.faultCounters();
+            return new long[] {now.wpAsyncFaults() - base.wpAsyncFaults(), now.wpAsyncNanos() - base.wpAsyncNanos()};
+        });
+    }
+
+    @Override
     protected void doCollect(List<PageRange> layout, List<PageRange> previousLayout, RangeList written,
             RangeList remapped) {
         List<PageRange> armed = RangeList.intersect(registered, layout);
         RangeList replaced = new RangeList();
-        long writtenPages = 0;
         for (PageRange vmaPart : perVma(armed)) {
             try {
-                writtenPages += scan(vmaPart.start(), vmaPart.end(), GET_AND_REARM,
+                scan(vmaPart.start(), vmaPart.end(), GET_AND_REARM,
                         Uffd.PAGE_IS_WRITTEN, 0, 0, Uffd.PAGE_IS_WRITTEN, written);
             } catch (ErrnoException e) {
                 if (e.errno() != Errno.EPERM) {
@@ -65,7 +74,6 @@ public final class UffdWpAsyncTracker extends UffdTracker {
                 replaced.add(vmaPart.start(), vmaPart.end());
             }
         }
-        meter.traps(writtenPages);
         if (!replaced.isEmpty()) {
             registered = RangeList.subtract(registered, replaced.toList());
         }

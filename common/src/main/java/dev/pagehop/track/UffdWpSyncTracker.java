@@ -6,6 +6,7 @@ import dev.pagehop.uffd.Uffd;
 import dev.pagehop.uffd.UffdMsg;
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -28,10 +29,20 @@ public final class UffdWpSyncTracker extends UffdTracker {
     public static final String NAME = "uffd-wp-sync";
 
     private static final Logger LOG = LoggerFactory.getLogger(UffdWpSyncTracker.class);
-    /** How often the monitor looks at its stop flag while no message arrives. */
-    private static final long MONITOR_POLL_MILLIS = 50;
+    /**
+     * How long the monitor waits for a message before letting a collect in (and looking at its
+     * stop flag): bounds how long a collect waits for the monitor, 5 ms.
+     */
+    private static final long MONITOR_POLL_MILLIS = 5;
 
     private final Object recordLock = new Object();
+    /**
+     * Held by the monitor from reading a message until it is handled, and by a collect: a
+     * process released by reading its event (munmap, mremap, madvise) could otherwise call
+     * collect() before the monitor recorded the event. Fair, so a collect gets in right after
+     * the current poll.
+     */
+    private final ReentrantLock monitorLock = new ReentrantLock(true);
     private long[] recorded = new long[1024];
     private int recordedCount;
     private RangeList zapped = new RangeList();
@@ -65,9 +76,14 @@ public final class UffdWpSyncTracker extends UffdTracker {
     private void monitorLoop() {
         try {
             while (running) {
-                UffdMsg msg = uffd.poll(MONITOR_POLL_MILLIS);
-                if (msg != null) {
-                    handle(msg);
+                monitorLock.lockInterruptibly();
+                try {
+                    UffdMsg msg = uffd.poll(MONITOR_POLL_MILLIS);
+                    if (msg != null) {
+                        handle(msg);
+                    }
+                } finally {
+                    monitorLock.unlock();
                 }
             }
         } catch (InterruptedException e) {
@@ -135,6 +151,29 @@ public final class UffdWpSyncTracker extends UffdTracker {
         if (failure != null) {
             throw new IllegalStateException(NAME + " tracker: the fault monitor died, written pages may be missing", failure);
         }
+        monitorLock.lock();
+        try {
+            drainMessages();
+            takeRecorded(layout, written);
+        } finally {
+            monitorLock.unlock();
+        }
+        adoptNewRanges(layout, previousLayout, written, remapped);
+    }
+
+    /** Handles every message already queued (events whose process is waiting, faults). */
+    private void drainMessages() {
+        try {
+            for (UffdMsg msg = uffd.poll(0); msg != null; msg = uffd.poll(0)) {
+                handle(msg);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(NAME + " tracker: interrupted while draining fault messages", e);
+        }
+    }
+
+    private void takeRecorded(List<PageRange> layout, RangeList written) {
         synchronized (recordLock) {
             long[] pages = Arrays.copyOf(recorded, recordedCount);
             recordedCount = 0;
@@ -165,7 +204,6 @@ public final class UffdWpSyncTracker extends UffdTracker {
             }
             written.addAll(RangeList.intersect(taken.toList(), layout));
         }
-        adoptNewRanges(layout, previousLayout, written, remapped);
     }
 
     @Override

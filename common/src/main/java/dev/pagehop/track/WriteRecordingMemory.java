@@ -35,33 +35,47 @@ public final class WriteRecordingMemory {
 
     private record Recorder(MemoryManager mm, TrueWriteLog log) implements InvocationHandler {
 
+        private Object call(Method method, Object[] args) throws Throwable {
+            try {
+                return method.invoke(mm, args);
+            } catch (InvocationTargetException e) {
+                throw e.getCause();
+            }
+        }
+
         @Override
         public Object invoke(Object proxy, Method method, Object[] args) throws Throwable {
             String name = method.getName();
-            if (args != null) {
-                switch (name) {
-                    case "store8" -> log.record((long) args[0], 1);
-                    case "store16" -> log.record((long) args[0], 2);
-                    case "store32" -> log.record((long) args[0], 4);
-                    case "store64" -> log.record((long) args[0], 8);
-                    case "write" -> log.record((long) args[0], ((byte[]) args[1]).length);
-                    case "madvise" -> {
-                        int advice = (int) args[2];
-                        if (advice == Madvise.DONTNEED || advice == Madvise.REMOVE || advice == Madvise.FREE) {
-                            log.record((long) args[0], (long) args[1]);
-                        }
-                    }
-                    default -> { }
-                }
+            if (args == null) {
+                return name.equals("toString") ? "WriteRecordingMemory(" + mm + ")" : call(method, null);
             }
-            if (args == null && name.equals("toString")) {
-                return "WriteRecordingMemory(" + mm + ")";
+            long addr = 0;
+            long len = 0;
+            switch (name) {
+                case "store8" -> len = 1;
+                case "store16" -> len = 2;
+                case "store32" -> len = 4;
+                case "store64" -> len = 8;
+                case "write" -> len = ((byte[]) args[1]).length;
+                case "madvise" -> {
+                    int advice = (int) args[2];
+                    if (advice == Madvise.DONTNEED || advice == Madvise.REMOVE || advice == Madvise.FREE) {
+                        len = (long) args[1];
+                    }
+                }
+                default -> { }
+            }
+            if (len > 0) {
+                addr = (long) args[0];
+                log.beforeWrite(addr, len);
             }
             Object result;
             try {
-                result = method.invoke(mm, args);
-            } catch (InvocationTargetException e) {
-                throw e.getCause();
+                result = call(method, args);
+            } finally {
+                if (len > 0) {
+                    log.afterWrite(addr, len);
+                }
             }
             if (name.equals("mremap") && result instanceof Long to && to != (long) args[0]) {
                 // The contents now live at new addresses.

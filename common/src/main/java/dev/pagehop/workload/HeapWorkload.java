@@ -35,7 +35,8 @@ import java.util.TreeSet;
  * </pre>
  */
 public abstract class HeapWorkload implements Workload {
-    public static final long HEADER_MAGIC = 0x4c57_5048_5041_4750L; // "PGAPHPWL" little-endian tag
+    /** Marks the workload header page; ASCII "PGAPHPWL" read as a little-endian word, arbitrary but greppable. */
+    public static final long HEADER_MAGIC = 0x4c57_5048_5041_4750L;
     public static final int X_LAST_ADDR = 0;
     public static final int X_LAST_VALUE = 1;
     public static final int X_BASE = 19;

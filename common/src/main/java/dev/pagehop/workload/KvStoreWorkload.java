@@ -15,8 +15,10 @@ import java.util.Set;
  * {@code keys}: it inserts the key or, if present, verifies the entry and writes its next
  * version. Every value is a function of (seed, key, version) and every entry carries a checksum
  * over its slot, key, version and value, so {@link #verify} can check the whole store from
- * memory alone: checksums, values, the probe-chain invariant, no duplicate keys, and the per-table
- * entry count. A page lost, stale, zeroed or misplaced by a migration shows up as a named
+ * memory alone: checksums, values, the probe-chain invariant, no duplicate keys, the per-table
+ * entry count, and that the entry versions add up to the puts the table header recorded (each
+ * put adds one to one entry's version), which is what exposes a stale page: every entry in it is
+ * self-consistent, but older than the header says. A page lost, stale, zeroed or misplaced by a migration shows up as a named
  * problem; a corrupt entry met while running stops the process with a {@link WorkloadFailure}.
  *
  * <pre>
@@ -198,6 +200,7 @@ public final class KvStoreWorkload extends HeapWorkload {
                         t, base, hsum, count, puts));
             }
             long live = 0;
+            long versionSum = 0;
             Set<Long> keys = new HashSet<>();
             for (long slot = 0; slot < cap; slot++) {
                 int off = (int) (ENTRY_BYTES + slot * ENTRY_BYTES);
@@ -209,6 +212,7 @@ public final class KvStoreWorkload extends HeapWorkload {
                 checked++;
                 long addr = base + off;
                 long version = table.getLong(off + 8);
+                versionSum += version;
                 for (int w = 0; w < VALUE_WORDS; w++) {
                     values[w] = table.getLong(off + 16 + 8 * w);
                 }
@@ -238,6 +242,11 @@ public final class KvStoreWorkload extends HeapWorkload {
             }
             if (live != count) {
                 add(problems, String.format("table %d at 0x%x: %d live entries, header says %d", t, base, live, count));
+            }
+            if (versionSum != puts) {
+                add(problems, String.format(
+                        "table %d at 0x%x: entry versions add up to %d but the header recorded %d puts (a page is stale or lost)",
+                        t, base, versionSum, puts));
             }
             if (puts < count) {
                 add(problems, String.format("table %d at 0x%x: %d puts cannot make %d entries", t, base, puts, count));

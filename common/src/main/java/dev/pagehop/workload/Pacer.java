@@ -11,10 +11,13 @@ package dev.pagehop.workload;
  * step are then debited, which may drive the bucket negative (a step that writes more than the
  * burst still runs, and the next one waits for the debt).
  *
- * <p>Throttle: as QEMU's {@code cpu-throttle-percentage}, a thread throttled by p % waits
- * p / (100 - p) of the time it ran, so it runs (100 - p) % of wall time. The wait is taken once
- * the owed time reaches {@link #MIN_THROTTLE_WAIT_NANOS}, so sub-microsecond steps are not turned
- * into sub-microsecond sleeps that the OS cannot honour.
+ * <p>Throttle p % (the auto-converge lever) cuts what the thread writes to about (100 - p) %,
+ * whatever paces it: a rate target is scaled by (100 - p) %, and, as QEMU's
+ * {@code cpu-throttle-percentage}, the thread waits p / (100 - p) of the time it ran, so a
+ * CPU-bound thread runs only (100 - p) % of wall time. The second alone would not bite on a
+ * thread paced well below its CPU ceiling (it runs little and so owes little), which is why both
+ * apply. The wait is taken once the owed time reaches {@link #MIN_THROTTLE_WAIT_NANOS}, so
+ * sub-microsecond steps are not turned into sub-microsecond sleeps the OS cannot honour.
  */
 public final class Pacer {
     /** Bucket depth: 10 ms of the target rate, small enough that bursts stay invisible at round scale. */
@@ -24,6 +27,9 @@ public final class Pacer {
     public static final int MAX_THROTTLE_PERCENT = 99;
 
     private RateLimit rate = RateLimit.unlimited();
+    private int rateThrottle;
+    /** The target after the throttle, in the rate's unit per second. */
+    private double perSecond;
     private double tokens;
     private long lastRefillNanos;
     private boolean started;
@@ -34,9 +40,12 @@ public final class Pacer {
      * The earliest time the next step may start, given the current rate and throttle; {@code now}
      * when it may start at once.
      */
-    public long earliestStart(long now, RateLimit current) {
-        if (!current.equals(rate)) {
+    public long earliestStart(long now, RateLimit current, int throttlePercent) {
+        if (!current.equals(rate) || throttlePercent != rateThrottle) {
+            checkThrottle(throttlePercent);
             rate = current;
+            rateThrottle = throttlePercent;
+            perSecond = current.perSecond() * (100 - throttlePercent) / 100.0;
             tokens = 0;
             started = false;
         }
@@ -44,10 +53,21 @@ public final class Pacer {
         if (rate.isLimited()) {
             refill(now);
             if (tokens < 0) {
-                start = now + (long) Math.ceil(-tokens / rate.perSecond() * 1e9);
+                start = now + (long) Math.ceil(-tokens / perSecond * 1e9);
             }
         }
         return Math.max(start, throttleUntilNanos);
+    }
+
+    /** As {@link #earliestStart(long, RateLimit, int)} without throttle. */
+    public long earliestStart(long now, RateLimit current) {
+        return earliestStart(now, current, 0);
+    }
+
+    private static void checkThrottle(int throttlePercent) {
+        if (throttlePercent < 0 || throttlePercent > MAX_THROTTLE_PERCENT) {
+            throw new IllegalArgumentException("throttle " + throttlePercent + " % is outside 0.." + MAX_THROTTLE_PERCENT);
+        }
     }
 
     /**
@@ -55,9 +75,7 @@ public final class Pacer {
      * {@code pages} pages and {@code bytes} bytes, under {@code throttlePercent} (0..99).
      */
     public void afterStep(long startNanos, long endNanos, long pages, long bytes, int throttlePercent) {
-        if (throttlePercent < 0 || throttlePercent > MAX_THROTTLE_PERCENT) {
-            throw new IllegalArgumentException("throttle " + throttlePercent + " % is outside 0.." + MAX_THROTTLE_PERCENT);
-        }
+        checkThrottle(throttlePercent);
         switch (rate.unit()) {
             case UNLIMITED -> { }
             case PAGES -> tokens -= pages;
@@ -77,7 +95,7 @@ public final class Pacer {
     }
 
     private void refill(long now) {
-        double burst = Math.max(1, rate.perSecond() * BURST_NANOS / 1e9);
+        double burst = Math.max(1, perSecond * BURST_NANOS / 1e9);
         if (!started) {
             started = true;
             lastRefillNanos = now;
@@ -86,7 +104,7 @@ public final class Pacer {
         }
         long elapsed = now - lastRefillNanos;
         if (elapsed > 0) {
-            tokens = Math.min(burst, tokens + elapsed * rate.perSecond() / 1e9);
+            tokens = Math.min(burst, tokens + elapsed * perSecond / 1e9);
             lastRefillNanos = now;
         }
     }

@@ -19,9 +19,16 @@
  *   <tr><td>kv</td><td>put into a self-checking hash table</td><td>pagesPerThread (64), keys (half the capacity)</td></tr>
  * </table>
  *
+ * <p>Other kinds plug in with {@link dev.pagehop.workload.Workloads#register}. A step is either
+ * buffered (loads, then effects applied by the process: the built-ins) or, for instruction-level
+ * workloads such as the A64 interpreter, direct ({@link dev.pagehop.workload.Workload#directMemory()}:
+ * registers updated in place at instruction boundaries, memory accessed through the MMU
+ * directly). Either way a thread frozen in a userfault resumes elsewhere exactly where it stood.
+ *
  * <p>Pacing: each thread owns a {@link dev.pagehop.workload.Pacer} (token bucket for the
  * {@link dev.pagehop.workload.RateLimit}, duty cycle for the throttle) and waits through an
  * injected {@link dev.pagehop.workload.Ticker}; tests use a {@link dev.pagehop.workload.ManualTicker}
- * and never sleep. Achieved rates are in {@link dev.pagehop.workload.WorkloadStats}.
+ * and never sleep. The throttle (auto-converge) scales a rate target and imposes QEMU's duty
+ * cycle on CPU-bound threads. Achieved rates are in {@link dev.pagehop.workload.WorkloadStats}.
  */
 package dev.pagehop.workload;

@@ -255,6 +255,55 @@ class AddressSpaceTest {
         }
     }
 
+    @ParameterizedTest
+    @EnumSource(Granule.class)
+    void pokeWritesLikeTheKernelWithFollForce(Granule g) {
+        try (MemoryManager mm = MemoryManager.create(MmConfig.arm64(g).withSoftDirty(true))) {
+            long p = mm.pageSize();
+            long ro = mm.mmap(0, 2 * p, Prot.READ | Prot.EXEC, ANON);
+            mm.poke(ro + p - 2, new byte[] {1, 2, 3, 4}, 0, 4);
+            assertThat(mm.load32(ro + p - 2)).isEqualTo(0x04030201);
+            assertThat(Pte.isWrite(mm.rawPte(ro))).as("stays read-only").isFalse();
+            assertThat(Pte.isDirty(mm.rawPte(ro))).as("kernel writes dirty the page").isTrue();
+            assertThat(mm.pagemapEntry(ro) & Pagemap.PM_SOFT_DIRTY).isNotZero();
+            assertThatThrownBy(() -> mm.store8(ro, 1)).isInstanceOf(SegmentationFault.class);
+            long none = mm.mmap(0, p, Prot.NONE, ANON);
+            assertErrno(() -> mm.poke(none, new byte[1], 0, 1), Errno.EFAULT);
+            Memfd fd = mm.memfdCreate("ro", p);
+            long shared = mm.mmap(0, p, Prot.READ, MapFlags.SHARED, fd, 0);
+            assertErrno(() -> mm.poke(shared, new byte[1], 0, 1), Errno.EFAULT);
+            assertErrno(() -> mm.poke(none + p * 1000, new byte[1], 0, 1), Errno.EFAULT);
+            // copy-on-write is broken for the poker only
+            long rw = mm.mmap(0, p, RW, ANON);
+            mm.store64(rw, 7);
+            try (MemoryManager child = mm.fork()) {
+                child.poke(rw, new byte[] {9}, 0, 1);
+                assertThat(child.load8(rw)).isEqualTo(9);
+                assertThat(mm.load8(rw)).isEqualTo(7);
+            }
+        }
+    }
+
+    @org.junit.jupiter.api.Test
+    void mapCountIsBoundedByMaxMapCount() {
+        try (MemoryManager mm = MemoryManager.create(MmConfig.arm64(Granule.K4))) {
+            long p = mm.pageSize();
+            for (int i = 0; i < AddressSpace.MAX_MAP_COUNT; i++) {
+                mm.mmap(0, p, (i & 1) == 0 ? RW : Prot.READ, ANON);
+            }
+            assertThat(mm.vmas()).hasSize(AddressSpace.MAX_MAP_COUNT);
+            ErrnoException e = catchErrno(() -> mm.mmap(0, p, RW, ANON));
+            assertThat(e.errno()).isEqualTo(Errno.ENOMEM);
+            assertThat(e.getMessage()).contains("max_map_count");
+            mm.munmap(mm.vmas().getFirst().start(), p);
+            // lands right below an RW page-sized VMA and must not merge with it: back to the limit
+            long two = mm.mmap(0, 2 * p, Prot.READ, ANON);
+            assertThat(mm.vmas()).hasSize(AddressSpace.MAX_MAP_COUNT);
+            assertErrno(() -> mm.mprotect(two, p, RW), Errno.ENOMEM);
+            assertThat(mm.vmas()).hasSize(AddressSpace.MAX_MAP_COUNT);
+        }
+    }
+
     static void assertErrno(Runnable r, int errno) {
         assertThat(catchErrno(r).errno()).as("errno").isEqualTo(errno);
     }

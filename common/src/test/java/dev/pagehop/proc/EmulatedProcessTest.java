@@ -119,7 +119,7 @@ class EmulatedProcessTest {
     }
 
     @Test
-    void aThreadParkedInAUserfaultCountsAsFrozenAndItsStoreLandsOnlyAfterThaw() throws Exception {
+    void aThreadParkedInAUserfaultCountsAsFrozenAndTheRestOfItsStepWaitsForThaw() throws Exception {
         FakeMemory fake = new FakeMemory(Granule.K4);
         MemoryManager mm = fake.mm();
         try (EmulatedProcess p = runTo(mm, WorkloadSpec.parse("sequential:pagesPerThread=8@2"), 3, 5)) {
@@ -221,6 +221,9 @@ class EmulatedProcessTest {
                 moved.freezeAt(300);
                 assertThat(snapshot(moved)).isEqualTo(straight);
             }
+            FaultStats blocked = source.faultStats();
+            assertThat(blocked.faults()).isEqualTo(1);
+            assertThat(blocked.allBlockedNanos()).as("its only thread is asleep in the fault").isPositive();
             park.release();
         }
     }

@@ -28,12 +28,9 @@ final class ProcessTesting {
         return MemoryManager.create(MmConfig.arm64(g));
     }
 
-    /**
-     * Where a workload needs what the kernel does not offer yet (mremap), the test double; so
-     * named at each use.
-     */
+    /** The memory a workload runs on in these tests: the emulated kernel for every kind. */
     static MemoryManager memoryFor(String spec, Granule g) {
-        return spec.startsWith("churn") && !spec.contains("remap=0") ? new FakeMemory(g).mm() : freshMemory(g);
+        return freshMemory(g);
     }
 
     /** What two runs must agree on: memory, registers and step counts. */

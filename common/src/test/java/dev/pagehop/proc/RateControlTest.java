@@ -66,6 +66,22 @@ class RateControlTest {
     }
 
     @Test
+    void theThrottleAlsoCutsAPacedThreadWhichIsNotCpuBound() {
+        ManualTicker clock = new ManualTicker(0);
+        ProcessOptions opts = ProcessOptions.defaults().withTicker(clock).withRate(RateLimit.pagesPerSecond(2000));
+        try (EmulatedProcess p = EmulatedProcess.spawn(PID, freshMemory(Granule.K4),
+                WorkloadSpec.parse("zipf:pagesPerThread=16@1"), 1, opts)) {
+            p.freezeAt(4000);
+            WorkloadStats free = p.stats();
+            p.setThrottlePercent(60);
+            p.freezeAt(8000);
+            WorkloadStats throttled = p.stats().since(free);
+            assertThat(free.pagesPerSecond()).isCloseTo(2000, within(20.0));
+            assertThat(throttled.pagesPerSecond()).isCloseTo(800, within(10.0));
+        }
+    }
+
+    @Test
     void idleRunsAtItsDefaultStepRate() {
         ManualTicker clock = new ManualTicker(0);
         try (EmulatedProcess p = EmulatedProcess.spawn(PID, freshMemory(Granule.K4), WorkloadSpec.parse("idle@1"), 1,

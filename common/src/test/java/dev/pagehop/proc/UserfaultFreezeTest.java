@@ -85,11 +85,38 @@ class UserfaultFreezeTest {
             FreezeResult f = p.freeze();
             assertThat(f.parkedInFaultCount()).isEqualTo(1);
             p.thaw();
+            FaultStats during = p.faultStats();
+            assertThat(during.faults()).isEqualTo(1);
+            assertThat(during.blockedNanos()).isPositive();
+            assertThat(during.allBlockedNanos()).as("the other thread kept running").isZero();
             assertThat(uffd.zeropage(page2, ps, 0)).isEqualTo(ps);
             await().atMost(WAIT).until(() -> p.thread(0).steps() > 10);
             FreezeResult again = p.freeze();
             assertThat(again.parkedInFaultCount()).isZero();
+            FaultStats after = p.faultStats();
+            assertThat(after.faults()).isEqualTo(1);
+            assertThat(after.blockedNanos()).isGreaterThanOrEqualTo(during.blockedNanos());
             assertThat(p.thread(0).state()).isEqualTo(ThreadState.FROZEN);
+        }
+    }
+
+    @Test
+    void killEndsAThreadAsleepInAFaultNobodyResolves() throws Exception {
+        MemoryManager mm = freshMemory(Granule.K4);
+        long ps = mm.pageSize();
+        EmulatedProcess p = runTo(mm, WorkloadSpec.parse("sequential:pagesPerThread=4@2"), 2, 2);
+        try (Userfaultfd uffd = mm.userfaultfd(0)) {
+            uffd.api(0);
+            long page2 = p.thread(1).cpu().x(HeapWorkload.X_BASE) + 2 * ps;
+            uffd.register(page2, ps, Uffd.REGISTER_MODE_MISSING);
+            p.thaw();
+            await().atMost(WAIT).until(() -> p.thread(1).state() == ThreadState.PARKED_IN_FAULT);
+            p.freeze();
+            p.kill();
+            StopReason r = p.awaitExit(WAIT);
+            assertThat(r.kind()).isEqualTo(StopReason.Kind.KILLED);
+            assertThat(p.threads()).allMatch(t -> t.state() == ThreadState.EXITED);
+            assertThat(p.state()).isEqualTo(ProcessState.EXITED);
         }
     }
 

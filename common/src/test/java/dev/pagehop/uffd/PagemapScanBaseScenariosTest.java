@@ -9,7 +9,9 @@ import dev.pagehop.mm.Memfd;
 import java.util.Arrays;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Assumptions;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -17,6 +19,9 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /** Spec §C.2 base tests (PS-22..26) per memory type, and the THP unit tests (PS-27, PS-28). */
 @DisplayName("§C.2 PAGEMAP_SCAN base tests per memory type")
+// Liveness guard only: an emulator bug that parks a thread forever fails the case instead of
+// hanging the suite.
+@Timeout(value = 120, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 class PagemapScanBaseScenariosTest {
 
     /** The memory types pagemap_ioctl.c runs its base tests on. */

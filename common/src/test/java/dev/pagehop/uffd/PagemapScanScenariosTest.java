@@ -11,12 +11,17 @@ import dev.pagehop.mm.ErrnoException;
 import dev.pagehop.mm.Granule;
 import dev.pagehop.mm.MapFlags;
 import dev.pagehop.mm.Prot;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 /** Spec §C.2, argument validation and counting: 1000 pages of anon memory, WP_INIT + ARM. */
 @DisplayName("§C.2 PAGEMAP_SCAN with async uffd-wp (pagemap_ioctl.c)")
+// Liveness guard only: an emulator bug that parks a thread forever fails the case instead of
+// hanging the suite.
+@Timeout(value = 120, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 class PagemapScanScenariosTest {
     private static final int N = 1000;
 

@@ -17,11 +17,15 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 /** Cases spec §B implies that §C does not list; ids name the §B section they come from. */
 @DisplayName("§B cases beyond §C")
+// Liveness guard only: an emulator bug that parks a thread forever fails the case instead of
+// hanging the suite.
+@Timeout(value = 120, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 class SemanticsBeyondScenariosTest {
     private static final long MSG_WAIT_MS = 30_000;
     private final ExecutorService threads = Executors.newCachedThreadPool();

@@ -11,7 +11,9 @@ import dev.pagehop.mm.Madvise;
 import dev.pagehop.mm.Memfd;
 import dev.pagehop.mm.Prot;
 import org.junit.jupiter.api.Assumptions;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -20,6 +22,9 @@ import org.junit.jupiter.params.provider.EnumSource;
  * and X-01 on the stock kernel without it. Also the §B.1 rules §C.1 leaves out.
  */
 @DisplayName("§C.1 soft-dirty and X-01")
+// Liveness guard only: an emulator bug that parks a thread forever fails the case instead of
+// hanging the suite.
+@Timeout(value = 120, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 class SoftDirtyScenariosTest {
 
     @ParameterizedTest(name = "SD-01 simple: 10 000 rounds of reset, write, soft-dirty [{0}]")

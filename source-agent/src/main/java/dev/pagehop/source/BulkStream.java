@@ -26,6 +26,13 @@ final class BulkStream implements ClientResponseObserver<TransferRequest, Transf
     /** Readiness can flip without a callback reaching a waiter in a narrow race; re-check this often. */
     private static final long RECHECK_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
 
+    /**
+     * gRPC reports "not ready" once 32 KiB are queued by default, less than one chunk, so the
+     * stream would carry one chunk at a time; the call is opened with this threshold instead
+     * (4 MiB: the default window of 16 chunks of 256 KiB), and our window bounds the queue.
+     */
+    static final int ON_READY_THRESHOLD_BYTES = 4 << 20;
+
     private final String migrationId;
     private final PendingPages pending;
     private final LongSupplier nanoTime;
@@ -38,6 +45,9 @@ final class BulkStream implements ClientResponseObserver<TransferRequest, Transf
     private boolean completed;
     private long lastProgressNanos;
     private long acknowledgedChunks;
+    /** Why sends waited (for the round's debug line): the transport's queue was full, or our window was. */
+    private long waitsNotReady;
+    private long waitsWindowFull;
 
     BulkStream(String migrationId, PendingPages pending, LongSupplier nanoTime) {
         this.migrationId = migrationId;
@@ -121,8 +131,15 @@ final class BulkStream implements ClientResponseObserver<TransferRequest, Transf
         try {
             while (true) {
                 checkAlive(cancel);
-                if (requests.isReady() && (sequence < 0 || inFlight.size() < window)) {
+                boolean ready = requests.isReady();
+                boolean room = sequence < 0 || inFlight.size() < window;
+                if (ready && room) {
                     break;
+                }
+                if (!ready) {
+                    waitsNotReady++;
+                } else {
+                    waitsWindowFull++;
                 }
                 awaitProgress(ackTimeoutNanos, sequence < 0 ? "stream readiness" : "room for chunk " + sequence
                         + " (" + inFlight.size() + " of " + window + " unacknowledged)");
@@ -158,6 +175,15 @@ final class BulkStream implements ClientResponseObserver<TransferRequest, Transf
             RoundAck a = roundAck;
             roundAck = null;
             return a;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    String waitCounts() {
+        lock.lock();
+        try {
+            return waitsNotReady + " transport not ready, " + waitsWindowFull + " window full";
         } finally {
             lock.unlock();
         }

@@ -49,12 +49,27 @@ public final class SourceAgentServer implements AutoCloseable {
             int metricsPort, long shutdownGraceMs) {
     }
 
+    /** Options as the agent's flags default them, with the metrics endpoint off (embedders, benchmarks). */
+    public static Options defaultOptions(String name) {
+        return new Options(name, SourceConfig.defaults(), new SourceMigration.Settings(
+                TimeUnit.SECONDS.toNanos(30), 60_000, name, new dev.pagehop.migrate.FaultInjector(), System::nanoTime),
+                "127.0.0.1", -1, 10_000);
+    }
+
     public int port() {
         return server.getPort();
     }
 
     public int metricsPort() {
         return metricsEndpoint == null ? -1 : metricsEndpoint.port();
+    }
+
+    /**
+     * Takes over a process built elsewhere (benchmarks fill its memory before it runs) and
+     * returns its pid for StartMigration.
+     */
+    public int adopt(dev.pagehop.proc.EmulatedProcess p, dev.pagehop.mm.Granule granule, long memoryBytes) {
+        return state.adopt(p, granule, memoryBytes, p.mm().config().softDirty()).pid();
     }
 
     SourceState state() {

@@ -210,7 +210,7 @@ final class SourceMigration implements Runnable {
         pending.add(layout.ranges());
         this.layout = layout;
         BulkStream b = new BulkStream(id, pending, nanoTime);
-        async.transfer(b);
+        async.withOnReadyThreshold(BulkStream.ON_READY_THRESHOLD_BYTES).transfer(b);
         bulk = b;
         synchronized (this) {
             setupNs = nanoTime.getAsLong() - startNs;
@@ -277,12 +277,23 @@ final class SourceMigration implements Runnable {
         long collectNs = nanoTime.getAsLong() - frozenAt;
         LayoutSpec fin = capture.capture(mp.process.mm());
         applyDirty(ds, fin);
+        // The process is frozen, so its memory is stable: digest it while the final round streams.
+        java.util.concurrent.CompletableFuture<byte[]> digesting = policy.verifyDigest()
+                ? java.util.concurrent.CompletableFuture.supplyAsync(() -> MemoryDigest.of(mp.process.mm()),
+                        r -> new Thread(r, "digest-" + id.substring(0, 8)).start())
+                : java.util.concurrent.CompletableFuture.completedFuture(new byte[0]);
         RoundResult rr = sendRound(finalRound, fin, true);
         long sentAt = nanoTime.getAsLong();
         RoundStats rs = new RoundStats(finalRound, true, rr.startNs, rr.durationNs, rr.normalPages, rr.zeroPages,
                 rr.unmappedBytes, rr.pageBytes, rr.wireBytes, 0, collectNs, 0);
         ProcessImage image = mp.process.saveImage();
-        byte[] digest = MemoryDigest.of(mp.process.mm());
+        byte[] digest;
+        try {
+            digest = digesting.get();
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw new MigrationException(Status.INTERNAL, "migration " + id + ": digesting the frozen memory failed: "
+                    + e.getCause(), e.getCause());
+        }
         long capturedAt = nanoTime.getAsLong();
         synchronized (this) {
             rounds.add(new Round(rs, null));
@@ -432,12 +443,16 @@ final class SourceMigration implements Runnable {
         MemoryManager mm = mp.process.mm();
         Iterator<ChunkSpec> it = Partitioner.chunks(pending.snapshot(), pageSize, policy.chunkBytes());
         long paceStart = nanoTime.getAsLong();
+        long encodeNs = 0;
+        long sendNs = 0;
         long pacedBytes = 0;
         while (it.hasNext()) {
             ChunkSpec spec = it.next();
             ChunkEncoder.Encoded e;
+            long e0 = nanoTime.getAsLong();
             try {
                 e = ChunkEncoder.pages(id, round, nextSequence, spec, mm::peek);
+                encodeNs += nanoTime.getAsLong() - e0;
             } catch (ErrnoException | IllegalArgumentException gone) {
                 if (finalRound) {
                     throw gone;
@@ -453,7 +468,9 @@ final class SourceMigration implements Runnable {
             normal += e.normalPages();
             zero += e.zeroPages();
             wire += c.getSerializedSize();
+            long s0 = nanoTime.getAsLong();
             sendChunk(b, c, spec);
+            sendNs += nanoTime.getAsLong() - s0;
             synchronized (this) {
                 roundPagesSent += spec.pageCount();
                 transferredBytes += c.getSerializedSize();
@@ -470,8 +487,12 @@ final class SourceMigration implements Runnable {
         b.send(TransferRequest.newBuilder().setRoundEnd(RoundEnd.newBuilder().setMigrationId(id).setRound(round)
                 .setFirstSequence(firstSeq).setNextSequence(nextSequence).setPageCount(pages)).build(), -1, null,
                 window, ackTimeout, this::checkCancelled);
+        long a0 = nanoTime.getAsLong();
         b.awaitRound(round, ackTimeout, this::checkCancelled);
         long duration = nanoTime.getAsLong() - t0;
+        LOG.debug("migration {}: round {}: {} ms reading and encoding, {} ms handing chunks to the stream, {} ms "
+                + "waiting for the last acknowledgments; sends waited: {}", id, round, encodeNs / 1_000_000,
+                sendNs / 1_000_000, (nanoTime.getAsLong() - a0) / 1_000_000, b.waitCounts());
         metrics.normalPages.increment(normal);
         metrics.zeroPages.increment(zero);
         metrics.rounds.increment();

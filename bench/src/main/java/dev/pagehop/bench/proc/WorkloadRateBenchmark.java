@@ -40,10 +40,10 @@ public class WorkloadRateBenchmark {
 
     /**
      * 1024 pages (4 MiB) per thread for the page writers: more pages than the software TLB
-     * holds. churn without mremap until the emulated kernel has it.
+     * holds.
      */
     @Param({"uniform:pagesPerThread=1024", "zipf:pagesPerThread=1024", "sequential:pagesPerThread=1024",
-        "phase:pagesPerThread=1024", "kv:pagesPerThread=1024", "churn:remap=0"})
+        "phase:pagesPerThread=1024", "kv:pagesPerThread=1024", "churn"})
     public String workload;
 
     @Param({"1", "2", "4"})

@@ -1,0 +1,275 @@
+package dev.pagehop.bench.migrate;
+
+import dev.pagehop.migrate.FaultInjector;
+import dev.pagehop.mm.Granule;
+import dev.pagehop.mm.MemoryManager;
+import dev.pagehop.mm.MmConfig;
+import dev.pagehop.mm.VmaInfo;
+import dev.pagehop.mm.Prot;
+import dev.pagehop.proc.EmulatedProcess;
+import dev.pagehop.proc.ProcessOptions;
+import dev.pagehop.proto.control.v1.AgentControlGrpc;
+import dev.pagehop.proto.control.v1.GetMigrationRequest;
+import dev.pagehop.proto.control.v1.MigrationInfo;
+import dev.pagehop.proto.control.v1.MigrationPolicy;
+import dev.pagehop.proto.control.v1.MigrationStats;
+import dev.pagehop.proto.control.v1.RoundStats;
+import dev.pagehop.proto.control.v1.StartMigrationRequest;
+import dev.pagehop.proto.types.v1.MigrationMode;
+import dev.pagehop.proto.types.v1.SourcePhase;
+import dev.pagehop.proto.types.v1.Tracker;
+import dev.pagehop.source.SourceAgentServer;
+import dev.pagehop.target.TargetAgentServer;
+import dev.pagehop.workload.RateLimit;
+import dev.pagehop.workload.WorkloadSpec;
+import io.grpc.ManagedChannel;
+import io.grpc.netty.NettyChannelBuilder;
+import io.grpc.netty.NettyServerBuilder;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.util.Locale;
+import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The migration scenario runner (not JMH: one migration is one measurement, seconds long).
+ *
+ * <pre>
+ *   stream  [MiB]           page streaming over loopback TCP vs raw TCP loopback, same run
+ *   hotset  [MiB] [hot%] [rate MB/s] [limit ms] [nodigest]   a hot-set (zipf) process migrated pre-copy
+ * </pre>
+ *
+ * Both agents run in this JVM with real Netty servers on 127.0.0.1, so the bytes cross the
+ * kernel's loopback exactly as between two agent processes.
+ */
+public final class MigrationBench {
+    private static final int WINDOW = 32 << 20;
+
+    private MigrationBench() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        String mode = args.length > 0 ? args[0] : "stream";
+        switch (mode) {
+            case "stream" -> stream(args.length > 1 ? Long.parseLong(args[1]) : 512,
+                    args.length > 2 ? Integer.parseInt(args[2]) : 256 * 1024, args.length > 3 ? Integer.parseInt(args[3]) : 16);
+            case "hotset" -> hotset(args.length > 1 ? Long.parseLong(args[1]) : 1024,
+                    args.length > 2 ? Double.parseDouble(args[2]) : 5,
+                    args.length > 3 ? Double.parseDouble(args[3]) : 50,
+                    args.length > 4 ? Long.parseLong(args[4]) : 300,
+                    args.length > 5 && args[5].equals("nodigest"));
+            default -> {
+                System.err.println("usage: MigrationBench stream [MiB] | hotset [MiB] [hot%] [rate MB/s] [limit ms]");
+                System.exit(2);
+            }
+        }
+        System.exit(0);
+    }
+
+    /** Agents on loopback TCP; returns after both serve. */
+    private record Agents(TargetAgentServer target, SourceAgentServer source, ManagedChannel control)
+            implements AutoCloseable {
+        static Agents start() throws IOException {
+            TargetAgentServer t = new TargetAgentServer(NettyServerBuilder.forAddress(
+                    new InetSocketAddress("127.0.0.1", 0)).flowControlWindow(WINDOW).maxInboundMessageSize(32 << 20),
+                    new TargetAgentServer.Options("bench-target", 8L << 30, 2, new FaultInjector(), () -> { },
+                            System::nanoTime, "127.0.0.1", -1, 5000));
+            SourceAgentServer s = new SourceAgentServer(NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0)),
+                    target -> NettyChannelBuilder.forTarget(target).usePlaintext().flowControlWindow(WINDOW)
+                            .maxInboundMessageSize(32 << 20).build(),
+                    SourceAgentServer.defaultOptions("bench-source"));
+            ManagedChannel c = NettyChannelBuilder.forTarget("127.0.0.1:" + s.port()).usePlaintext().build();
+            return new Agents(t, s, c);
+        }
+
+        @Override
+        public void close() {
+            control.shutdownNow();
+            source.close();
+            target.close();
+        }
+    }
+
+    /** A process of {@code mib} MiB of heap, every page filled with non-repeating bytes. */
+    private static EmulatedProcess filledProcess(int pid, long mib, WorkloadSpec spec, RateLimit rate) {
+        MemoryManager mm = MemoryManager.create(MmConfig.arm64(Granule.K4));
+        long pages = mib * 256;
+        EmulatedProcess p = EmulatedProcess.spawn(pid, mm, spec.with("pagesPerThread", pages), 1,
+                ProcessOptions.defaults().withRate(rate));
+        SplittableRandom r = new SplittableRandom(42);
+        byte[] page = new byte[4096];
+        for (VmaInfo v : mm.vmas()) {
+            if ((v.prot() & Prot.WRITE) == 0 || v.length() < (1 << 20)) {
+                continue;
+            }
+            for (long a = v.start() + 4096; a < v.end(); a += 4096) {
+                for (int i = 0; i < 4096; i += 8) {
+                    long x = r.nextLong();
+                    for (int b = 0; b < 8; b++) {
+                        page[i + b] = (byte) (x >>> (8 * b));
+                    }
+                }
+                mm.write(a, page);
+            }
+        }
+        return p;
+    }
+
+    private static MigrationInfo run(Agents a, int pid, MigrationPolicy policy) {
+        AgentControlGrpc.AgentControlBlockingStub stub = AgentControlGrpc.newBlockingStub(a.control());
+        String id = stub.startMigration(StartMigrationRequest.newBuilder().setPid(pid)
+                .setTarget("127.0.0.1:" + a.target().port()).setMode(MigrationMode.MIGRATION_MODE_PRECOPY)
+                .setTracker(Tracker.TRACKER_UFFD_WP_ASYNC).setPolicy(policy).build()).getMigrationId();
+        while (true) {
+            MigrationInfo i = stub.getMigration(GetMigrationRequest.newBuilder().setMigrationId(id).build());
+            if (i.getSourcePhase() == SourcePhase.SOURCE_PHASE_COMPLETED
+                    || i.getSourcePhase() == SourcePhase.SOURCE_PHASE_FAILED
+                    || i.getSourcePhase() == SourcePhase.SOURCE_PHASE_CANCELLED) {
+                return i;
+            }
+            try {
+                Thread.sleep(50);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return i;
+            }
+        }
+    }
+
+    private static long cpuNanos() {
+        return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory
+                .getOperatingSystemMXBean()).getProcessCpuTime();
+    }
+
+    static void stream(long mib, int chunkBytes, int window) throws Exception {
+        long rawBytes = Math.max(mib, 256) << 20;
+        long c0 = cpuNanos();
+        double rawBefore = rawTcp(rawBytes);
+        double rawCpuPerGb = (cpuNanos() - c0) / 1e9 / (rawBytes / 1e9);
+        long pageCpu;
+        double pagesMBs;
+        MigrationInfo info;
+        try (Agents a = Agents.start()) {
+            // Warm-up: one migration of 128 MiB through the same agents, so the measured one runs
+            // compiled code (as JMH's warm-up iterations do).
+            EmulatedProcess w = filledProcess(1000, 128, WorkloadSpec.of("idle", 1), null);
+            w.start();
+            run(a, a.source().adopt(w, Granule.K4, 128 << 20), MigrationPolicy.newBuilder().setChunkBytes(chunkBytes)
+                    .setMaxChunksInFlight(window).setSkipMemoryDigest(true).build());
+            EmulatedProcess p = filledProcess(3000, mib, WorkloadSpec.of("idle", 1), null);
+            p.start();
+            int pid = a.source().adopt(p, Granule.K4, mib << 20);
+            System.gc();
+            long c1 = cpuNanos();
+            info = run(a, pid, MigrationPolicy.newBuilder().setChunkBytes(chunkBytes).setMaxChunksInFlight(window)
+                    .setSkipMemoryDigest(true).build());
+            pageCpu = cpuNanos() - c1;
+            if (System.getenv("PAGEHOP_BENCH_THREADS") != null) {
+                var tm = java.lang.management.ManagementFactory.getThreadMXBean();
+                long sum = 0;
+                java.util.Map<String, Long> byName = new java.util.TreeMap<>();
+                for (long tid : tm.getAllThreadIds()) {
+                    var ti = tm.getThreadInfo(tid);
+                    long c = tm.getThreadCpuTime(tid);
+                    if (ti != null && c > 0) {
+                        byName.merge(ti.getThreadName().replaceAll("[0-9a-f]{8}$|-\\d+$", ""), c, Long::sum);
+                        sum += c;
+                    }
+                }
+                byName.forEach((k, v) -> System.out.printf(Locale.ROOT, "  thread %-32s %6.0f ms%n", k, v / 1e6));
+                System.out.printf(Locale.ROOT, "  JVM threads (GC, JIT) ~ %6.0f ms of %.0f ms process CPU%n",
+                        (cpuNanos() - sum) / 1e6, cpuNanos() / 1e6);
+            }
+            RoundStats r0 = info.getStats().getPerRound(0);
+            pagesMBs = r0.getBandwidthBytesPerSec() / 1e6;
+        }
+        double rawAfter = rawTcp(Math.max(mib, 256) << 20);
+        double raw = Math.max(rawBefore, rawAfter);
+        RoundStats r0 = info.getStats().getPerRound(0);
+        System.out.printf(Locale.ROOT, "stream (chunks of %d bytes, %d in flight): %s; round 0: %d pages (%d zero) in %.1f ms = %.0f MB/s of pages, "
+                + "%.0f MB/s on the wire%n", chunkBytes, window, info.getSourcePhase(), r0.getNormalPages() + r0.getZeroPages(),
+                r0.getZeroPages(), r0.getDurationNs() / 1e6, pagesMBs, r0.getTransferredBytes() / (r0.getDurationNs() / 1e3));
+        System.out.printf(Locale.ROOT, "raw TCP loopback: %.0f MB/s before, %.0f MB/s after (best %.0f)%n", rawBefore,
+                rawAfter, raw);
+        System.out.printf(Locale.ROOT, "ratio: %.1f %% of raw%n", 100 * pagesMBs / raw);
+        System.out.printf(Locale.ROOT, "CPU per GB moved (both ends, this JVM): raw TCP %.2f s, pagehop migration %.2f s "
+                + "(whole migration incl. setup and switchover); load average %.1f on %d CPUs%n", rawCpuPerGb,
+                pageCpu / 1e9 / ((mib << 20) / 1e9), java.lang.management.ManagementFactory.getOperatingSystemMXBean()
+                        .getSystemLoadAverage(), Runtime.getRuntime().availableProcessors());
+    }
+
+    /** One TCP connection on loopback, 256 KiB writes, reader discarding: MB/s. */
+    static double rawTcp(long bytes) throws Exception {
+        try (ServerSocket ss = new ServerSocket()) {
+            ss.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+            Thread reader = new Thread(() -> {
+                try (Socket s = ss.accept(); InputStream in = s.getInputStream()) {
+                    byte[] buf = new byte[1 << 20];
+                    while (in.read(buf) > 0) {
+                        // Discard, as a sink that does nothing with the bytes.
+                    }
+                } catch (IOException ignored) {
+                    // Closed at the end.
+                }
+            }, "raw-reader");
+            reader.start();
+            byte[] chunk = new byte[256 * 1024];
+            new SplittableRandom(1).nextBytes(chunk);
+            long t0;
+            long t1;
+            try (Socket s = new Socket(InetAddress.getLoopbackAddress(), ss.getLocalPort());
+                    OutputStream out = s.getOutputStream()) {
+                t0 = System.nanoTime();
+                for (long sent = 0; sent < bytes; sent += chunk.length) {
+                    out.write(chunk);
+                }
+                out.flush();
+                s.shutdownOutput();
+                reader.join();
+                t1 = System.nanoTime();
+            }
+            return bytes / ((t1 - t0) / 1e3);
+        }
+    }
+
+    static void hotset(long mib, double hotPercent, double rateMBs, long limitMs, boolean skipDigest) throws Exception {
+        try (Agents a = Agents.start()) {
+            long pages = mib * 256;
+            long hot = Math.max(1, (long) (pages * hotPercent / 100));
+            EmulatedProcess p = filledProcess(2000, mib, WorkloadSpec.of("zipf", 7).with("hotPages", hot)
+                    .with("writeBytes", 64), RateLimit.bytesPerSecond(rateMBs * 1e6));
+            p.start();
+            int pid = a.source().adopt(p, Granule.K4, mib << 20);
+            Thread.sleep(1000);
+            MigrationInfo info = run(a, pid, MigrationPolicy.newBuilder().setDowntimeLimitMs(limitMs)
+                    .setSkipMemoryDigest(skipDigest).build());
+            MigrationStats s = info.getStats();
+            System.out.printf(Locale.ROOT, "hotset %d MiB, hot set %d pages (%.1f %%), write rate %.0f MB/s, "
+                    + "downtime limit %d ms, memory digest %s: %s %s%n", mib, hot, hotPercent, rateMBs, limitMs,
+                    skipDigest ? "skipped" : "verified", info.getSourcePhase(),
+                    info.getFailure());
+            System.out.printf(Locale.ROOT, "rounds %d, total %d ms, setup %d ms, downtime %d ms (limit %d), expected "
+                    + "downtime %d ms, transferred %d bytes = %.3f x memory %d, mbps %.0f, throttle %d %%%n",
+                    s.getRounds(), s.getTotalTimeMs(), s.getSetupTimeMs(), s.getDowntimeMs(), limitMs,
+                    s.getExpectedDowntimeMs(), s.getTransferredBytes(), s.getAmplification(), s.getMemoryBytes(),
+                    s.getMbps(), s.getThrottlePercent());
+            var d = s.getDowntimeBreakdown();
+            System.out.printf(Locale.ROOT, "downtime breakdown: freeze %.2f ms, final round %.1f ms, state capture %.1f ms, "
+                    + "state send %.1f ms, complete %.1f ms%n", d.getFreezeNs() / 1e6, d.getFinalRoundNs() / 1e6,
+                    d.getStateCaptureNs() / 1e6, d.getStateSendNs() / 1e6, d.getCompleteNs() / 1e6);
+            for (RoundStats r : s.getPerRoundList()) {
+                System.out.printf(Locale.ROOT, "  round %d%s: %d pages (%d zero) in %.1f ms, %.0f MB/s, dirty after %d "
+                        + "pages (%.1f MB/s), expected downtime %d ms, %s %s%n", r.getRound(), r.getFinal() ? " final" : "",
+                        r.getNormalPages() + r.getZeroPages(), r.getZeroPages(), r.getDurationNs() / 1e6,
+                        r.getBandwidthBytesPerSec() / 1e6, r.getDirtyPagesAfter(), r.getDirtyRateBytesPerSec() / 1e6,
+                        r.getExpectedDowntimeMs(), r.getDecision(), r.getDecisionReason().split(":")[0]);
+            }
+        }
+        TimeUnit.MILLISECONDS.sleep(10);
+    }
+}

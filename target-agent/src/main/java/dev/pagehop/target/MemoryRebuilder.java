@@ -1,0 +1,127 @@
+package dev.pagehop.target;
+
+import com.google.protobuf.ByteString;
+import dev.pagehop.mm.Madvise;
+import dev.pagehop.mm.MapFlags;
+import dev.pagehop.mm.Memfd;
+import dev.pagehop.mm.MemoryManager;
+import dev.pagehop.mm.Prot;
+import dev.pagehop.xfer.ChunkDecoder;
+import dev.pagehop.xfer.LayoutPlan;
+import dev.pagehop.xfer.LayoutSpec;
+import dev.pagehop.xfer.MemfdSpec;
+import dev.pagehop.xfer.VmaSpec;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Rebuilds a migrating process's memory on the target, round after round: reconciles the
+ * layout with each round's (see {@link LayoutPlan}), writes page runs and zeroes zero runs. Every
+ * mapping stays readable and writable until {@link #finish}, which applies the source's
+ * protections and heap break, as CRIU's restorer fills memory before it mprotects.
+ * Not thread safe: the owning {@link TargetMigration} serialises calls.
+ */
+final class MemoryRebuilder implements ChunkDecoder.PageSink {
+    private static final int RECEIVE_PROT = Prot.READ | Prot.WRITE;
+
+    private final MemoryManager mm;
+    private final int pageSize;
+    private final byte[] page;
+    private final byte[] zeros;
+    private final Map<Integer, Memfd> memfds = new HashMap<>();
+    private LayoutSpec layout = LayoutSpec.EMPTY;
+
+    MemoryRebuilder(MemoryManager mm) {
+        this.mm = mm;
+        this.pageSize = Math.toIntExact(mm.pageSize());
+        this.page = new byte[pageSize];
+        this.zeros = new byte[pageSize];
+    }
+
+    MemoryManager memory() {
+        return mm;
+    }
+
+    LayoutSpec layout() {
+        return layout;
+    }
+
+    /** Moves the address space to {@code next}: unmaps what went, maps what came. */
+    void applyLayout(LayoutSpec next) {
+        for (MemfdSpec m : next.memfds()) {
+            memfds.computeIfAbsent(m.id(), id -> mm.memfdCreate(m.name(), m.sizeBytes()));
+        }
+        for (LayoutPlan.Op op : LayoutPlan.plan(layout.vmas(), next.vmas())) {
+            switch (op) {
+                case LayoutPlan.Unmap u -> mm.munmap(u.start(), u.end() - u.start());
+                case LayoutPlan.Map m -> map(m.vma());
+            }
+        }
+        layout = next;
+    }
+
+    private void map(VmaSpec v) {
+        int flags = MapFlags.FIXED | (v.shared() ? MapFlags.SHARED : MapFlags.PRIVATE);
+        if ((v.vmFlags() & VmaSpec.VM_GROWSDOWN) != 0) {
+            flags |= MapFlags.GROWSDOWN;
+        }
+        long addr;
+        if (v.memfdId() != 0) {
+            addr = mm.mmap(v.start(), v.length(), RECEIVE_PROT, flags, memfds.get(v.memfdId()), v.fileOffset());
+        } else {
+            addr = mm.mmap(v.start(), v.length(), RECEIVE_PROT, flags | MapFlags.ANONYMOUS);
+        }
+        if (addr != v.start()) {
+            throw new IllegalStateException(String.format("mmap(MAP_FIXED) of [0x%x, 0x%x) returned 0x%x",
+                    v.start(), v.end(), addr));
+        }
+        if ((v.vmFlags() & VmaSpec.VM_HUGEPAGE) != 0) {
+            mm.madvise(v.start(), v.length(), Madvise.HUGEPAGE);
+        }
+    }
+
+    @Override
+    public void write(long address, ByteString data, int offset, int length) {
+        // MemoryManager.write takes whole arrays; one reused page buffer keeps it to one copy
+        // out of the received message and one into the frame.
+        for (int done = 0; done < length; done += pageSize) {
+            data.copyTo(page, offset + done, 0, pageSize);
+            mm.write(address + done, page);
+        }
+    }
+
+    @Override
+    public void zero(long address, long lengthBytes) {
+        long end = address + lengthBytes;
+        for (VmaSpec v : layout.vmas()) {
+            if (v.end() <= address || v.start() >= end) {
+                continue;
+            }
+            long s = Math.max(address, v.start());
+            long e = Math.min(end, v.end());
+            if (v.shared()) {
+                // MADV_DONTNEED on shared memory only drops the mapping; the file keeps its bytes.
+                for (long a = s; a < e; a += pageSize) {
+                    mm.write(a, zeros);
+                }
+            } else {
+                mm.madvise(s, e - s, Madvise.DONTNEED);
+            }
+        }
+    }
+
+    /** Applies the final protections and the heap break. */
+    void finish() {
+        for (VmaSpec v : layout.vmas()) {
+            if (v.prot() != RECEIVE_PROT) {
+                mm.mprotect(v.start(), v.length(), v.prot());
+            }
+        }
+        mm.setBrk(layout.startBrk(), layout.brk());
+    }
+
+    List<VmaSpec> vmas() {
+        return layout.vmas();
+    }
+}

@@ -1,0 +1,122 @@
+package dev.pagehop.target;
+
+import dev.pagehop.migrate.FaultInjector;
+import dev.pagehop.migrate.FaultPoint;
+import io.grpc.netty.NettyServerBuilder;
+import java.net.InetSocketAddress;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** Entry point of the target agent. Every flag has an environment variable; flags win. */
+@Command(name = "target-agent", mixinStandardHelpOptions = true, version = "pagehop target-agent " + TargetAgent.VERSION,
+        sortOptions = false, usageHelpAutoWidth = true,
+        description = {"Receives migrating processes from source agents, rebuilds their memory and resumes them.",
+                "Serves the Migration protocol, AgentControl (listing), gRPC health and server reflection on the gRPC",
+                "port, and Prometheus metrics on http://<metrics-host>:<metrics-port>/metrics (health at /healthz).",
+                "SIGTERM shuts down gracefully: incoming migrations before their commit are aborted and discarded."})
+public final class TargetAgent implements Callable<Integer> {
+    public static final String VERSION = "0.1.0";
+
+    @Option(names = "--listen", defaultValue = "${env:PAGEHOP_LISTEN:-127.0.0.1}",
+            description = "Address the gRPC server binds (env PAGEHOP_LISTEN, default ${DEFAULT-VALUE}).")
+    String listen;
+
+    @Option(names = "--port", defaultValue = "${env:PAGEHOP_PORT:-7071}",
+            description = "gRPC port; 0 picks a free one and prints it (env PAGEHOP_PORT, default ${DEFAULT-VALUE}).")
+    int port;
+
+    @Option(names = "--metrics-host", defaultValue = "${env:PAGEHOP_METRICS_HOST:-127.0.0.1}",
+            description = "Address of the HTTP metrics endpoint (env PAGEHOP_METRICS_HOST, default ${DEFAULT-VALUE}).")
+    String metricsHost;
+
+    @Option(names = "--metrics-port", defaultValue = "${env:PAGEHOP_METRICS_PORT:-9091}",
+            description = "HTTP port for /metrics and /healthz; 0 picks a free one, -1 disables "
+                    + "(env PAGEHOP_METRICS_PORT, default ${DEFAULT-VALUE}).")
+    int metricsPort;
+
+    @Option(names = "--name", defaultValue = "${env:PAGEHOP_NAME:-target}",
+            description = "Name shown in listings (env PAGEHOP_NAME, default ${DEFAULT-VALUE}).")
+    String name;
+
+    @Option(names = "--max-memory", defaultValue = "${env:PAGEHOP_MAX_MEMORY:-8589934592}",
+            description = "Largest mapped size one incoming migration may bring, bytes (env PAGEHOP_MAX_MEMORY, "
+                    + "default ${DEFAULT-VALUE}).")
+    long maxMemory;
+
+    @Option(names = "--max-migrations", defaultValue = "${env:PAGEHOP_MAX_MIGRATIONS:-4}",
+            description = "Incoming migrations at once (env PAGEHOP_MAX_MIGRATIONS, default ${DEFAULT-VALUE}).")
+    int maxMigrations;
+
+    @Option(names = "--shutdown-grace-ms", defaultValue = "${env:PAGEHOP_SHUTDOWN_GRACE_MS:-10000}",
+            description = "How long shutdown waits for calls to drain (env PAGEHOP_SHUTDOWN_GRACE_MS, "
+                    + "default ${DEFAULT-VALUE}).")
+    long shutdownGraceMs;
+
+    @Option(names = "--tls-cert", defaultValue = "${env:PAGEHOP_TLS_CERT}",
+            description = "PEM certificate chain for mTLS (env PAGEHOP_TLS_CERT). Reserved: not supported by this build.")
+    String tlsCert;
+
+    @Option(names = "--tls-key", defaultValue = "${env:PAGEHOP_TLS_KEY}",
+            description = "PEM private key for mTLS (env PAGEHOP_TLS_KEY). Reserved: not supported by this build.")
+    String tlsKey;
+
+    @Option(names = "--tls-ca", defaultValue = "${env:PAGEHOP_TLS_CA}",
+            description = "PEM CA bundle of trusted sources (env PAGEHOP_TLS_CA). Reserved: not supported by this build.")
+    String tlsCa;
+
+    @Option(names = "--fault", split = ",", defaultValue = "${env:PAGEHOP_FAULTS}",
+            description = "Arm fault points for failure testing, name[=value]: kill-target-after-pages=N, "
+                    + "refuse-prepare, fail-final-state (env PAGEHOP_FAULTS). Never in production.")
+    List<String> faults;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() throws Exception {
+        if (tlsCert != null || tlsKey != null || tlsCa != null) {
+            spec.commandLine().getErr().println("target-agent: --tls-cert/--tls-key/--tls-ca are reserved; this build "
+                    + "serves plaintext on loopback only");
+            return 2;
+        }
+        FaultInjector fi = new FaultInjector();
+        if (faults != null) {
+            for (String f : faults) {
+                if (!f.isBlank()) {
+                    Map.Entry<FaultPoint, Long> e = FaultInjector.parse(f);
+                    fi.arm(e.getKey(), e.getValue());
+                }
+            }
+        }
+        TargetAgentServer server = new TargetAgentServer(
+                NettyServerBuilder.forAddress(new InetSocketAddress(listen, port)).flowControlWindow(8 << 20)
+                        .maxInboundMessageSize(32 << 20),
+                new TargetAgentServer.Options(name, maxMemory, maxMigrations, fi,
+                        // A crash, not a shutdown: no hooks, no goodbyes, as the fault point promises.
+                        () -> Runtime.getRuntime().halt(137), System::nanoTime, metricsHost, metricsPort,
+                        shutdownGraceMs));
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            try {
+                server.close();
+            } finally {
+                stopped.countDown();
+            }
+        }, "shutdown"));
+        spec.commandLine().getOut().printf("target-agent %s listening grpc=%s:%d metrics=%d%n", name, listen,
+                server.port(), server.metricsPort());
+        spec.commandLine().getOut().flush();
+        server.awaitTermination();
+        stopped.await();
+        return 0;
+    }
+
+    public static void main(String[] args) {
+        System.exit(new CommandLine(new TargetAgent()).execute(args));
+    }
+}

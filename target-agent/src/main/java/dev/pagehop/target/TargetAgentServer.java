@@ -1,0 +1,115 @@
+package dev.pagehop.target;
+
+import dev.pagehop.migrate.FaultInjector;
+import dev.pagehop.migrate.MetricsEndpoint;
+import io.grpc.Server;
+import io.grpc.ServerBuilder;
+import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
+import io.grpc.protobuf.services.HealthStatusManager;
+import io.grpc.protobuf.services.ProtoReflectionServiceV1;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.io.IOException;
+import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A running target agent: the Migration and AgentControl services, health and reflection on
+ * the gRPC server, and the HTTP metrics endpoint. The transport is the caller's (Netty in
+ * {@link TargetAgent}, in-process in tests); so is what "killed" means for the fault point
+ * kill-target-after-pages (halt the JVM in the agent, stop the server at once in tests).
+ */
+public final class TargetAgentServer implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(TargetAgentServer.class);
+
+    private final Server server;
+    private final HealthStatusManager health = new HealthStatusManager();
+    private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    private final TargetState state;
+    private final MetricsEndpoint metricsEndpoint;
+    private final long shutdownGraceMs;
+    private volatile boolean serving = true;
+
+    /** What a target agent is started with. metricsPort -1 disables the HTTP endpoint. */
+    public record Options(String name, long maxMemoryBytes, int maxMigrations, FaultInjector faults,
+            Runnable killSwitch, LongSupplier nanoTime, String metricsHost, int metricsPort, long shutdownGraceMs) {
+    }
+
+    public TargetAgentServer(ServerBuilder<?> builder, Options o) throws IOException {
+        this.shutdownGraceMs = o.shutdownGraceMs();
+        TargetConfig d = TargetConfig.defaults();
+        this.state = new TargetState(new TargetConfig(o.maxMemoryBytes(), o.maxMigrations(), d.maxChunkBytes(),
+                d.maxChunksInFlight()), o.faults(), o.killSwitch(), o.nanoTime(), registry);
+        server = builder.addService(new MigrationService(state)).addService(new TargetControlService(state, o.name()))
+                .addService(health.getHealthService()).addService(ProtoReflectionServiceV1.newInstance()).build().start();
+        health.setStatus("", ServingStatus.SERVING);
+        health.setStatus("pagehop.migration.v1.Migration", ServingStatus.SERVING);
+        health.setStatus("pagehop.control.v1.AgentControl", ServingStatus.SERVING);
+        metricsEndpoint = o.metricsPort() < 0 ? null : new MetricsEndpoint(o.metricsHost(), o.metricsPort(), registry,
+                () -> serving);
+    }
+
+    public int port() {
+        return server.getPort();
+    }
+
+    public int metricsPort() {
+        return metricsEndpoint == null ? -1 : metricsEndpoint.port();
+    }
+
+    TargetState state() {
+        return state;
+    }
+
+    /** A process this target received, or null (tests and benchmarks compare it with the source's). */
+    public dev.pagehop.proc.EmulatedProcess receivedProcess(int pid) {
+        TargetState.Received r = state.process(pid);
+        return r == null ? null : r.process();
+    }
+
+    /** Incoming migrations not yet ended (tests check that a failure left nothing behind). */
+    public int activeMigrations() {
+        return state.activeCount();
+    }
+
+    /** The target's fault points, to arm from tests. */
+    public FaultInjector faults() {
+        return state.faults();
+    }
+
+    /** Stops serving at once, as a crash would (fault point kill-target-after-pages in tests). */
+    public void kill() {
+        serving = false;
+        server.shutdownNow();
+    }
+
+    public void awaitTermination() throws InterruptedException {
+        server.awaitTermination();
+    }
+
+    /**
+     * Graceful shutdown: NOT_SERVING first, then every migration before its commit is aborted
+     * (its memory discarded), received processes stop, and the server drains.
+     */
+    @Override
+    public void close() {
+        serving = false;
+        health.enterTerminalState();
+        LOG.info("target agent shutting down");
+        state.shutdown("target agent shutting down");
+        server.shutdown();
+        try {
+            if (!server.awaitTermination(shutdownGraceMs, TimeUnit.MILLISECONDS)) {
+                server.shutdownNow();
+            }
+        } catch (InterruptedException e) {
+            server.shutdownNow();
+            Thread.currentThread().interrupt();
+        }
+        if (metricsEndpoint != null) {
+            metricsEndpoint.close();
+        }
+    }
+}

@@ -1,0 +1,149 @@
+package dev.pagehop.target;
+
+import dev.pagehop.migrate.FaultInjector;
+import dev.pagehop.proc.EmulatedProcess;
+import io.grpc.Status;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.function.LongSupplier;
+
+/**
+ * Everything a target agent holds: incoming migrations (kept after they end, for listing) and the
+ * processes they brought, with the agent's limits, fault points and clock.
+ */
+final class TargetState {
+    /** Ended migrations kept for listing; older ones are forgotten first. */
+    private static final int ENDED_KEPT = 256;
+
+    private final TargetConfig config;
+    private final FaultInjector faults;
+    private final Runnable killSwitch;
+    private final LongSupplier nanoTime;
+    private final Map<String, TargetMigration> migrations = new LinkedHashMap<>();
+    private final Map<Integer, Received> processes = new ConcurrentSkipListMap<>();
+    private final Counter completed;
+    private final Counter failed;
+
+    record Received(EmulatedProcess process, TargetMigration migration) {
+    }
+
+    TargetState(TargetConfig config, FaultInjector faults, Runnable killSwitch, LongSupplier nanoTime,
+            MeterRegistry registry) {
+        this.config = config;
+        this.faults = faults;
+        this.killSwitch = killSwitch;
+        this.nanoTime = nanoTime;
+        this.completed = Counter.builder("pagehop_target_migrations_completed").description(
+                "Incoming migrations whose process runs here").register(registry);
+        this.failed = Counter.builder("pagehop_target_migrations_failed").description(
+                "Incoming migrations aborted or failed").register(registry);
+        Gauge.builder("pagehop_target_processes", processes, Map::size).description("Processes received and held")
+                .register(registry);
+        Gauge.builder("pagehop_target_migrations_active", this, TargetState::activeCount)
+                .description("Incoming migrations in progress").register(registry);
+    }
+
+    TargetConfig config() {
+        return config;
+    }
+
+    FaultInjector faults() {
+        return faults;
+    }
+
+    Runnable killSwitch() {
+        return killSwitch;
+    }
+
+    LongSupplier nanoTime() {
+        return nanoTime;
+    }
+
+    synchronized void admit(TargetMigration m) {
+        if (migrations.containsKey(m.id)) {
+            m.fail("duplicate id");
+            throw Status.ALREADY_EXISTS.withDescription("migration " + m.id + " was already prepared on this target")
+                    .asRuntimeException();
+        }
+        if (activeCount() >= config.maxMigrations()) {
+            m.fail("too many migrations");
+            throw Status.RESOURCE_EXHAUSTED.withDescription("migration " + m.id + ": this target already receives "
+                    + activeCount() + " migrations, its limit").asRuntimeException();
+        }
+        migrations.put(m.id, m);
+        while (migrations.size() > ENDED_KEPT + config.maxMigrations()) {
+            String oldest = null;
+            for (TargetMigration x : migrations.values()) {
+                if (x.phase().terminal()) {
+                    oldest = x.id;
+                    break;
+                }
+            }
+            if (oldest == null) {
+                break;
+            }
+            migrations.remove(oldest);
+        }
+    }
+
+    synchronized TargetMigration migration(String id) {
+        return migrations.get(id);
+    }
+
+    synchronized List<TargetMigration> migrations() {
+        return new ArrayList<>(migrations.values());
+    }
+
+    synchronized int activeCount() {
+        int n = 0;
+        for (TargetMigration m : migrations.values()) {
+            if (!m.phase().terminal()) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    int adoptProcess(TargetMigration m) {
+        EmulatedProcess p = m.process();
+        processes.put(p.pid(), new Received(p, m));
+        completed.increment();
+        return p.pid();
+    }
+
+    void countFailure() {
+        failed.increment();
+    }
+
+    List<Received> processes() {
+        return new ArrayList<>(processes.values());
+    }
+
+    Received process(int pid) {
+        return processes.get(pid);
+    }
+
+    Received removeProcess(int pid) {
+        return processes.remove(pid);
+    }
+
+    /** Graceful shutdown: aborts every migration still in progress, stops every process. */
+    void shutdown(String reason) {
+        for (TargetMigration m : migrations()) {
+            if (m.abort(reason)) {
+                failed.increment();
+            }
+        }
+        for (Received r : processes.values()) {
+            r.process().close();
+            r.process().mm().close();
+        }
+        processes.clear();
+    }
+}

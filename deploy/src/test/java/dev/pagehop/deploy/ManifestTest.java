@@ -252,6 +252,46 @@ class ManifestTest {
         }
     }
 
+    /*
+     * The footprint model, fitted above every point FootprintRunner measured (BENCHMARKS.md,
+     * "Deployment": 64, 256 and 1024 MiB processes): an idle agent's container, a source while it
+     * migrates a process of P bytes, a target per incoming migration of P bytes.
+     */
+    static final long MIB = 1 << 20;
+    static final long IDLE_BYTES = 58 * MIB;
+    static long sourcePeakBytes(long p) {
+        return IDLE_BYTES + 128 * MIB + p * 5 / 4;
+    }
+    static long targetPerMigrationBytes(long p) {
+        return 192 * MIB + p * 7 / 5;
+    }
+
+    @ParameterizedTest
+    @FieldSource("KUSTOMIZATIONS")
+    void memoryLimitsHoldTheLargestWorkTheAgentsLimitsAdmit(String kustomization) {
+        for (Workload w : agents(kustomization)) {
+            Programs.Parsed p = Programs.parse(w.program(), w.programArgs(), w.env());
+            long limit = Quantity.getAmountInBytes(w.container().getResources().getLimits().get("memory")).longValueExact();
+            long request = Quantity.getAmountInBytes(w.container().getResources().getRequests().get("memory")).longValueExact();
+            long needed;
+            long typical;
+            if (w.program().equals("source-agent")) {
+                long maxProcess = Long.parseLong(p.value("--max-process-memory"));
+                needed = sourcePeakBytes(maxProcess);
+                typical = IDLE_BYTES + maxProcess;
+            } else {
+                long maxProcess = Long.parseLong(p.value("--max-memory"));
+                int migrations = p.intValue("--max-migrations");
+                needed = IDLE_BYTES + migrations * targetPerMigrationBytes(maxProcess);
+                typical = IDLE_BYTES + maxProcess;
+            }
+            assertThat(limit).as("%s: %s memory limit vs the measured footprint of what its limits admit (%d MiB)",
+                    kustomization, w.program(), needed / MIB).isGreaterThanOrEqualTo(needed);
+            assertThat(request).as("%s: %s memory request holds one process at the limit", kustomization, w.program())
+                    .isGreaterThanOrEqualTo(typical);
+        }
+    }
+
     @ParameterizedTest
     @FieldSource("KUSTOMIZATIONS")
     void servicesSelectTheAgentsAndExposeTheirNamedPorts(String kustomization) {

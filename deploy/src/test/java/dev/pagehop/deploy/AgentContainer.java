@@ -1,0 +1,127 @@
+package dev.pagehop.deploy;
+
+import dev.pagehop.deploy.Manifests.Workload;
+import dev.pagehop.proto.control.v1.AgentControlGrpc;
+import io.fabric8.kubernetes.api.model.Quantity;
+import io.grpc.ManagedChannel;
+import io.grpc.ManagedChannelBuilder;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import com.github.dockerjava.api.model.ContainerNetwork;
+import org.testcontainers.DockerClientFactory;
+import org.testcontainers.containers.GenericContainer;
+import org.testcontainers.containers.Network;
+import org.testcontainers.containers.wait.strategy.Wait;
+import org.testcontainers.utility.DockerImageName;
+
+/**
+ * One agent in a container of the image the build produced, started exactly as a manifest's
+ * DaemonSet starts it: the same arguments, the ConfigMap's environment, the memory limit, a
+ * read-only root with a tmpfs /tmp, the image's unprivileged user. {@code $(NODE_NAME)} becomes
+ * the container's network alias, which is also the host name other agents reach it by.
+ *
+ * <p>Two Docker networks: the container starts on {@code control}, which carries the ports the
+ * test reaches from the host, and then joins {@code agents} under its alias, which carries the
+ * agent-to-agent traffic. Tests cut {@code agents} only: Docker drops a container's published
+ * ports when the network they were published on is disconnected, even after a reconnect.
+ */
+final class AgentContainer implements AutoCloseable {
+    /** Not an environment variable: a key of {@code extraEnv} that replaces the manifest's memory limit. */
+    static final String MEMORY_LIMIT_OVERRIDE = "container.memory.limit.bytes";
+    final String program;
+    final String alias;
+    final Workload manifest;
+    final GenericContainer<?> container;
+    private final Network agents;
+    private ManagedChannel channel;
+
+    @SuppressWarnings("resource")
+    AgentContainer(String kustomization, String program, String alias, Network control, Network agents,
+                   Map<String, String> extraEnv) {
+        this.program = program;
+        this.alias = alias;
+        this.agents = agents;
+        this.manifest = Manifests.workloads(kustomization, Manifests.render(kustomization), List.of()).stream()
+                .filter(w -> w.program().equals(program)).findFirst()
+                .orElseThrow(() -> new AssertionError(kustomization + " has no " + program));
+        List<String> args = new ArrayList<>();
+        for (String a : manifest.container().getArgs()) {
+            args.add(a.replace("$(NODE_NAME)", alias));
+        }
+        Map<String, String> env = new LinkedHashMap<>(manifest.env());
+        env.remove("NODE_NAME");
+        env.putAll(extraEnv);
+        long memoryLimit = extraEnv.containsKey(MEMORY_LIMIT_OVERRIDE) ? Long.parseLong(extraEnv.get(MEMORY_LIMIT_OVERRIDE))
+                : Quantity.getAmountInBytes(manifest.container().getResources().getLimits().get("memory")).longValueExact();
+        env.remove(MEMORY_LIMIT_OVERRIDE);
+        container = new GenericContainer<>(DockerImageName.parse(manifest.container().getImage()))
+                .withNetwork(control)
+                .withCommand(args.toArray(String[]::new))
+                .withEnv(env)
+                .withTmpFs(Map.of("/tmp", "rw,size=64m"))
+                .withExposedPorts(ManifestTest.port(manifest, "grpc"), ManifestTest.port(manifest, "metrics"))
+                .withCreateContainerCmdModifier(cmd -> cmd.getHostConfig().withReadonlyRootfs(true)
+                        .withMemory(memoryLimit).withMemorySwap(memoryLimit))
+                // No shell in the image, so no in-container port check: wait for the agent's own line.
+                .waitingFor(Wait.forLogMessage(".*" + program + " .* listening grpc=.*\\n", 1)
+                        .withStartupTimeout(Duration.ofSeconds(60)));
+    }
+
+    AgentContainer start() {
+        container.start();
+        joinAgents();
+        channel = ManagedChannelBuilder.forAddress(container.getHost(), container.getMappedPort(grpcPort()))
+                .usePlaintext().maxInboundMessageSize(64 << 20).build();
+        return this;
+    }
+
+    /** Puts the container on the agents' network under its alias (again, after {@link #leaveAgents}). */
+    void joinAgents() {
+        DockerClientFactory.instance().client().connectToNetworkCmd().withNetworkId(agents.getId())
+                .withContainerId(container.getContainerId())
+                .withContainerNetwork(new ContainerNetwork().withAliases(alias)).exec();
+    }
+
+    /** Cuts the container off the agents' network, as a pulled cable would; the test still reaches it. */
+    void leaveAgents() {
+        DockerClientFactory.instance().client().disconnectFromNetworkCmd().withNetworkId(agents.getId())
+                .withContainerId(container.getContainerId()).withForce(true).exec();
+    }
+
+    int grpcPort() {
+        return ManifestTest.port(manifest, "grpc");
+    }
+
+    int metricsPort() {
+        return ManifestTest.port(manifest, "metrics");
+    }
+
+    /** The address other containers use: alias:port, as in a migration's target field. */
+    String address() {
+        return alias + ":" + grpcPort();
+    }
+
+    ManagedChannel channel() {
+        return channel;
+    }
+
+    AgentControlGrpc.AgentControlBlockingStub control() {
+        return AgentControlGrpc.newBlockingStub(channel).withDeadlineAfter(30, TimeUnit.SECONDS);
+    }
+
+    String metricsUrl() {
+        return "http://" + container.getHost() + ":" + container.getMappedPort(metricsPort()) + "/metrics";
+    }
+
+    @Override
+    public void close() {
+        if (channel != null) {
+            channel.shutdownNow();
+        }
+        container.stop();
+    }
+}

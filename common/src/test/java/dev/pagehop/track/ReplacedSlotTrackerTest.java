@@ -3,6 +3,7 @@ package dev.pagehop.track;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.pagehop.mm.Granule;
+import dev.pagehop.mm.Madvise;
 import dev.pagehop.mm.MapFlags;
 import dev.pagehop.mm.Prot;
 import dev.pagehop.mm.VmaInfo;
@@ -181,6 +182,36 @@ class ReplacedSlotTrackerTest {
             copy.collectAndCheck("a replaced many times");
             fill(f, a, 50);
             copy.collectAndCheck("a written again");
+        }
+    }
+
+    /**
+     * The other history the comparison counted (soft-dirty): a written slot zapped, unmapped and
+     * reported gone; then mapped fresh, made read-only and replaced by an unpopulated slot moved
+     * in (no VM_SOFTDIRTY, no pte): zeros, nothing to report.
+     */
+    @ParameterizedTest(name = "R-05 zapped, unmapped, then an unpopulated slot moved in [{0}, {1}]")
+    @MethodSource("matrix")
+    void zappedUnmappedThenUnpopulatedSlotMovedIn(String name, Granule g) {
+        try (TrackerFixture f = new TrackerFixture(name, g)) {
+            long area = f.map(4 * SLOT);
+            long a = area;
+            long empty = area + 2 * SLOT * f.p;
+            f.tracker.start();
+            Copy copy = new Copy(f);
+            fill(f, a, 1);
+            copy.collectAndCheck("slot written");
+            f.mem.madvise(a, SLOT * f.p, Madvise.DONTNEED);
+            f.mm.load64(a + f.p);
+            copy.collectAndCheck("slot zapped, one page read back");
+            f.mem.munmap(a, SLOT * f.p);
+            copy.collectAndCheck("slot unmapped");
+            f.mem.mmap(a, SLOT * f.p, TrackerFixture.RW, TrackerFixture.ANON | MapFlags.FIXED);
+            f.mm.mprotect(a, SLOT * f.p, Prot.READ);
+            f.mem.mremap(empty, SLOT * f.p, SLOT * f.p, MapFlags.MREMAP_MAYMOVE | MapFlags.MREMAP_FIXED, a);
+            copy.collectAndCheck("unpopulated slot moved in");
+            f.storePages(a, 0, 7);
+            copy.collectAndCheck("moved-in slot written");
         }
     }
 }

@@ -115,6 +115,20 @@ class ReplacedMappingTest {
         }
     }
 
+    /** Shmem keeps markers across a zap, but not when the mapping goes (ZAP_FLAG_DROP_MARKER). */
+    @ParameterizedTest
+    @EnumSource(Granule.class)
+    void mapFixedOverArmedSharedMappingDropsItsMarkers(Granule g) {
+        try (MemoryManager mm = MemoryManager.create(MmConfig.arm64(g))) {
+            long p = mm.pageSize();
+            long a = mm.mmap(0, 16 * p, RW, MapFlags.SHARED | MapFlags.ANONYMOUS);
+            armedAndWritten(mm, a, 16, 0);
+            mm.mmap(a + 2 * p, 12 * p, RW, ANON | MapFlags.FIXED);
+            assertFresh(mm, a + 2 * p, a + 14 * p, "mmap FIXED over armed shmem");
+            assertThat(mm.load64(a + p)).isEqualTo(0x1001);
+        }
+    }
+
     @ParameterizedTest
     @EnumSource(Granule.class)
     void munmapThenMmapAtTheSameAddress(Granule g) {

@@ -44,6 +44,16 @@ final class ContentShadow {
         return hash(page, vmas) != hashes.getOrDefault(page, zeroHash);
     }
 
+    /** Whether {@code page} reads other than zeros, what a target holds for a range it dropped. */
+    boolean nonZero(long page, List<VmaInfo> vmas) {
+        return hash(page, vmas) != zeroHash;
+    }
+
+    /** The target dropped the page with its range: it holds zeros there until the page is sent. */
+    void forget(long page) {
+        hashes.remove(page);
+    }
+
     void record(long page, List<VmaInfo> vmas) {
         hashes.put(page, hash(page, vmas));
     }

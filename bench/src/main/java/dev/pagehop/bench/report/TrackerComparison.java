@@ -116,8 +116,8 @@ public final class TrackerComparison {
                 DirtySet set = tracker.collect();
                 maxCollect = Math.max(maxCollect, tracker.cost().collectNanos() - c0);
                 Set<Long> got = pages(set.written(), ps);
-                // A range reported unmapped is dropped by the target and rebuilt from the layout,
-                // so a page of it that now reads as zeros was accounted for.
+                // A range reported unmapped is dropped by the target and rebuilt from the layout:
+                // a page of it not reported written holds zeros there.
                 Set<Long> dropped = pages(set.unmapped(), ps);
                 reported += got.size();
                 for (Long p : got) {
@@ -127,12 +127,20 @@ public final class TrackerComparison {
                 }
                 List<VmaInfo> vmas = mm.vmas();
                 for (Long p : changed) {
-                    if (!got.contains(p) && !dropped.contains(p) && mapped(vmas, p) && shadow.changed(p, vmas)) {
+                    if (!got.contains(p) && mapped(vmas, p)
+                            && (dropped.contains(p) ? shadow.nonZero(p, vmas) : shadow.changed(p, vmas))) {
                         falseNegatives++;
                     }
                 }
                 for (Long p : changed) {
                     shadow.record(p, vmas);
+                }
+                // The target forgot what it had for dropped pages; a later change there must be
+                // compared with zeros, not with the contents before the range went away.
+                for (Long p : dropped) {
+                    if (!changed.contains(p)) {
+                        shadow.forget(p);
+                    }
                 }
                 for (Long p : got) {
                     shadow.record(p, vmas);

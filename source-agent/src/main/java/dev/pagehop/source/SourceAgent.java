@@ -2,15 +2,22 @@ package dev.pagehop.source;
 
 import dev.pagehop.migrate.FaultInjector;
 import dev.pagehop.migrate.FaultPoint;
+import dev.pagehop.security.TlsOptions;
+import io.grpc.ChannelCredentials;
 import io.grpc.ManagedChannel;
+import io.grpc.ServerCredentials;
 import io.grpc.netty.NettyChannelBuilder;
 import io.grpc.netty.NettyServerBuilder;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -70,17 +77,8 @@ public final class SourceAgent implements Callable<Integer> {
                     + "PAGEHOP_SHUTDOWN_GRACE_MS, default ${DEFAULT-VALUE}).")
     long shutdownGraceMs;
 
-    @Option(names = "--tls-cert", defaultValue = "${env:PAGEHOP_TLS_CERT}",
-            description = "PEM certificate chain for mTLS (env PAGEHOP_TLS_CERT). Reserved: not supported by this build.")
-    String tlsCert;
-
-    @Option(names = "--tls-key", defaultValue = "${env:PAGEHOP_TLS_KEY}",
-            description = "PEM private key for mTLS (env PAGEHOP_TLS_KEY). Reserved: not supported by this build.")
-    String tlsKey;
-
-    @Option(names = "--tls-ca", defaultValue = "${env:PAGEHOP_TLS_CA}",
-            description = "PEM CA bundle trusted for peers (env PAGEHOP_TLS_CA). Reserved: not supported by this build.")
-    String tlsCa;
+    @CommandLine.Mixin
+    TlsOptions tls = new TlsOptions();
 
     @Option(names = "--fault", split = ",", defaultValue = "${env:PAGEHOP_FAULTS}",
             description = "Arm fault points for failure testing, name[=value], comma separated or repeated: "
@@ -97,11 +95,6 @@ public final class SourceAgent implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (tlsCert != null || tlsKey != null || tlsCa != null) {
-            spec.commandLine().getErr().println("source-agent: --tls-cert/--tls-key/--tls-ca are reserved; this build "
-                    + "serves plaintext on loopback only");
-            return 2;
-        }
         FaultInjector fi = new FaultInjector();
         if (faults != null) {
             for (String f : faults) {
@@ -111,14 +104,13 @@ public final class SourceAgent implements Callable<Integer> {
                 }
             }
         }
-        SourceMigration.Settings settings = new SourceMigration.Settings(TimeUnit.MILLISECONDS.toNanos(ackTimeoutMs),
-                rpcTimeoutMs, name, fi, System::nanoTime);
-        SourceAgentServer server = new SourceAgentServer(
-                NettyServerBuilder.forAddress(new InetSocketAddress(listen, port)).flowControlWindow(FLOW_CONTROL_WINDOW)
-                        .maxInboundMessageSize(MAX_MESSAGE_BYTES),
-                SourceAgent::channel,
-                new SourceAgentServer.Options(name, new SourceConfig(maxProcessMemory, maxThreads), settings, metricsHost,
-                        metricsPort, shutdownGraceMs));
+        SourceAgentServer server;
+        try {
+            server = start(fi);
+        } catch (IllegalArgumentException | UncheckedIOException e) {
+            spec.commandLine().getErr().println("source-agent: " + describe(e));
+            return 2;
+        }
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             try {
@@ -136,9 +128,40 @@ public final class SourceAgent implements Callable<Integer> {
         return 0;
     }
 
-    static ManagedChannel channel(String target) {
-        return NettyChannelBuilder.forTarget(target).usePlaintext().flowControlWindow(FLOW_CONTROL_WINDOW)
-                .maxInboundMessageSize(MAX_MESSAGE_BYTES).build();
+    /**
+     * Binds the server the flags describe. The TLS configuration is checked first, so a refused
+     * one (half-given files, plaintext on a non-loopback address without the override, unreadable
+     * PEM) fails here with IllegalArgumentException or UncheckedIOException and nothing is bound.
+     */
+    SourceAgentServer start(FaultInjector fi) throws IOException {
+        TlsOptions effective = tls.plaintextWhenNoFiles();
+        effective.check(listen, port);
+        ServerCredentials serverCredentials = effective.serverCredentials();
+        // The same certificate identifies this source to targets; only targets the CA signed are trusted.
+        ChannelCredentials outbound = effective.channelCredentials();
+        SourceMigration.Settings settings = new SourceMigration.Settings(TimeUnit.MILLISECONDS.toNanos(ackTimeoutMs),
+                rpcTimeoutMs, name, fi, System::nanoTime);
+        return new SourceAgentServer(
+                NettyServerBuilder.forAddress(new InetSocketAddress(listen, port), serverCredentials)
+                        .flowControlWindow(FLOW_CONTROL_WINDOW).maxInboundMessageSize(MAX_MESSAGE_BYTES),
+                channels(outbound, effective.peerName()),
+                new SourceAgentServer.Options(name, new SourceConfig(maxProcessMemory, maxThreads), settings, metricsHost,
+                        metricsPort, shutdownGraceMs));
+    }
+
+    static String describe(Exception e) {
+        return e.getCause() != null && e.getCause().getMessage() != null
+                ? e.getMessage() + ": " + e.getCause().getMessage() : e.getMessage();
+    }
+
+    /** Channels to targets; with a peer name, that name is verified in the target's certificate instead of the host dialled. */
+    static Function<String, ManagedChannel> channels(ChannelCredentials credentials, Optional<String> peerName) {
+        return target -> {
+            NettyChannelBuilder b = NettyChannelBuilder.forTarget(target, credentials).flowControlWindow(FLOW_CONTROL_WINDOW)
+                    .maxInboundMessageSize(MAX_MESSAGE_BYTES);
+            peerName.ifPresent(b::overrideAuthority);
+            return b.build();
+        };
     }
 
     public static void main(String[] args) {

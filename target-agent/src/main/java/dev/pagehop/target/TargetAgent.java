@@ -2,7 +2,10 @@ package dev.pagehop.target;
 
 import dev.pagehop.migrate.FaultInjector;
 import dev.pagehop.migrate.FaultPoint;
+import dev.pagehop.security.TlsOptions;
 import io.grpc.netty.NettyServerBuilder;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.util.List;
 import java.util.Map;
@@ -57,17 +60,8 @@ public final class TargetAgent implements Callable<Integer> {
                     + "default ${DEFAULT-VALUE}).")
     long shutdownGraceMs;
 
-    @Option(names = "--tls-cert", defaultValue = "${env:PAGEHOP_TLS_CERT}",
-            description = "PEM certificate chain for mTLS (env PAGEHOP_TLS_CERT). Reserved: not supported by this build.")
-    String tlsCert;
-
-    @Option(names = "--tls-key", defaultValue = "${env:PAGEHOP_TLS_KEY}",
-            description = "PEM private key for mTLS (env PAGEHOP_TLS_KEY). Reserved: not supported by this build.")
-    String tlsKey;
-
-    @Option(names = "--tls-ca", defaultValue = "${env:PAGEHOP_TLS_CA}",
-            description = "PEM CA bundle of trusted sources (env PAGEHOP_TLS_CA). Reserved: not supported by this build.")
-    String tlsCa;
+    @CommandLine.Mixin
+    TlsOptions tls = new TlsOptions();
 
     @Option(names = "--fault", split = ",", defaultValue = "${env:PAGEHOP_FAULTS}",
             description = "Arm fault points for failure testing, name[=value]: kill-target-after-pages=N, "
@@ -79,11 +73,6 @@ public final class TargetAgent implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (tlsCert != null || tlsKey != null || tlsCa != null) {
-            spec.commandLine().getErr().println("target-agent: --tls-cert/--tls-key/--tls-ca are reserved; this build "
-                    + "serves plaintext on loopback only");
-            return 2;
-        }
         FaultInjector fi = new FaultInjector();
         if (faults != null) {
             for (String f : faults) {
@@ -93,13 +82,14 @@ public final class TargetAgent implements Callable<Integer> {
                 }
             }
         }
-        TargetAgentServer server = new TargetAgentServer(
-                NettyServerBuilder.forAddress(new InetSocketAddress(listen, port)).flowControlWindow(8 << 20)
-                        .maxInboundMessageSize(32 << 20),
-                new TargetAgentServer.Options(name, maxMemory, maxMigrations, fi,
-                        // A crash, not a shutdown: no hooks, no goodbyes, as the fault point promises.
-                        () -> Runtime.getRuntime().halt(137), System::nanoTime, metricsHost, metricsPort,
-                        shutdownGraceMs));
+        TargetAgentServer server;
+        try {
+            server = start(fi);
+        } catch (IllegalArgumentException | UncheckedIOException e) {
+            spec.commandLine().getErr().println("target-agent: " + (e.getCause() != null && e.getCause().getMessage() != null
+                    ? e.getMessage() + ": " + e.getCause().getMessage() : e.getMessage()));
+            return 2;
+        }
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             try {
@@ -114,6 +104,23 @@ public final class TargetAgent implements Callable<Integer> {
         server.awaitTermination();
         stopped.await();
         return 0;
+    }
+
+    /**
+     * Binds the server the flags describe. With TLS files, only clients (sources, CLIs) whose
+     * certificate --tls-ca signed complete the handshake. A refused configuration fails here with
+     * IllegalArgumentException or UncheckedIOException and nothing is bound.
+     */
+    TargetAgentServer start(FaultInjector fi) throws IOException {
+        TlsOptions effective = tls.plaintextWhenNoFiles();
+        effective.check(listen, port);
+        return new TargetAgentServer(
+                NettyServerBuilder.forAddress(new InetSocketAddress(listen, port), effective.serverCredentials())
+                        .flowControlWindow(8 << 20).maxInboundMessageSize(32 << 20),
+                new TargetAgentServer.Options(name, maxMemory, maxMigrations, fi,
+                        // A crash, not a shutdown: no hooks, no goodbyes, as the fault point promises.
+                        () -> Runtime.getRuntime().halt(137), System::nanoTime, metricsHost, metricsPort,
+                        shutdownGraceMs));
     }
 
     public static void main(String[] args) {

@@ -133,7 +133,7 @@ public final class SourceAgent implements Callable<Integer> {
      * one (half-given files, plaintext on a non-loopback address without the override, unreadable
      * PEM) fails here with IllegalArgumentException or UncheckedIOException and nothing is bound.
      */
-    SourceAgentServer start(FaultInjector fi) throws IOException {
+    public SourceAgentServer start(FaultInjector fi) throws IOException {
         TlsOptions effective = tls.plaintextWhenNoFiles();
         effective.check(listen, port);
         ServerCredentials serverCredentials = effective.serverCredentials();

@@ -111,7 +111,7 @@ public final class TargetAgent implements Callable<Integer> {
      * certificate --tls-ca signed complete the handshake. A refused configuration fails here with
      * IllegalArgumentException or UncheckedIOException and nothing is bound.
      */
-    TargetAgentServer start(FaultInjector fi) throws IOException {
+    public TargetAgentServer start(FaultInjector fi) throws IOException {
         TlsOptions effective = tls.plaintextWhenNoFiles();
         effective.check(listen, port);
         return new TargetAgentServer(

@@ -7,6 +7,9 @@ import io.grpc.ChannelCredentials;
 import io.grpc.ManagedChannel;
 import io.grpc.ServerCredentials;
 import io.grpc.netty.NettyChannelBuilder;
+import io.grpc.BindableService;
+import io.grpc.InsecureServerCredentials;
+import io.grpc.Server;
 import io.grpc.netty.NettyServerBuilder;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -80,6 +83,12 @@ public final class SourceAgent implements Callable<Integer> {
     @CommandLine.Mixin
     TlsOptions tls = new TlsOptions();
 
+    @Option(names = "--health-port", defaultValue = "${env:PAGEHOP_HEALTH_PORT:--1}",
+            description = "Plaintext port serving only grpc.health.v1.Health, with the main port's statuses, for probes "
+                    + "that cannot do mutual TLS (kubelet); binds --listen; 0 picks a free one, -1 disables "
+                    + "(env PAGEHOP_HEALTH_PORT, default ${DEFAULT-VALUE}).")
+    int healthPort;
+
     @Option(names = "--fault", split = ",", defaultValue = "${env:PAGEHOP_FAULTS}",
             description = "Arm fault points for failure testing, name[=value], comma separated or repeated: "
                     + "drop-chunk=SEQ, corrupt-chunk=SEQ, cut-stream-after-chunks=N (env PAGEHOP_FAULTS). "
@@ -111,17 +120,30 @@ public final class SourceAgent implements Callable<Integer> {
             spec.commandLine().getErr().println("source-agent: " + describe(e));
             return 2;
         }
+        Server health;
+        try {
+            health = healthPort < 0 ? null : serveHealth(listen, healthPort, server.healthService());
+        } catch (IOException e) {
+            server.close();
+            spec.commandLine().getErr().println("source-agent: cannot bind --health-port %s:%d: %s".formatted(listen, healthPort,
+                    e.getMessage()));
+            return 2;
+        }
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             try {
+                // NOT_SERVING stays visible on the health port while the main server drains.
                 server.close();
             } finally {
+                if (health != null) {
+                    health.shutdownNow();
+                }
                 stopped.countDown();
             }
         }, "shutdown"));
         // The line tests and scripts wait for: both ports, resolved.
-        spec.commandLine().getOut().printf("source-agent %s listening grpc=%s:%d metrics=%d%n", name, listen,
-                server.port(), server.metricsPort());
+        spec.commandLine().getOut().printf("source-agent %s listening grpc=%s:%d metrics=%d health=%d%n", name, listen,
+                server.port(), server.metricsPort(), health == null ? -1 : health.getPort());
         spec.commandLine().getOut().flush();
         server.awaitTermination();
         stopped.await();
@@ -162,6 +184,12 @@ public final class SourceAgent implements Callable<Integer> {
             peerName.ifPresent(b::overrideAuthority);
             return b.build();
         };
+    }
+
+    /** The health-only plaintext server: it serves nothing but grpc.health.v1.Health, so TLS is not required of it. */
+    static Server serveHealth(String listen, int port, BindableService health) throws IOException {
+        return NettyServerBuilder.forAddress(new InetSocketAddress(listen, port), InsecureServerCredentials.create())
+                .addService(health).build().start();
     }
 
     public static void main(String[] args) {

@@ -163,7 +163,7 @@ class MutualTlsMigrationTest {
         }
         if (end != null) {
             assertThat(end.getSourcePhase()).isNotEqualTo(SourcePhase.SOURCE_PHASE_COMPLETED);
-            assertThat(end.getFailure()).isNotBlank();
+            assertThat(end.getFailure()).contains("target 127.0.0.1:" + target.port(), "UNAVAILABLE");
         }
         assertThat(target.activeMigrations()).isZero();
         assertThat(src.state()).isEqualTo(ProcessState.RUNNING);
@@ -182,6 +182,24 @@ class MutualTlsMigrationTest {
                 .isInstanceOf(StatusRuntimeException.class);
 
         assertThat(health(dial(source.port(), client(trusted)))).isEqualTo(ServingStatus.SERVING);
+    }
+
+    @Test
+    void theHealthPortAnswersPlaintextProbesWithTheStatusesOfTheMutualTlsPort() throws Exception {
+        SourceAgentServer source = source(trusted);
+        io.grpc.Server health = SourceAgent.serveHealth("127.0.0.1", 0, source.healthService());
+        open.add(health::shutdownNow);
+        ManagedChannel probe = dial(health.getPort(), InsecureChannelCredentials.create());
+        assertThat(health(probe)).isEqualTo(ServingStatus.SERVING);
+        assertThat(HealthGrpc.newBlockingStub(probe).withDeadlineAfter(20, TimeUnit.SECONDS).check(HealthCheckRequest
+                .newBuilder().setService("pagehop.control.v1.AgentControl").build()).getStatus()).isEqualTo(ServingStatus.SERVING);
+        // Nothing but health there: the control service is not reachable without TLS.
+        assertThatThrownBy(() -> AgentControlGrpc.newBlockingStub(probe).withDeadlineAfter(20, TimeUnit.SECONDS)
+                .spawn(SpawnRequest.newBuilder().setWorkload("kv").build()))
+                .isInstanceOf(StatusRuntimeException.class).hasMessageContaining("UNIMPLEMENTED");
+
+        source.close();
+        assertThat(health(probe)).isEqualTo(ServingStatus.NOT_SERVING);
     }
 
     @Test

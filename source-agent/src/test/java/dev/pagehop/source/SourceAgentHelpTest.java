@@ -18,11 +18,12 @@ class SourceAgentHelpTest {
         for (String flag : new String[] {"--listen", "--port", "--metrics-host", "--metrics-port", "--name",
                 "--max-process-memory", "--max-threads", "--ack-timeout-ms", "--rpc-timeout-ms", "--shutdown-grace-ms",
                 "--tls-cert", "--tls-key", "--tls-ca", "--tls-peer-name", "--plaintext",
-                "--allow-plaintext-non-loopback", "--fault"}) {
+                "--allow-plaintext-non-loopback", "--health-port", "--fault"}) {
             assertThat(help).contains(flag);
         }
         for (String env : new String[] {"PAGEHOP_LISTEN", "PAGEHOP_PORT", "PAGEHOP_METRICS_PORT", "PAGEHOP_ACK_TIMEOUT_MS",
-                "PAGEHOP_TLS_CERT", "PAGEHOP_TLS_CA", "PAGEHOP_ALLOW_PLAINTEXT_NON_LOOPBACK", "PAGEHOP_FAULTS"}) {
+                "PAGEHOP_TLS_CERT", "PAGEHOP_TLS_CA", "PAGEHOP_ALLOW_PLAINTEXT_NON_LOOPBACK", "PAGEHOP_HEALTH_PORT",
+                "PAGEHOP_FAULTS"}) {
             assertThat(help).contains(env);
         }
     }

@@ -3,6 +3,9 @@ package dev.pagehop.target;
 import dev.pagehop.migrate.FaultInjector;
 import dev.pagehop.migrate.FaultPoint;
 import dev.pagehop.security.TlsOptions;
+import io.grpc.BindableService;
+import io.grpc.InsecureServerCredentials;
+import io.grpc.Server;
 import io.grpc.netty.NettyServerBuilder;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -63,6 +66,12 @@ public final class TargetAgent implements Callable<Integer> {
     @CommandLine.Mixin
     TlsOptions tls = new TlsOptions();
 
+    @Option(names = "--health-port", defaultValue = "${env:PAGEHOP_HEALTH_PORT:--1}",
+            description = "Plaintext port serving only grpc.health.v1.Health, with the main port's statuses, for probes "
+                    + "that cannot do mutual TLS (kubelet); binds --listen; 0 picks a free one, -1 disables "
+                    + "(env PAGEHOP_HEALTH_PORT, default ${DEFAULT-VALUE}).")
+    int healthPort;
+
     @Option(names = "--fault", split = ",", defaultValue = "${env:PAGEHOP_FAULTS}",
             description = "Arm fault points for failure testing, name[=value]: kill-target-after-pages=N, "
                     + "refuse-prepare, fail-final-state (env PAGEHOP_FAULTS). Never in production.")
@@ -90,16 +99,29 @@ public final class TargetAgent implements Callable<Integer> {
                     ? e.getMessage() + ": " + e.getCause().getMessage() : e.getMessage()));
             return 2;
         }
+        Server health;
+        try {
+            health = healthPort < 0 ? null : serveHealth(listen, healthPort, server.healthService());
+        } catch (IOException e) {
+            server.close();
+            spec.commandLine().getErr().println("target-agent: cannot bind --health-port %s:%d: %s".formatted(listen, healthPort,
+                    e.getMessage()));
+            return 2;
+        }
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             try {
+                // NOT_SERVING stays visible on the health port while the main server drains.
                 server.close();
             } finally {
+                if (health != null) {
+                    health.shutdownNow();
+                }
                 stopped.countDown();
             }
         }, "shutdown"));
-        spec.commandLine().getOut().printf("target-agent %s listening grpc=%s:%d metrics=%d%n", name, listen,
-                server.port(), server.metricsPort());
+        spec.commandLine().getOut().printf("target-agent %s listening grpc=%s:%d metrics=%d health=%d%n", name, listen,
+                server.port(), server.metricsPort(), health == null ? -1 : health.getPort());
         spec.commandLine().getOut().flush();
         server.awaitTermination();
         stopped.await();
@@ -121,6 +143,12 @@ public final class TargetAgent implements Callable<Integer> {
                         // A crash, not a shutdown: no hooks, no goodbyes, as the fault point promises.
                         () -> Runtime.getRuntime().halt(137), System::nanoTime, metricsHost, metricsPort,
                         shutdownGraceMs));
+    }
+
+    /** The health-only plaintext server: it serves nothing but grpc.health.v1.Health, so TLS is not required of it. */
+    static Server serveHealth(String listen, int port, BindableService health) throws IOException {
+        return NettyServerBuilder.forAddress(new InetSocketAddress(listen, port), InsecureServerCredentials.create())
+                .addService(health).build().start();
     }
 
     public static void main(String[] args) {

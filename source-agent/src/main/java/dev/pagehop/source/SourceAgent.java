@@ -16,7 +16,6 @@ import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -160,13 +159,13 @@ public final class SourceAgent implements Callable<Integer> {
         effective.check(listen, port);
         ServerCredentials serverCredentials = effective.serverCredentials();
         // The same certificate identifies this source to targets; only targets the CA signed are trusted.
-        ChannelCredentials outbound = effective.channelCredentials();
+        Function<String, ManagedChannel> outbound = channels(effective);
         SourceMigration.Settings settings = new SourceMigration.Settings(TimeUnit.MILLISECONDS.toNanos(ackTimeoutMs),
                 rpcTimeoutMs, name, fi, System::nanoTime);
         return new SourceAgentServer(
                 NettyServerBuilder.forAddress(new InetSocketAddress(listen, port), serverCredentials)
                         .flowControlWindow(FLOW_CONTROL_WINDOW).maxInboundMessageSize(MAX_MESSAGE_BYTES),
-                channels(outbound, effective.peerName()),
+                outbound,
                 new SourceAgentServer.Options(name, new SourceConfig(maxProcessMemory, maxThreads), settings, metricsHost,
                         metricsPort, shutdownGraceMs));
     }
@@ -176,12 +175,32 @@ public final class SourceAgent implements Callable<Integer> {
                 ? e.getMessage() + ": " + e.getCause().getMessage() : e.getMessage();
     }
 
-    /** Channels to targets; with a peer name, that name is verified in the target's certificate instead of the host dialled. */
-    static Function<String, ManagedChannel> channels(ChannelCredentials credentials, Optional<String> peerName) {
+    /**
+     * Channels to targets, with the agent's own credentials. With a peer name, that name is
+     * verified in the target's certificate instead of the host dialled. Plaintext towards a target
+     * that is not on loopback is refused (IllegalArgumentException, which StartMigration reports)
+     * unless --allow-plaintext-non-loopback was given, as for listening.
+     */
+    static Function<String, ManagedChannel> channels(TlsOptions tls) {
+        ChannelCredentials credentials = tls.channelCredentials();
         return target -> {
+            if (tls.plaintext()) {
+                int colon = target.lastIndexOf(':');
+                String host = colon < 0 ? target : target.substring(0, colon);
+                if (host.startsWith("[") && host.endsWith("]")) {
+                    host = host.substring(1, host.length() - 1);
+                }
+                int port;
+                try {
+                    port = colon < 0 ? -1 : Integer.parseInt(target.substring(colon + 1));
+                } catch (NumberFormatException e) {
+                    throw new IllegalArgumentException("expected HOST:PORT, got port '" + target.substring(colon + 1) + "'");
+                }
+                tls.check(host, port);
+            }
             NettyChannelBuilder b = NettyChannelBuilder.forTarget(target, credentials).flowControlWindow(FLOW_CONTROL_WINDOW)
                     .maxInboundMessageSize(MAX_MESSAGE_BYTES);
-            peerName.ifPresent(b::overrideAuthority);
+            tls.peerName().ifPresent(b::overrideAuthority);
             return b.build();
         };
     }

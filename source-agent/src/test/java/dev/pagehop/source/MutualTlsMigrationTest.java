@@ -214,6 +214,18 @@ class MutualTlsMigrationTest {
     }
 
     @Test
+    void aPlaintextSourceRefusesToDialANonLoopbackTargetWithoutTheOverride() {
+        // Refused before any channel exists: nothing is dialled.
+        assertThatThrownBy(() -> SourceAgent.channels(TlsOptions.of(null, null, null, null, true, false)).apply("192.0.2.7:7071"))
+                .isInstanceOf(IllegalArgumentException.class).hasMessage("refusing plaintext on non-loopback address "
+                        + "192.0.2.7:7071; pass --allow-plaintext-non-loopback to override");
+        ManagedChannel loopback = SourceAgent.channels(TlsOptions.of(null, null, null, null, true, false)).apply("127.0.0.1:7071");
+        loopback.shutdownNow();
+        ManagedChannel allowed = SourceAgent.channels(TlsOptions.of(null, null, null, null, true, true)).apply("192.0.2.7:7071");
+        allowed.shutdownNow();
+    }
+
+    @Test
     void anUnreadableCertificateIsRefusedAtStartupNamingTheFile() {
         StringWriter err = new StringWriter();
         CommandLine cl = new CommandLine(new TargetAgent()).setErr(new PrintWriter(err, true));

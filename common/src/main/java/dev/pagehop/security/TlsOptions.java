@@ -77,6 +77,19 @@ public final class TlsOptions {
         return plaintext;
     }
 
+    /**
+     * The agents' reading of these options: with none of the three TLS files given, plaintext is
+     * implied (as if --plaintext were passed), so a development agent on loopback needs no flag,
+     * while {@link #check(String, int)} still refuses it on any other address without
+     * --allow-plaintext-non-loopback. With any file given, TLS stays required.
+     */
+    public TlsOptions plaintextWhenNoFiles() {
+        if (plaintext || cert != null || key != null || ca != null) {
+            return this;
+        }
+        return of(null, null, null, peerName, true, allowPlaintextNonLoopback);
+    }
+
     /** The name to verify in the peer's certificate, when it differs from the host dialled. */
     public Optional<String> peerName() {
         return Optional.ofNullable(peerName).filter(n -> !n.isBlank());

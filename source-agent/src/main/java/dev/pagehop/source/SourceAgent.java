@@ -2,15 +2,24 @@ package dev.pagehop.source;
 
 import dev.pagehop.migrate.FaultInjector;
 import dev.pagehop.migrate.FaultPoint;
+import dev.pagehop.security.TlsOptions;
+import io.grpc.ChannelCredentials;
 import io.grpc.ManagedChannel;
+import io.grpc.ServerCredentials;
 import io.grpc.netty.NettyChannelBuilder;
+import io.grpc.BindableService;
+import io.grpc.InsecureServerCredentials;
+import io.grpc.Server;
 import io.grpc.netty.NettyServerBuilder;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -70,17 +79,14 @@ public final class SourceAgent implements Callable<Integer> {
                     + "PAGEHOP_SHUTDOWN_GRACE_MS, default ${DEFAULT-VALUE}).")
     long shutdownGraceMs;
 
-    @Option(names = "--tls-cert", defaultValue = "${env:PAGEHOP_TLS_CERT}",
-            description = "PEM certificate chain for mTLS (env PAGEHOP_TLS_CERT). Reserved: not supported by this build.")
-    String tlsCert;
+    @CommandLine.Mixin
+    TlsOptions tls = new TlsOptions();
 
-    @Option(names = "--tls-key", defaultValue = "${env:PAGEHOP_TLS_KEY}",
-            description = "PEM private key for mTLS (env PAGEHOP_TLS_KEY). Reserved: not supported by this build.")
-    String tlsKey;
-
-    @Option(names = "--tls-ca", defaultValue = "${env:PAGEHOP_TLS_CA}",
-            description = "PEM CA bundle trusted for peers (env PAGEHOP_TLS_CA). Reserved: not supported by this build.")
-    String tlsCa;
+    @Option(names = "--health-port", defaultValue = "${env:PAGEHOP_HEALTH_PORT:--1}",
+            description = "Plaintext port serving only grpc.health.v1.Health, with the main port's statuses, for probes "
+                    + "that cannot do mutual TLS (kubelet); binds --listen; 0 picks a free one, -1 disables "
+                    + "(env PAGEHOP_HEALTH_PORT, default ${DEFAULT-VALUE}).")
+    int healthPort;
 
     @Option(names = "--fault", split = ",", defaultValue = "${env:PAGEHOP_FAULTS}",
             description = "Arm fault points for failure testing, name[=value], comma separated or repeated: "
@@ -97,11 +103,6 @@ public final class SourceAgent implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (tlsCert != null || tlsKey != null || tlsCa != null) {
-            spec.commandLine().getErr().println("source-agent: --tls-cert/--tls-key/--tls-ca are reserved; this build "
-                    + "serves plaintext on loopback only");
-            return 2;
-        }
         FaultInjector fi = new FaultInjector();
         if (faults != null) {
             for (String f : faults) {
@@ -111,34 +112,103 @@ public final class SourceAgent implements Callable<Integer> {
                 }
             }
         }
-        SourceMigration.Settings settings = new SourceMigration.Settings(TimeUnit.MILLISECONDS.toNanos(ackTimeoutMs),
-                rpcTimeoutMs, name, fi, System::nanoTime);
-        SourceAgentServer server = new SourceAgentServer(
-                NettyServerBuilder.forAddress(new InetSocketAddress(listen, port)).flowControlWindow(FLOW_CONTROL_WINDOW)
-                        .maxInboundMessageSize(MAX_MESSAGE_BYTES),
-                SourceAgent::channel,
-                new SourceAgentServer.Options(name, new SourceConfig(maxProcessMemory, maxThreads), settings, metricsHost,
-                        metricsPort, shutdownGraceMs));
+        SourceAgentServer server;
+        try {
+            server = start(fi);
+        } catch (IllegalArgumentException | UncheckedIOException e) {
+            spec.commandLine().getErr().println("source-agent: " + describe(e));
+            return 2;
+        }
+        Server health;
+        try {
+            health = healthPort < 0 ? null : serveHealth(listen, healthPort, server.healthService());
+        } catch (IOException e) {
+            server.close();
+            spec.commandLine().getErr().println("source-agent: cannot bind --health-port %s:%d: %s".formatted(listen, healthPort,
+                    e.getMessage()));
+            return 2;
+        }
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             try {
+                // NOT_SERVING stays visible on the health port while the main server drains.
                 server.close();
             } finally {
+                if (health != null) {
+                    health.shutdownNow();
+                }
                 stopped.countDown();
             }
         }, "shutdown"));
         // The line tests and scripts wait for: both ports, resolved.
-        spec.commandLine().getOut().printf("source-agent %s listening grpc=%s:%d metrics=%d%n", name, listen,
-                server.port(), server.metricsPort());
+        spec.commandLine().getOut().printf("source-agent %s listening grpc=%s:%d metrics=%d health=%d%n", name, listen,
+                server.port(), server.metricsPort(), health == null ? -1 : health.getPort());
         spec.commandLine().getOut().flush();
         server.awaitTermination();
         stopped.await();
         return 0;
     }
 
-    static ManagedChannel channel(String target) {
-        return NettyChannelBuilder.forTarget(target).usePlaintext().flowControlWindow(FLOW_CONTROL_WINDOW)
-                .maxInboundMessageSize(MAX_MESSAGE_BYTES).build();
+    /**
+     * Binds the server the flags describe. The TLS configuration is checked first, so a refused
+     * one (half-given files, plaintext on a non-loopback address without the override, unreadable
+     * PEM) fails here with IllegalArgumentException or UncheckedIOException and nothing is bound.
+     */
+    public SourceAgentServer start(FaultInjector fi) throws IOException {
+        TlsOptions effective = tls.plaintextWhenNoFiles();
+        effective.check(listen, port);
+        ServerCredentials serverCredentials = effective.serverCredentials();
+        // The same certificate identifies this source to targets; only targets the CA signed are trusted.
+        Function<String, ManagedChannel> outbound = channels(effective);
+        SourceMigration.Settings settings = new SourceMigration.Settings(TimeUnit.MILLISECONDS.toNanos(ackTimeoutMs),
+                rpcTimeoutMs, name, fi, System::nanoTime);
+        return new SourceAgentServer(
+                NettyServerBuilder.forAddress(new InetSocketAddress(listen, port), serverCredentials)
+                        .flowControlWindow(FLOW_CONTROL_WINDOW).maxInboundMessageSize(MAX_MESSAGE_BYTES),
+                outbound,
+                new SourceAgentServer.Options(name, new SourceConfig(maxProcessMemory, maxThreads), settings, metricsHost,
+                        metricsPort, shutdownGraceMs));
+    }
+
+    static String describe(Exception e) {
+        return e.getCause() != null && e.getCause().getMessage() != null
+                ? e.getMessage() + ": " + e.getCause().getMessage() : e.getMessage();
+    }
+
+    /**
+     * Channels to targets, with the agent's own credentials. With a peer name, that name is
+     * verified in the target's certificate instead of the host dialled. Plaintext towards a target
+     * that is not on loopback is refused (IllegalArgumentException, which StartMigration reports)
+     * unless --allow-plaintext-non-loopback was given, as for listening.
+     */
+    static Function<String, ManagedChannel> channels(TlsOptions tls) {
+        ChannelCredentials credentials = tls.channelCredentials();
+        return target -> {
+            if (tls.plaintext()) {
+                int colon = target.lastIndexOf(':');
+                String host = colon < 0 ? target : target.substring(0, colon);
+                if (host.startsWith("[") && host.endsWith("]")) {
+                    host = host.substring(1, host.length() - 1);
+                }
+                int port;
+                try {
+                    port = colon < 0 ? -1 : Integer.parseInt(target.substring(colon + 1));
+                } catch (NumberFormatException e) {
+                    throw new IllegalArgumentException("expected HOST:PORT, got port '" + target.substring(colon + 1) + "'");
+                }
+                tls.check(host, port);
+            }
+            NettyChannelBuilder b = NettyChannelBuilder.forTarget(target, credentials).flowControlWindow(FLOW_CONTROL_WINDOW)
+                    .maxInboundMessageSize(MAX_MESSAGE_BYTES);
+            tls.peerName().ifPresent(b::overrideAuthority);
+            return b.build();
+        };
+    }
+
+    /** The health-only plaintext server: it serves nothing but grpc.health.v1.Health, so TLS is not required of it. */
+    static Server serveHealth(String listen, int port, BindableService health) throws IOException {
+        return NettyServerBuilder.forAddress(new InetSocketAddress(listen, port), InsecureServerCredentials.create())
+                .addService(health).build().start();
     }
 
     public static void main(String[] args) {

@@ -2,7 +2,13 @@ package dev.pagehop.target;
 
 import dev.pagehop.migrate.FaultInjector;
 import dev.pagehop.migrate.FaultPoint;
+import dev.pagehop.security.TlsOptions;
+import io.grpc.BindableService;
+import io.grpc.InsecureServerCredentials;
+import io.grpc.Server;
 import io.grpc.netty.NettyServerBuilder;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.util.List;
 import java.util.Map;
@@ -57,17 +63,14 @@ public final class TargetAgent implements Callable<Integer> {
                     + "default ${DEFAULT-VALUE}).")
     long shutdownGraceMs;
 
-    @Option(names = "--tls-cert", defaultValue = "${env:PAGEHOP_TLS_CERT}",
-            description = "PEM certificate chain for mTLS (env PAGEHOP_TLS_CERT). Reserved: not supported by this build.")
-    String tlsCert;
+    @CommandLine.Mixin
+    TlsOptions tls = new TlsOptions();
 
-    @Option(names = "--tls-key", defaultValue = "${env:PAGEHOP_TLS_KEY}",
-            description = "PEM private key for mTLS (env PAGEHOP_TLS_KEY). Reserved: not supported by this build.")
-    String tlsKey;
-
-    @Option(names = "--tls-ca", defaultValue = "${env:PAGEHOP_TLS_CA}",
-            description = "PEM CA bundle of trusted sources (env PAGEHOP_TLS_CA). Reserved: not supported by this build.")
-    String tlsCa;
+    @Option(names = "--health-port", defaultValue = "${env:PAGEHOP_HEALTH_PORT:--1}",
+            description = "Plaintext port serving only grpc.health.v1.Health, with the main port's statuses, for probes "
+                    + "that cannot do mutual TLS (kubelet); binds --listen; 0 picks a free one, -1 disables "
+                    + "(env PAGEHOP_HEALTH_PORT, default ${DEFAULT-VALUE}).")
+    int healthPort;
 
     @Option(names = "--fault", split = ",", defaultValue = "${env:PAGEHOP_FAULTS}",
             description = "Arm fault points for failure testing, name[=value]: kill-target-after-pages=N, "
@@ -79,11 +82,6 @@ public final class TargetAgent implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (tlsCert != null || tlsKey != null || tlsCa != null) {
-            spec.commandLine().getErr().println("target-agent: --tls-cert/--tls-key/--tls-ca are reserved; this build "
-                    + "serves plaintext on loopback only");
-            return 2;
-        }
         FaultInjector fi = new FaultInjector();
         if (faults != null) {
             for (String f : faults) {
@@ -93,27 +91,64 @@ public final class TargetAgent implements Callable<Integer> {
                 }
             }
         }
-        TargetAgentServer server = new TargetAgentServer(
-                NettyServerBuilder.forAddress(new InetSocketAddress(listen, port)).flowControlWindow(8 << 20)
-                        .maxInboundMessageSize(32 << 20),
-                new TargetAgentServer.Options(name, maxMemory, maxMigrations, fi,
-                        // A crash, not a shutdown: no hooks, no goodbyes, as the fault point promises.
-                        () -> Runtime.getRuntime().halt(137), System::nanoTime, metricsHost, metricsPort,
-                        shutdownGraceMs));
+        TargetAgentServer server;
+        try {
+            server = start(fi);
+        } catch (IllegalArgumentException | UncheckedIOException e) {
+            spec.commandLine().getErr().println("target-agent: " + (e.getCause() != null && e.getCause().getMessage() != null
+                    ? e.getMessage() + ": " + e.getCause().getMessage() : e.getMessage()));
+            return 2;
+        }
+        Server health;
+        try {
+            health = healthPort < 0 ? null : serveHealth(listen, healthPort, server.healthService());
+        } catch (IOException e) {
+            server.close();
+            spec.commandLine().getErr().println("target-agent: cannot bind --health-port %s:%d: %s".formatted(listen, healthPort,
+                    e.getMessage()));
+            return 2;
+        }
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             try {
+                // NOT_SERVING stays visible on the health port while the main server drains.
                 server.close();
             } finally {
+                if (health != null) {
+                    health.shutdownNow();
+                }
                 stopped.countDown();
             }
         }, "shutdown"));
-        spec.commandLine().getOut().printf("target-agent %s listening grpc=%s:%d metrics=%d%n", name, listen,
-                server.port(), server.metricsPort());
+        spec.commandLine().getOut().printf("target-agent %s listening grpc=%s:%d metrics=%d health=%d%n", name, listen,
+                server.port(), server.metricsPort(), health == null ? -1 : health.getPort());
         spec.commandLine().getOut().flush();
         server.awaitTermination();
         stopped.await();
         return 0;
+    }
+
+    /**
+     * Binds the server the flags describe. With TLS files, only clients (sources, CLIs) whose
+     * certificate --tls-ca signed complete the handshake. A refused configuration fails here with
+     * IllegalArgumentException or UncheckedIOException and nothing is bound.
+     */
+    public TargetAgentServer start(FaultInjector fi) throws IOException {
+        TlsOptions effective = tls.plaintextWhenNoFiles();
+        effective.check(listen, port);
+        return new TargetAgentServer(
+                NettyServerBuilder.forAddress(new InetSocketAddress(listen, port), effective.serverCredentials())
+                        .flowControlWindow(8 << 20).maxInboundMessageSize(32 << 20),
+                new TargetAgentServer.Options(name, maxMemory, maxMigrations, fi,
+                        // A crash, not a shutdown: no hooks, no goodbyes, as the fault point promises.
+                        () -> Runtime.getRuntime().halt(137), System::nanoTime, metricsHost, metricsPort,
+                        shutdownGraceMs));
+    }
+
+    /** The health-only plaintext server: it serves nothing but grpc.health.v1.Health, so TLS is not required of it. */
+    static Server serveHealth(String listen, int port, BindableService health) throws IOException {
+        return NettyServerBuilder.forAddress(new InetSocketAddress(listen, port), InsecureServerCredentials.create())
+                .addService(health).build().start();
     }
 
     public static void main(String[] args) {

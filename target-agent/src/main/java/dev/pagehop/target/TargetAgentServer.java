@@ -57,6 +57,14 @@ public final class TargetAgentServer implements AutoCloseable {
         return server.getPort();
     }
 
+    /**
+     * The gRPC health service of this server, to be served again on a plaintext health-only port
+     * (kubelet's grpc probes cannot present a client certificate). Its statuses are this server's.
+     */
+    public io.grpc.BindableService healthService() {
+        return health.getHealthService();
+    }
+
     public int metricsPort() {
         return metricsEndpoint == null ? -1 : metricsEndpoint.port();
     }

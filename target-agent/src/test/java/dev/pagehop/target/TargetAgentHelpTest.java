@@ -17,9 +17,19 @@ class TargetAgentHelpTest {
         String help = out.toString();
         for (String flag : new String[] {"--listen", "--port", "--metrics-host", "--metrics-port", "--name",
                 "--max-memory", "--max-migrations", "--shutdown-grace-ms", "--tls-cert", "--tls-key", "--tls-ca",
-                "--fault"}) {
+                "--tls-peer-name", "--plaintext", "--allow-plaintext-non-loopback", "--health-port", "--fault"}) {
             assertThat(help).contains(flag);
         }
-        assertThat(help).contains("PAGEHOP_PORT", "PAGEHOP_MAX_MEMORY", "PAGEHOP_FAULTS", "kill-target-after-pages");
+        assertThat(help).contains("PAGEHOP_PORT", "PAGEHOP_MAX_MEMORY", "PAGEHOP_FAULTS", "kill-target-after-pages",
+                "PAGEHOP_TLS_CA", "PAGEHOP_ALLOW_PLAINTEXT_NON_LOOPBACK", "PAGEHOP_HEALTH_PORT");
+    }
+
+    @Test
+    void plaintextOnANonLoopbackAddressIsRefusedAtStartupNamingTheOverride() {
+        StringWriter err = new StringWriter();
+        CommandLine cl = new CommandLine(new TargetAgent()).setErr(new PrintWriter(err, true));
+        assertThat(cl.execute("--listen", "0.0.0.0", "--port", "7071", "--metrics-port", "-1")).isEqualTo(2);
+        assertThat(err.toString().strip()).isEqualTo("target-agent: refusing plaintext on non-loopback address "
+                + "0.0.0.0:7071; pass --allow-plaintext-non-loopback to override");
     }
 }

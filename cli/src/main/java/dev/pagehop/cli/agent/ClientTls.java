@@ -2,9 +2,11 @@ package dev.pagehop.cli.agent;
 
 import dev.pagehop.cli.CliFailure;
 import dev.pagehop.cli.ExitCode;
+import dev.pagehop.security.TlsOptions;
 import io.grpc.ChannelCredentials;
 import io.grpc.TlsChannelCredentials;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -33,6 +35,17 @@ public record ClientTls(Path certChain, Path privateKey, Path trust, String serv
     }
 
     public ChannelCredentials credentials() {
+        if (certChain != null && trust != null) {
+            // Mutual TLS: the very builder the agents use for their own outbound channels.
+            try {
+                return TlsOptions.of(certChain, privateKey, trust, serverName, false, false).channelCredentials();
+            } catch (UncheckedIOException | IllegalArgumentException e) {
+                Throwable cause = e.getCause() != null ? e.getCause() : e;
+                throw new CliFailure(ExitCode.USAGE, "cannot load TLS files (cert " + certChain + ", key " + privateKey
+                        + ", trust " + trust + "): " + cause.getMessage(), e);
+            }
+        }
+        // Server-authenticated TLS only (no client certificate), or the JDK's trust store.
         try {
             TlsChannelCredentials.Builder b = TlsChannelCredentials.newBuilder();
             if (certChain != null) {

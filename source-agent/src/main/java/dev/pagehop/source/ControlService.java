@@ -188,8 +188,11 @@ final class ControlService extends AgentControlGrpc.AgentControlImplBase {
                 return;
             }
             SourceMigration.Snapshot s = m.snapshot();
-            if (s.phase() != lastPhase) {
-                send(s.phase().terminal() ? MigrationEvent.Kind.KIND_END : MigrationEvent.Kind.KIND_PHASE, s);
+            if (s.phase().terminal()) {
+                // Always an END, even when the snapshot at the start of the watch already showed the end.
+                send(MigrationEvent.Kind.KIND_END, s);
+            } else if (s.phase() != lastPhase) {
+                send(MigrationEvent.Kind.KIND_PHASE, s);
             } else if (s.rounds().size() != lastRounds) {
                 send(MigrationEvent.Kind.KIND_ROUND_END, s);
             }

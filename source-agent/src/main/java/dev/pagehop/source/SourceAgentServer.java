@@ -33,6 +33,8 @@ public final class SourceAgentServer implements AutoCloseable {
 
     public SourceAgentServer(ServerBuilder<?> builder, Function<String, ManagedChannel> channels, Options options)
             throws IOException {
+        // Workload kind "a64": real AArch64 programs run by the interpreter.
+        dev.pagehop.syscall.ElfWorkload.registerKind();
         this.shutdownGraceMs = options.shutdownGraceMs();
         this.state = new SourceState(options.name(), options.config(), options.settings(), channels,
                 new SourceMetrics(registry));

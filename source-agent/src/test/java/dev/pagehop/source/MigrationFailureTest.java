@@ -82,6 +82,8 @@ class MigrationFailureTest {
             MigrationInfo m = migrate(a, pid, a.targetName, small());
             assertThat(m.getSourcePhase()).isEqualTo(SourcePhase.SOURCE_PHASE_FAILED);
             assertThat(m.getFailure()).contains("refused Prepare", "FAILED_PRECONDITION", "refuses to prepare");
+            // Watching a migration that has already ended still yields its END event.
+            assertThat(a.awaitEnd(m.getMigrationId()).getSourcePhase()).isEqualTo(SourcePhase.SOURCE_PHASE_FAILED);
             assertThat(a.target.activeMigrations()).isZero();
             assertSourceRunsOn(a, pid);
             assertRerunSucceeds(a, pid, a.targetName);
@@ -210,6 +212,36 @@ class MigrationFailureTest {
             assertThatThrownBy(() -> a.stub.startMigration(StartMigrationRequest.newBuilder().setPid(999)
                     .setTarget(a.targetName).setMode(MigrationMode.MIGRATION_MODE_PRECOPY).build()))
                     .hasMessageContaining("NOT_FOUND").hasMessageContaining("no process 999");
+        }
+    }
+
+    @Test
+    void aTargetAlreadyRunningThePidRefusesASecondProcessWithIt() throws Exception {
+        try (InProcessAgents a = new InProcessAgents()) {
+            int pid = spawnKv(a, 256 * 1024).getPid();
+            MigrationInfo first = migrate(a, pid, a.targetName, small());
+            assertThat(first.getSourcePhase()).as(first.getFailure()).isEqualTo(SourcePhase.SOURCE_PHASE_COMPLETED);
+            String name = "source-2-" + UUID.randomUUID();
+            try (SourceAgentServer other = new SourceAgentServer(InProcessServerBuilder.forName(name),
+                    t -> io.grpc.inprocess.InProcessChannelBuilder.forName(t).build(),
+                    SourceAgentServer.defaultOptions("source-2"))) {
+                io.grpc.ManagedChannel c = io.grpc.inprocess.InProcessChannelBuilder.forName(name).build();
+                try {
+                    var stub = dev.pagehop.proto.control.v1.AgentControlGrpc.newBlockingStub(c);
+                    int samePid = stub.spawn(SpawnRequest.newBuilder().setWorkload("kv").setGranule(Granule.GRANULE_4K)
+                            .setMemoryBytes(256 * 1024).build()).getPid();
+                    assertThat(samePid).isEqualTo(pid);
+                    String id = stub.startMigration(StartMigrationRequest.newBuilder().setPid(samePid)
+                            .setTarget(a.targetName).setMode(MigrationMode.MIGRATION_MODE_PRECOPY).build())
+                            .getMigrationId();
+                    await().atMost(Duration.ofSeconds(30)).until(() -> stub.getMigration(GetMigrationRequest.newBuilder()
+                            .setMigrationId(id).build()).getSourcePhase() == SourcePhase.SOURCE_PHASE_FAILED);
+                    assertThat(stub.getMigration(GetMigrationRequest.newBuilder().setMigrationId(id).build()).getFailure())
+                            .contains("ALREADY_EXISTS", "pid " + pid, "already runs on this target");
+                } finally {
+                    c.shutdownNow();
+                }
+            }
         }
     }
 }

@@ -111,6 +111,11 @@ final class MigrationService extends MigrationGrpc.MigrationImplBase {
             throw Status.RESOURCE_EXHAUSTED.withDescription("migration " + id + ": " + layout.mappedBytes()
                     + " bytes mapped, over this target's limit of " + cfg.maxMemoryBytes()).asRuntimeException();
         }
+        if (state.process(r.getSourcePid()) != null) {
+            // The process keeps its pid across the migration, as CRIU restores it.
+            throw Status.ALREADY_EXISTS.withDescription("migration " + id + ": a process with pid " + r.getSourcePid()
+                    + " already runs on this target").asRuntimeException();
+        }
         if (state.faults().fireIfReached(FaultPoint.REFUSE_PREPARE, 0)) {
             throw Status.FAILED_PRECONDITION.withDescription("migration " + id
                     + ": target refuses to prepare (fault point refuse-prepare)").asRuntimeException();

@@ -38,6 +38,8 @@ public final class TargetAgentServer implements AutoCloseable {
     }
 
     public TargetAgentServer(ServerBuilder<?> builder, Options o) throws IOException {
+        // Workload kind "a64": a migrated AArch64 program continues under the interpreter here.
+        dev.pagehop.syscall.ElfWorkload.registerKind();
         this.shutdownGraceMs = o.shutdownGraceMs();
         TargetConfig d = TargetConfig.defaults();
         this.state = new TargetState(new TargetConfig(o.maxMemoryBytes(), o.maxMigrations(), d.maxChunkBytes(),

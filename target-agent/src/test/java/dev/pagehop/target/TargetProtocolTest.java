@@ -112,6 +112,7 @@ class TargetProtocolTest {
         blocking.prepare(prepare("m1").build());
         Status dup = refusal(() -> blocking.prepare(prepare("m1").build()));
         assertThat(dup.getCode()).isEqualTo(Status.Code.ALREADY_EXISTS);
+        assertThat(dup.getDescription()).contains("m1", "already prepared");
     }
 
     /** Sends messages on one bulk stream and returns how it ended. */

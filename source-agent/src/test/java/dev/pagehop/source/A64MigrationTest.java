@@ -1,0 +1,116 @@
+package dev.pagehop.source;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assumptions.abort;
+
+import dev.pagehop.mm.Granule;
+import dev.pagehop.mm.MemoryManager;
+import dev.pagehop.mm.MmConfig;
+import dev.pagehop.proc.EmulatedProcess;
+import dev.pagehop.proc.ProcessState;
+import dev.pagehop.proto.control.v1.MigrationInfo;
+import dev.pagehop.proto.control.v1.MigrationPolicy;
+import dev.pagehop.proto.control.v1.ProcessInfo;
+import dev.pagehop.proto.control.v1.SpawnRequest;
+import dev.pagehop.proto.control.v1.StartMigrationRequest;
+import dev.pagehop.proto.types.v1.MigrationMode;
+import dev.pagehop.proto.types.v1.SourcePhase;
+import dev.pagehop.proto.types.v1.Tracker;
+import dev.pagehop.syscall.ElfWorkload;
+import dev.pagehop.syscall.GuestClock;
+import dev.pagehop.syscall.GuestOutcome;
+import dev.pagehop.syscall.LinuxGuest;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/**
+ * Real arm64 programs migrated mid-run: an AArch64 ELF (static glibc) runs under the
+ * interpreter on the source agent, is migrated pre-copy while it prints and dirties memory, and
+ * finishes on the target with exactly the output it prints when run alone.
+ */
+class A64MigrationTest {
+    private static Path programs;
+
+    @BeforeAll
+    static void buildPrograms() throws Exception {
+        Path script = Paths.get("../common/src/test/a64/build.sh").toAbsolutePath().normalize();
+        Path out = Paths.get("target/a64-programs").toAbsolutePath();
+        Process p = new ProcessBuilder(script.toString(), out.toString()).redirectErrorStream(true).start();
+        String text = new String(p.getInputStream().readAllBytes());
+        if (!p.waitFor(5, TimeUnit.MINUTES)) {
+            p.destroyForcibly();
+            throw new IllegalStateException("building the A64 programs took over 5 minutes: " + text);
+        }
+        if (p.exitValue() == 3) {
+            String why = "*** A64 migration tests NOT RUN: " + text.trim() + " (.ci/setup-test-host installs it) ***";
+            System.err.println(why);
+            abort(why);
+        }
+        assertThat(p.exitValue()).as(text).isZero();
+        programs = out;
+    }
+
+    /** What the program prints when nothing interrupts it. */
+    static String standalone(String program, String[] argv) throws Exception {
+        LinuxGuest g = LinuxGuest.start(MemoryManager.create(MmConfig.arm64(Granule.K4)),
+                Files.readAllBytes(programs.resolve(program)), Arrays.asList(argv), List.of(), GuestClock.SYSTEM, 1);
+        assertThat(g.runToEnd(Long.MAX_VALUE)).isEqualTo(GuestOutcome.exited(0));
+        return g.stdoutText();
+    }
+
+    @ParameterizedTest(name = "{0} {1} with {3}")
+    @CsvSource({
+        "dirtier, dirtier+4+150, round 1, TRACKER_UFFD_WP_ASYNC",
+        "dirtier, dirtier+4+150, round 1, TRACKER_SOFT_DIRTY",
+        "dirtier, dirtier+4+150, round 1, TRACKER_UFFD_WP_SYNC",
+        "hashtable, hashtable+60000, steps 300000, TRACKER_UFFD_WP_ASYNC",
+    })
+    void programMigratedMidRunPrintsWhatItPrintsAlone(String program, String argv, String startAfter, Tracker tracker)
+            throws Exception {
+        String expected = standalone(program, argv.split("\\+"));
+        try (InProcessAgents agents = new InProcessAgents()) {
+            ProcessInfo info = agents.stub.spawn(SpawnRequest.newBuilder().setWorkload(ElfWorkload.KIND)
+                    .putParameters("elf", programs.resolve(program).toString()).putParameters("argv", argv)
+                    .setGranule(dev.pagehop.proto.types.v1.Granule.GRANULE_4K).setThreads(1).setSeed(3)
+                    .setSoftDirty(tracker == Tracker.TRACKER_SOFT_DIRTY).build());
+            EmulatedProcess src = agents.source.state().requireProcess(info.getPid()).process;
+            // Start once the program is visibly under way: a line it printed, or a step count.
+            long steps = startAfter.startsWith("steps ") ? Long.parseLong(startAfter.substring(6)) : -1;
+            await().atMost(Duration.ofSeconds(120)).until(() -> src.state() != ProcessState.RUNNING
+                    || (steps < 0 ? ElfWorkload.console(src.mm()).contains(startAfter) : src.stats().steps() > steps));
+
+            MigrationInfo started = agents.stub.startMigration(StartMigrationRequest.newBuilder()
+                    .setPid(info.getPid()).setTarget(agents.targetName)
+                    .setMode(MigrationMode.MIGRATION_MODE_PRECOPY).setTracker(tracker)
+                    .setPolicy(MigrationPolicy.newBuilder().setChunkBytes(256 * 1024))
+                    .setLeavePausedOnTarget(true).setKeepSource(true).build());
+            MigrationInfo end = agents.awaitEnd(started.getMigrationId());
+            assertThat(end.getSourcePhase()).as(end.getFailure()).isEqualTo(SourcePhase.SOURCE_PHASE_COMPLETED);
+            assertThat(end.getStats().getSourceDigest()).isEqualTo(end.getStats().getTargetDigest());
+
+            EmulatedProcess dst = agents.target.receivedProcess(end.getPeerPid());
+            InProcessAgents.assertSameMemory(src.mm(), dst.mm());
+            InProcessAgents.assertSameCpu(src, dst);
+            String printedOnSource = ElfWorkload.console(src.mm());
+            assertThat(ElfWorkload.outcome(src.mm())).as("migrated mid-run, after: %s", printedOnSource).isNull();
+            assertThat(expected).startsWith(printedOnSource);
+
+            dst.thaw();
+            await().atMost(Duration.ofSeconds(300)).until(() -> ElfWorkload.outcome(dst.mm()) != null
+                    || dst.stopReason().isPresent());
+            assertThat(dst.stopReason()).isEmpty();
+            assertThat(ElfWorkload.outcome(dst.mm())).isEqualTo(GuestOutcome.exited(0));
+            assertThat(ElfWorkload.console(dst.mm())).isEqualTo(expected);
+            dst.freeze();
+        }
+    }
+}

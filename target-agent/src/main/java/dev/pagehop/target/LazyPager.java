@@ -98,6 +98,7 @@ final class LazyPager implements AutoCloseable {
     private long endNs;
     private final long initialMissing;
 
+    private final long sourceLostAfterMs;
     private final Thread faultThread;
     private final Thread pullThread;
 
@@ -107,6 +108,17 @@ final class LazyPager implements AutoCloseable {
      */
     LazyPager(String id, MemoryManager mm, PageRangeSet missing, PageLink link, Supplier<PageLink> connector,
             ScheduledExecutorService scheduler, LongSupplier nanoTime) {
+        this(id, mm, missing, link, connector, scheduler, nanoTime, 0);
+    }
+
+    /**
+     * @param sourceLostAfterMs how long PAUSED may last before the source counts as gone for good
+     *                          (CANNOT_COMPLETE, the process stays frozen); 0 waits forever, as QEMU's
+     *                          postcopy-paused does
+     */
+    LazyPager(String id, MemoryManager mm, PageRangeSet missing, PageLink link, Supplier<PageLink> connector,
+            ScheduledExecutorService scheduler, LongSupplier nanoTime, long sourceLostAfterMs) {
+        this.sourceLostAfterMs = sourceLostAfterMs;
         this.id = id;
         this.mm = mm;
         this.pageSize = mm.pageSize();
@@ -229,6 +241,27 @@ final class LazyPager implements AutoCloseable {
                 }
             }
             changed.signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * A new link from the source (it reopened its stream). A link still taken for alive is
+     * dropped first, as if it had failed: its open requests are asked again on the new one.
+     */
+    void replaceLink(PageLink next) {
+        lock.lock();
+        try {
+            if (state.terminal()) {
+                return;
+            }
+            if (state == PostcopyState.RUNNING) {
+                pauses++;
+                failure = "the source replaced the page stream";
+                state(PostcopyState.PAUSED, failure);
+            }
+            reconnect(next);
         } finally {
             lock.unlock();
         }
@@ -601,10 +634,35 @@ final class LazyPager implements AutoCloseable {
                         + waiting.size() + " pages with blocked threads";
                 state(PostcopyState.PAUSED, failure);
                 scheduleReconnect();
+                scheduleSourceLost();
             }
             changed.signalAll();
         } finally {
             lock.unlock();
+        }
+    }
+
+    private void scheduleSourceLost() {
+        if (sourceLostAfterMs <= 0) {
+            return;
+        }
+        long pausedAt = pauses;
+        try {
+            scheduler.schedule(() -> {
+                lock.lock();
+                try {
+                    if (state == PostcopyState.PAUSED && pauses == pausedAt) {
+                        failure = "the source was unreachable for " + sourceLostAfterMs + " ms: " + missing.pageCount()
+                                + " pages can never arrive; the process stays frozen";
+                        state(PostcopyState.CANNOT_COMPLETE, failure);
+                        changed.signalAll();
+                    }
+                } finally {
+                    lock.unlock();
+                }
+            }, sourceLostAfterMs, TimeUnit.MILLISECONDS);
+        } catch (RejectedExecutionException e) {
+            LOG.warn("migration {}: no source-lost deadline, the agent shuts down", id);
         }
     }
 

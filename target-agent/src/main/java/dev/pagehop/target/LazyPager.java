@@ -99,6 +99,8 @@ final class LazyPager implements AutoCloseable {
     private final long initialMissing;
 
     private final long sourceLostAfterMs;
+    private final java.util.concurrent.ExecutorService installer = java.util.concurrent.Executors
+            .newSingleThreadExecutor(r -> Thread.ofPlatform().name("lazy-pager-install").daemon().unstarted(r));
     private final Thread faultThread;
     private final Thread pullThread;
 
@@ -285,12 +287,14 @@ final class LazyPager implements AutoCloseable {
             }
             lock.lock();
             try {
+                retryZero();
                 switch (m.event()) {
                     case Uffd.EVENT_PAGEFAULT -> fault(m);
                     case Uffd.EVENT_REMOVE, Uffd.EVENT_UNMAP -> drop(m.start(), m.end());
                     case Uffd.EVENT_REMAP -> remap(m.from(), m.to(), m.len());
                     default -> LOG.warn("migration {}: unexpected userfaultfd event 0x{}", id, Integer.toHexString(m.event()));
                 }
+                retryZero();
                 changed.signalAll();
             } finally {
                 lock.unlock();
@@ -331,13 +335,25 @@ final class LazyPager implements AutoCloseable {
         } catch (RuntimeException e) {
             f = CompletableFuture.failedFuture(e);
         }
-        f.whenComplete((data, err) -> {
+        // Never installed on the fault-reading thread: a copy can wait (EAGAIN) for an event
+        // only that thread reads.
+        f.whenCompleteAsync((data, err) -> {
             if (err != null) {
                 linkFailed(gen, err);
             } else {
                 installed(page, data, true);
             }
-        });
+        }, installer);
+    }
+
+    /** Zero pages whose UFFDIO_ZEROPAGE met an unread non-cooperative event (EAGAIN). */
+    private final java.util.ArrayDeque<Long> zeroLater = new java.util.ArrayDeque<>();
+
+    private void retryZero() {
+        for (int n = zeroLater.size(); n > 0; n--) {
+            long page = zeroLater.poll();
+            pagesZeroMapped += zeroOrWake(page);
+        }
     }
 
     private long zeroOrWake(long page) {
@@ -352,6 +368,11 @@ final class LazyPager implements AutoCloseable {
             if (e.errno() == Errno.ENOENT) {
                 // The mapping went away: the fault resolves with SIGSEGV once woken.
                 uffd.wake(page, pageSize);
+                return 0;
+            }
+            if (e.errno() == Errno.EAGAIN) {
+                // The event is queued behind this fault: this thread reads it next, then retries.
+                zeroLater.add(page);
                 return 0;
             }
             throw e;
@@ -728,6 +749,26 @@ final class LazyPager implements AutoCloseable {
     private void state(PostcopyState next, String why) {
         state = state.checkTransition(next, id);
         LOG.info("migration {}: post-copy {} ({})", id, next, why);
+        java.util.function.Consumer<PostcopyState> l = listener;
+        if (l != null) {
+            l.accept(next);
+        }
+    }
+
+    private volatile java.util.function.Consumer<PostcopyState> listener;
+
+    /**
+     * Tells {@code l} every state change from now on, and the current state at once. Called
+     * under the pager's lock: {@code l} must hand off, never block.
+     */
+    void onState(java.util.function.Consumer<PostcopyState> l) {
+        lock.lock();
+        try {
+            listener = l;
+            l.accept(state);
+        } finally {
+            lock.unlock();
+        }
     }
 
     /**
@@ -739,6 +780,7 @@ final class LazyPager implements AutoCloseable {
     public void close() {
         faultThread.interrupt();
         pullThread.interrupt();
+        installer.shutdownNow();
         if (state() == PostcopyState.COMPLETED) {
             uffd.close();
         }

@@ -629,11 +629,16 @@ final class SourceMigration implements Runnable {
     private void sendChunk(BulkStream b, Chunk c, ChunkSpec spec) throws InterruptedException {
         long seq = nextSequence++;
         FaultInjector faults = settings.faults();
-        if (faults.fireIfEquals(FaultPoint.CORRUPT_CHUNK, seq) && !c.getData().isEmpty()) {
-            byte[] data = c.getData().toByteArray();
-            data[data.length / 2] ^= 0x01;
-            c = c.toBuilder().setData(ByteString.copyFrom(data)).build();
-            LOG.warn("migration {}: fault point corrupt-chunk flipped a byte of chunk {}", id, seq);
+        if (faults.fireIfEquals(FaultPoint.CORRUPT_CHUNK, seq)) {
+            if (c.getData().isEmpty()) {
+                // A record without payload (zero run, unmapped range): the bit flips in its header.
+                c = c.toBuilder().setAddress(c.getAddress() ^ pageSize).build();
+            } else {
+                byte[] data = c.getData().toByteArray();
+                data[data.length / 2] ^= 0x01;
+                c = c.toBuilder().setData(ByteString.copyFrom(data)).build();
+            }
+            LOG.warn("migration {}: fault point corrupt-chunk flipped a bit of chunk {}", id, seq);
         }
         if (faults.fireIfEquals(FaultPoint.DROP_CHUNK, seq)) {
             LOG.warn("migration {}: fault point drop-chunk dropped chunk {}", id, seq);
@@ -677,6 +682,14 @@ final class SourceMigration implements Runnable {
         pending.add(ds.written());
         pending.add(remapped.toList());
         pending.add(earlier.intersect(next.ranges()).toList());
+        // Whatever the target will map afresh (a new VMA, an mremap destination, a changed backing)
+        // starts as zeros there, so all of it is sent, whatever the tracker reported: a move keeps
+        // the pages' tracking state and may not read as written at its new address.
+        for (dev.pagehop.xfer.LayoutPlan.Op op : dev.pagehop.xfer.LayoutPlan.plan(layout.vmas(), next.vmas())) {
+            if (op instanceof dev.pagehop.xfer.LayoutPlan.Map m) {
+                pending.add(List.of(new PageRange(m.vma().start(), m.vma().end())));
+            }
+        }
         pending.retainWithin(next.ranges());
         PageRangeSet send = earlier;
         send.addAll(notMapped);

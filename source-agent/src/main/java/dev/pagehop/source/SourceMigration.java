@@ -161,9 +161,12 @@ final class SourceMigration implements Runnable {
         metrics.active.incrementAndGet();
         try {
             prepare();
-            iterate();
-            stopAndCopy();
-            commit();
+            if (iterate()) {
+                postcopy();
+            } else {
+                stopAndCopy();
+                commit();
+            }
         } catch (Throwable t) {
             end(t);
         } finally {
@@ -224,11 +227,12 @@ final class SourceMigration implements Runnable {
     private PendingPages pending;
     private List<PageRange> unmappedToSend = List.of();
 
-    private void iterate() throws InterruptedException {
+    /** Pre-copy rounds until the policy decides; true when it decides for post-copy. */
+    private boolean iterate() throws InterruptedException {
         phase(SourcePhase.ITERATING, "prepared; window " + window + " chunks");
         Decision d = decide();
         if (d.action() == Decision.Action.POSTCOPY) {
-            throw new MigrationException(Status.UNIMPLEMENTED, "migration " + id + ": post-copy is not supported yet");
+            return true;
         }
         int round = 0;
         while (true) {
@@ -255,12 +259,16 @@ final class SourceMigration implements Runnable {
                     synchronized (this) {
                         currentRound = round + 1;
                     }
-                    return;
+                    return false;
                 }
                 case ABORT -> throw new MigrationException(Status.ABORTED, "migration " + id + ": policy aborted after round "
                         + round + ": " + d.reason() + ": " + d.detail());
-                case POSTCOPY -> throw new MigrationException(Status.UNIMPLEMENTED, "migration " + id
-                        + ": the policy asks for post-copy (" + d.reason() + "), which is not supported yet");
+                case POSTCOPY -> {
+                    synchronized (this) {
+                        currentRound = round + 1;
+                    }
+                    return true;
+                }
             }
         }
     }
@@ -325,6 +333,121 @@ final class SourceMigration implements Runnable {
     }
 
     private long freezeStartNs;
+
+    /**
+     * Post-copy switchover: freeze, send the final layout without pages, hand the target the
+     * process image and the list of pages it still misses, resume it there, then serve its page
+     * demands from the frozen image ({@link PostcopyServer}) until it confirms every page is
+     * installed. Only then is the source copy released.
+     */
+    private void postcopy() throws InterruptedException {
+        phase(SourcePhase.STOP_AND_COPY, "switching to post-copy: " + lastDecision());
+        int finalRound = currentRound();
+        long freezeStart = nanoTime.getAsLong();
+        freezeClean();
+        frozen = true;
+        long frozenAt = nanoTime.getAsLong();
+        setThrottle(0);
+        DirtySet ds = tracker.collect();
+        long collectNs = nanoTime.getAsLong() - frozenAt;
+        MemoryManager mm = mp.process.mm();
+        LayoutSpec fin = capture.capture(mm);
+        applyDirty(ds, fin);
+        List<PageRange> missing = pending.snapshot();
+        // The final round carries the layout (and what went unmapped) but no pages.
+        pending = new PendingPages(pageSize);
+        RoundResult rr = sendRound(finalRound, fin, true);
+        long sentAt = nanoTime.getAsLong();
+        RoundStats rs = new RoundStats(finalRound, true, rr.startNs, rr.durationNs, rr.normalPages, rr.zeroPages,
+                rr.unmappedBytes, rr.pageBytes, rr.wireBytes, 0, collectNs, 0);
+        ProcessImage image = mp.process.saveImage();
+        long capturedAt = nanoTime.getAsLong();
+        synchronized (this) {
+            rounds.add(new Round(rs, null));
+            freezeNs = frozenAt - freezeStart;
+            finalRoundNs = sentAt - frozenAt;
+            stateCaptureNs = capturedAt - sentAt;
+            this.freezeStartNs = freezeStart;
+        }
+        bulk.finish();
+        SwitchoverRequest.Builder req = SwitchoverRequest.newBuilder().setMigrationId(id).setFinalRound(finalRound)
+                .setProcessImage(ByteString.copyFrom(image.encode())).setPostcopy(true);
+        for (PageRange r : missing) {
+            req.addPostcopyMissingRanges(r.start()).addPostcopyMissingRanges(r.end());
+        }
+        for (ProcessImage.ThreadImage t : image.threads()) {
+            req.addThreads(ThreadState.newBuilder().setTid(t.tid()).setCpuState(ByteString.copyFrom(t.cpu().toBytes())));
+        }
+        try {
+            blocking.withDeadlineAfter(settings.rpcTimeoutMs(), TimeUnit.MILLISECONDS).switchover(req.build());
+        } catch (StatusRuntimeException e) {
+            throw new MigrationException(e.getStatus(), "migration " + id + ": target " + target
+                    + " refused the post-copy switchover: " + describe(e.getStatus()), e);
+        }
+        synchronized (this) {
+            stateSendNs = nanoTime.getAsLong() - capturedAt;
+        }
+        java.util.concurrent.ScheduledExecutorService scheduler = java.util.concurrent.Executors
+                .newSingleThreadScheduledExecutor(r -> Thread.ofPlatform().name("postcopy-" + id).daemon().unstarted(r));
+        PostcopyServer server = new PostcopyServer(id, pageSize, mm::peek, async, scheduler, () -> { });
+        try {
+            server.start();
+            long t0 = nanoTime.getAsLong();
+            CommitResponse cr;
+            try {
+                cr = blocking.withDeadlineAfter(settings.rpcTimeoutMs(), TimeUnit.MILLISECONDS)
+                        .commit(CommitRequest.newBuilder().setMigrationId(id).setLeavePaused(leavePaused).build());
+            } catch (StatusRuntimeException e) {
+                cr = resolveCommit(e);
+            }
+            long now = nanoTime.getAsLong();
+            synchronized (this) {
+                completeNs = now - t0;
+                downtimeNs = now - freezeStartNs;
+                targetPid = cr.getTargetPid();
+            }
+            phase(SourcePhase.POSTCOPY, missing.size() + " ranges missing on the target; serving page demands");
+            long postStart = nanoTime.getAsLong();
+            try {
+                server.completed().get();
+            } catch (java.util.concurrent.ExecutionException e) {
+                throw new MigrationException(Status.INTERNAL, "migration " + id + ": post-copy failed: " + e.getCause(),
+                        e.getCause());
+            }
+            synchronized (this) {
+                postcopyBytes = server.bytesServed();
+                postcopyNs = nanoTime.getAsLong() - postStart;
+                postcopyUrgentPages = server.urgentPagesServed();
+                postcopyBackgroundPages = server.backgroundPagesServed();
+                trackerCost = tracker.cost();
+            }
+        } finally {
+            server.stop();
+            scheduler.shutdownNow();
+        }
+        tracker.stop();
+        mp.release(true);
+        if (!keepSource) {
+            onRelease.run();
+        }
+        long now = nanoTime.getAsLong();
+        metrics.downtime.record(downtimeNs, TimeUnit.NANOSECONDS);
+        metrics.totalTime.record(now - startNs, TimeUnit.NANOSECONDS);
+        metrics.succeeded.increment();
+        metrics.roundsPerMigration.record(rounds().size());
+        recordTrackerCost();
+        synchronized (this) {
+            endMillis = System.currentTimeMillis();
+        }
+        phase(SourcePhase.COMPLETED, String.format("post-copy: downtime %.1f ms, %d pages on demand, %d in the "
+                + "background, %.1f ms after the switchover", downtimeNs / 1e6, postcopyUrgentPages,
+                postcopyBackgroundPages, postcopyNs / 1e6));
+    }
+
+    private long postcopyBytes;
+    private long postcopyNs;
+    private long postcopyUrgentPages;
+    private long postcopyBackgroundPages;
 
     /**
      * Freezes with every thread at a step boundary. A thread parked in a userfault counts as

@@ -86,10 +86,6 @@ final class MigrationService extends MigrationGrpc.MigrationImplBase {
                     + "' must be 1..128 characters of letters, digits, '.', '_' or '-'").asRuntimeException();
         }
         MigrationMode mode = PolicyWire.mode(r.getMode());
-        if (mode != MigrationMode.PRECOPY) {
-            throw Status.UNIMPLEMENTED.withDescription("migration " + id + ": mode " + mode
-                    + " is not supported by this target yet; use PRECOPY").asRuntimeException();
-        }
         Granule granule = PolicyWire.granule(r.getGranule());
         ThpMode thp;
         try {
@@ -260,22 +256,57 @@ final class MigrationService extends MigrationGrpc.MigrationImplBase {
 
     @Override
     public StreamObserver<PageSupply> pageRequests(StreamObserver<PageDemand> out) {
-        out.onError(Status.UNIMPLEMENTED.withDescription("post-copy page requests are not supported by this target yet")
-                .asRuntimeException());
+        // The first message names the migration; everything after goes to its post-copy endpoint.
         return new StreamObserver<>() {
+            private StreamObserver<PageSupply> delegate;
+
             @Override
-            public void onNext(PageSupply value) {
+            public void onNext(PageSupply s) {
+                if (delegate == null) {
+                    TargetMigration m = state.migration(s.getMigrationId());
+                    PostcopyEndpoint e = m == null ? null : m.postcopy();
+                    if (e == null) {
+                        out.onError((m == null ? Status.NOT_FOUND.withDescription("PageRequests: unknown migration '"
+                                + s.getMigrationId() + "'") : Status.FAILED_PRECONDITION.withDescription("PageRequests: "
+                                + "migration " + s.getMigrationId() + " is in phase " + m.phase()
+                                + ", not post-copy")).asRuntimeException());
+                        delegate = NOOP;
+                        return;
+                    }
+                    delegate = e.open(out);
+                }
+                delegate.onNext(s);
             }
 
             @Override
             public void onError(Throwable t) {
+                if (delegate != null) {
+                    delegate.onError(t);
+                }
             }
 
             @Override
             public void onCompleted() {
+                if (delegate != null) {
+                    delegate.onCompleted();
+                }
             }
         };
     }
+
+    private static final StreamObserver<PageSupply> NOOP = new StreamObserver<>() {
+        @Override
+        public void onNext(PageSupply value) {
+        }
+
+        @Override
+        public void onError(Throwable t) {
+        }
+
+        @Override
+        public void onCompleted() {
+        }
+    };
 
     @Override
     public void recover(RecoverRequest r, StreamObserver<RecoverResponse> out) {

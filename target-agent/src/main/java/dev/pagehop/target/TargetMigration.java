@@ -246,10 +246,6 @@ final class TargetMigration {
 
     synchronized SwitchoverResponse switchover(SwitchoverRequest r) {
         requireId(r.getMigrationId(), "Switchover");
-        if (r.getPostcopy()) {
-            throw Status.UNIMPLEMENTED.withDescription("migration " + id + ": post-copy switchover is not supported "
-                    + "by this target yet").asRuntimeException();
-        }
         if (phase != TargetPhase.FINAL_ROUND_RECEIVED) {
             throw failedPrecondition("Switchover in phase " + phase + "; the final round must be complete first");
         }
@@ -284,6 +280,9 @@ final class TargetMigration {
                         + ti.tid() + ": " + cpu + " vs " + ti.cpu());
             }
         }
+        if (r.getPostcopy()) {
+            return postcopySwitchover(r, image);
+        }
         long t0 = nanoTime.getAsLong();
         MemoryManager mm = memory.memory();
         memory.finish();
@@ -313,9 +312,116 @@ final class TargetMigration {
                 .setVerifyNanos(t2 - t1).setRestoreNanos(t3 - t2).build();
     }
 
+    // --- post-copy ------------------------------------------------------------------------------
+
+    private volatile PostcopyEndpoint postcopy;
+    private java.util.concurrent.ScheduledExecutorService postcopyScheduler;
+    private final java.util.concurrent.ExecutorService postcopyEvents = java.util.concurrent.Executors
+            .newSingleThreadExecutor(r -> Thread.ofPlatform().name("postcopy-events").daemon().unstarted(r));
+
+    /** How long the source may stay away during post-copy before the migration cannot complete. */
+    static final long SOURCE_LOST_AFTER_MS = 150_000;
+
+    private SwitchoverResponse postcopySwitchover(SwitchoverRequest r, ProcessImage image) {
+        if (r.getPostcopyMissingRangesCount() % 2 != 0) {
+            throw invalid("post-copy Switchover carries " + r.getPostcopyMissingRangesCount()
+                    + " missing-range bounds; they come in [start, end) pairs");
+        }
+        dev.pagehop.xfer.PageRangeSet missing = new dev.pagehop.xfer.PageRangeSet(pageSize);
+        for (int i = 0; i < r.getPostcopyMissingRangesCount(); i += 2) {
+            long s = r.getPostcopyMissingRanges(i);
+            long e = r.getPostcopyMissingRanges(i + 1);
+            if (s % pageSize != 0 || e % pageSize != 0 || e <= s || !memory.layout().covers(s, e)) {
+                throw outOfRange(String.format("post-copy missing range [0x%x, 0x%x) is not a page-aligned range "
+                        + "inside the final layout", s, e));
+            }
+            missing.add(s, e);
+        }
+        long t0 = nanoTime.getAsLong();
+        MemoryManager mm = memory.memory();
+        // A page sent in a pre-copy round and dirtied since is stale here: drop it, so that the
+        // process faults on it and the pager fetches the current one (a present page never
+        // faults under MISSING).
+        for (dev.pagehop.track.PageRange m : missing.toList()) {
+            for (VmaSpec v : memory.vmas()) {
+                long s = Math.max(m.start(), v.start());
+                long e = Math.min(m.end(), v.end());
+                if (s < e) {
+                    // Shared memory keeps its bytes in the file under DONTNEED: punch them out.
+                    mm.madvise(s, e - s, v.shared() ? dev.pagehop.mm.Madvise.REMOVE : dev.pagehop.mm.Madvise.DONTNEED);
+                }
+            }
+        }
+        memory.finish();
+        long t1 = nanoTime.getAsLong();
+        try {
+            process = EmulatedProcess.restore(image, mm, ProcessOptions.defaults());
+        } catch (RuntimeException e) {
+            fail("restore failed: " + e.getMessage());
+            throw Status.FAILED_PRECONDITION.withDescription("migration " + id + ": the process does not restore: "
+                    + e.getMessage()).asRuntimeException();
+        }
+        long t2 = nanoTime.getAsLong();
+        postcopyScheduler = java.util.concurrent.Executors.newScheduledThreadPool(1,
+                x -> Thread.ofPlatform().name("postcopy-" + id).daemon().unstarted(x));
+        postcopy = new PostcopyEndpoint(id, mm, missing, maxChunkBytes, postcopyScheduler, nanoTime, SOURCE_LOST_AFTER_MS);
+        phase(TargetPhase.POSTCOPY, missing.pageCount() + " pages missing in " + missing.rangeCount()
+                + " ranges; process restored frozen");
+        return SwitchoverResponse.newBuilder().setApplyNanos(t1 - t0).setRestoreNanos(t2 - t1).build();
+    }
+
+    /** The post-copy endpoint (null before a post-copy switchover). */
+    PostcopyEndpoint postcopy() {
+        return postcopy;
+    }
+
+    private void postcopyState(PostcopyState s) {
+        postcopyEvents.execute(() -> postcopyStateNow(s));
+    }
+
+    private synchronized void postcopyStateNow(PostcopyState s) {
+        if (phase.terminal()) {
+            return;
+        }
+        switch (s) {
+            case PAUSED -> {
+                if (phase == TargetPhase.POSTCOPY) {
+                    phase(TargetPhase.POSTCOPY_PAUSED, postcopy.pager().failure());
+                }
+            }
+            case RUNNING -> {
+                if (phase == TargetPhase.POSTCOPY_PAUSED) {
+                    phase(TargetPhase.POSTCOPY, "the source reconnected");
+                }
+            }
+            case COMPLETED -> {
+                if (phase == TargetPhase.POSTCOPY_PAUSED) {
+                    phase(TargetPhase.POSTCOPY, "the source reconnected");
+                }
+                digest = MemoryDigest.of(memory.memory());
+                phase(TargetPhase.RUNNING, "post-copy complete: every page installed");
+                endMillis = System.currentTimeMillis();
+                postcopyScheduler.shutdown();
+            }
+            case CANNOT_COMPLETE -> {
+                // Never zero-filled: the process stays frozen, its faulting threads asleep.
+                failure = postcopy.pager().failure();
+                phase = phase.checkTransition(TargetPhase.FAILED, id);
+                LOG.warn("migration {}: post-copy cannot complete: {}", id, failure);
+                if (process != null) {
+                    process.freeze();
+                }
+                endMillis = System.currentTimeMillis();
+            }
+        }
+    }
+
     /** Resumes the process; returns the nanoseconds it took. */
     synchronized long commit(String migrationId, boolean leavePaused) {
         requireId(migrationId, "Commit");
+        if (phase == TargetPhase.POSTCOPY) {
+            return postcopyCommit(leavePaused);
+        }
         if (phase != TargetPhase.READY) {
             throw failedPrecondition("Commit in phase " + phase + "; Switchover must succeed first");
         }
@@ -329,10 +435,41 @@ final class TargetMigration {
         return resumed;
     }
 
+    /**
+     * Post-copy commit: the source opened its page stream (so the userfaultfd is registered and
+     * every missing page will fault into the pager) before the process may run.
+     */
+    private long postcopyCommit(boolean leavePaused) {
+        LazyPager pager;
+        try {
+            pager = postcopy.awaitPager(30_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw Status.CANCELLED.withDescription("migration " + id + ": interrupted waiting for the page stream")
+                    .asRuntimeException();
+        } catch (IllegalStateException e) {
+            throw failedPrecondition(e.getMessage());
+        }
+        pager.onState(this::postcopyState);
+        long t0 = nanoTime.getAsLong();
+        if (!leavePaused) {
+            process.thaw();
+        }
+        return nanoTime.getAsLong() - t0;
+    }
+
     /** Discards everything; true if the migration was still active. */
     synchronized boolean abort(String reason) {
         if (phase.terminal()) {
             return false;
+        }
+        if (phase == TargetPhase.POSTCOPY || phase == TargetPhase.POSTCOPY_PAUSED) {
+            if (postcopy != null && postcopy.pagerStarted()) {
+                throw failedPrecondition("Abort in phase " + phase + ": the process may run here already; "
+                        + "post-copy cannot be undone");
+            }
+            fail("aborted by the source before the post-copy commit: " + reason);
+            return true;
         }
         phase(TargetPhase.ABORTED, "aborted by the source: " + reason);
         failure = "aborted by the source: " + reason;

@@ -1,0 +1,354 @@
+package dev.pagehop.target;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.pagehop.mm.Granule;
+import dev.pagehop.mm.MapFlags;
+import dev.pagehop.mm.MemoryManager;
+import dev.pagehop.mm.MmConfig;
+import dev.pagehop.mm.Prot;
+import dev.pagehop.xfer.MemoryDigest;
+import dev.pagehop.xfer.PageRangeSet;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+class LazyPagerTest {
+    private static final long BASE = 0x4000_0000L;
+    private static final int PAGES = 512;
+
+    private MemoryManager source;
+    private MemoryManager target;
+    private long pageSize;
+    private ScheduledExecutorService scheduler;
+    private ExecutorService sourceThreads;
+    private final List<LazyPager> pagers = new ArrayList<>();
+    private final List<Thread> threads = new ArrayList<>();
+
+    @BeforeEach
+    void setUp() {
+        source = MemoryManager.create(MmConfig.arm64(Granule.K4));
+        target = MemoryManager.create(MmConfig.arm64(Granule.K4));
+        pageSize = source.pageSize();
+        long len = PAGES * pageSize;
+        int flags = MapFlags.FIXED | MapFlags.PRIVATE | MapFlags.ANONYMOUS;
+        source.mmap(BASE, len, Prot.READ | Prot.WRITE, flags);
+        target.mmap(BASE, len, Prot.READ | Prot.WRITE, flags);
+        Random rnd = new Random(42);
+        byte[] page = new byte[(int) pageSize];
+        for (int i = 0; i < PAGES; i++) {
+            if (i % 7 == 3) {
+                continue; // never written: a zero page on the source
+            }
+            rnd.nextBytes(page);
+            source.write(BASE + i * pageSize, page);
+        }
+        scheduler = Executors.newScheduledThreadPool(2);
+        sourceThreads = Executors.newFixedThreadPool(2);
+    }
+
+    @AfterEach
+    void tearDown() throws InterruptedException {
+        for (LazyPager p : pagers) {
+            p.releaseAfterProcessGone();
+        }
+        for (Thread t : threads) {
+            t.join(10_000);
+        }
+        scheduler.shutdownNow();
+        sourceThreads.shutdownNow();
+        source.close();
+        target.close();
+    }
+
+    /** Serves pages from the source's memory, as the frozen image would; can be cut or killed. */
+    final class FakeLink implements PageLink {
+        final AtomicBoolean cut = new AtomicBoolean();
+        final AtomicBoolean killed = new AtomicBoolean();
+        final AtomicBoolean released = new AtomicBoolean();
+        final Map<Long, AtomicInteger> demands = new ConcurrentHashMap<>();
+        final Map<Long, AtomicInteger> served = new ConcurrentHashMap<>();
+        final List<long[]> pulls = new java.util.concurrent.CopyOnWriteArrayList<>();
+        volatile CountDownLatch holdDemands = new CountDownLatch(0);
+        volatile CountDownLatch holdPulls = new CountDownLatch(0);
+
+        @Override
+        public CompletableFuture<byte[]> demand(long address, int pages) {
+            demands.computeIfAbsent(address, a -> new AtomicInteger()).incrementAndGet();
+            return serve(address, pages, holdDemands);
+        }
+
+        @Override
+        public CompletableFuture<byte[]> pull(long address, int pages) {
+            pulls.add(new long[] {address, pages});
+            return serve(address, pages, holdPulls);
+        }
+
+        private CompletableFuture<byte[]> serve(long address, int pages, CountDownLatch hold) {
+            return CompletableFuture.supplyAsync(() -> {
+                try {
+                    hold.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                if (killed.get()) {
+                    throw new LinkException(Failure.SOURCE_LOST, "source agent killed");
+                }
+                if (cut.get()) {
+                    throw new LinkException(Failure.UNREACHABLE, "connection reset");
+                }
+                byte[] data = new byte[Math.toIntExact(pages * pageSize)];
+                source.peek(address, data, 0, data.length);
+                for (int i = 0; i < pages; i++) {
+                    served.computeIfAbsent(address + i * pageSize, a -> new AtomicInteger()).incrementAndGet();
+                }
+                return data;
+            }, sourceThreads);
+        }
+
+        @Override
+        public void release() {
+            released.set(true);
+        }
+    }
+
+    private PageRangeSet allPages() {
+        PageRangeSet s = new PageRangeSet(pageSize);
+        s.add(BASE, BASE + PAGES * pageSize);
+        return s;
+    }
+
+    private LazyPager start(PageLink link, java.util.function.Supplier<PageLink> connector) {
+        LazyPager p = new LazyPager("m-1", target, allPages(), link, connector, scheduler, System::nanoTime);
+        pagers.add(p);
+        return p;
+    }
+
+    /** A process thread: reads one page as user code does (blocking in the userfault if missing). */
+    private Thread reader(long address, AtomicReference<byte[]> out) {
+        Thread t = Thread.ofPlatform().name("proc-reader-" + Long.toHexString(address)).start(() -> {
+            byte[] b = new byte[(int) pageSize];
+            target.read(address, b);
+            out.set(b);
+        });
+        threads.add(t);
+        return t;
+    }
+
+    private byte[] sourcePage(long address) {
+        byte[] b = new byte[(int) pageSize];
+        source.peek(address, b, 0, b.length);
+        return b;
+    }
+
+    private void assertMemoryEqualsSource() {
+        assertThat(MemoryDigest.of(target)).isEqualTo(MemoryDigest.of(source));
+        byte[] t = new byte[(int) (PAGES * pageSize)];
+        byte[] s = new byte[t.length];
+        target.peek(BASE, t, 0, t.length);
+        source.peek(BASE, s, 0, s.length);
+        assertThat(t).isEqualTo(s);
+    }
+
+    @Test
+    void faultingThreadsGetTheSourcePagesAndTheBackgroundPullCompletesTheRest() throws Exception {
+        FakeLink link = new FakeLink();
+        // The first background chunk (pages 0..15) is held, so a fault there would wait for it
+        // rather than ask again; the threads fault on pages beyond it.
+        link.holdPulls = new CountDownLatch(1);
+        LazyPager pager = start(link, null);
+        List<AtomicReference<byte[]>> got = new ArrayList<>();
+        List<Long> addrs = List.of(BASE + 100 * pageSize, BASE + 45 * pageSize + 17, BASE + 400 * pageSize + 4000);
+        for (long a : addrs) {
+            AtomicReference<byte[]> r = new AtomicReference<>();
+            got.add(r);
+            reader(a & -pageSize, r).join(10_000);
+        }
+        for (int i = 0; i < addrs.size(); i++) {
+            assertThat(got.get(i).get()).as("page at 0x%x", addrs.get(i)).isEqualTo(sourcePage(addrs.get(i) & -pageSize));
+        }
+        link.holdPulls.countDown();
+        assertThat(pager.await(PostcopyState.COMPLETED, 30, TimeUnit.SECONDS)).isEqualTo(PostcopyState.COMPLETED);
+        assertMemoryEqualsSource();
+        await().atMost(Duration.ofSeconds(10)).untilTrue(link.released);
+        PostcopyStats st = pager.stats();
+        assertThat(st.faults()).isEqualTo(3);
+        assertThat(st.pagesOnDemand()).isEqualTo(3);
+        assertThat(st.pagesOnDemand() + st.pagesBackground()).isEqualTo(PAGES);
+        assertThat(st.pagesMissing()).isZero();
+        assertThat(st.latencyMaxNs()).isPositive();
+        assertThat(st.blockedNsByThread()).hasSize(3);
+        assertThat(st.blockedTotalNs()).isEqualTo(st.blockedNsByThread().values().stream().mapToLong(Long::longValue).sum());
+        assertThat(link.served.values()).allSatisfy(n -> assertThat(n.get()).isEqualTo(1));
+    }
+
+    @Test
+    void aPageInFlightIsRequestedOnceHoweverManyThreadsFaultOnIt() throws Exception {
+        FakeLink link = new FakeLink();
+        link.holdDemands = new CountDownLatch(1);
+        link.holdPulls = new CountDownLatch(1);
+        LazyPager pager = start(link, null);
+        long page = BASE + 200 * pageSize;
+        List<AtomicReference<byte[]>> got = new ArrayList<>();
+        List<Thread> ts = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            AtomicReference<byte[]> r = new AtomicReference<>();
+            got.add(r);
+            ts.add(reader(page, r));
+        }
+        pager.awaitFaults(3, 10, TimeUnit.SECONDS);
+        assertThat(link.demands.get(page).get()).isEqualTo(1);
+        assertThat(pager.stats().faultsOnPagesInFlight()).isEqualTo(2);
+        link.holdDemands.countDown();
+        for (Thread t : ts) {
+            t.join(10_000);
+        }
+        for (AtomicReference<byte[]> r : got) {
+            assertThat(r.get()).isEqualTo(sourcePage(page));
+        }
+        link.holdPulls.countDown();
+        assertThat(pager.await(PostcopyState.COMPLETED, 30, TimeUnit.SECONDS)).isEqualTo(PostcopyState.COMPLETED);
+        assertMemoryEqualsSource();
+        assertThat(pager.stats().blockedNsByThread()).hasSize(3);
+    }
+
+    @Test
+    void aNetworkCutPausesWithThreadsBlockedAndTheAutomaticReconnectCompletesWithNothingLost() throws Exception {
+        FakeLink first = new FakeLink();
+        first.holdPulls = new CountDownLatch(1);
+        AtomicBoolean healed = new AtomicBoolean();
+        FakeLink second = new FakeLink();
+        AtomicInteger attempts = new AtomicInteger();
+        LazyPager pager = start(first, () -> {
+            attempts.incrementAndGet();
+            if (!healed.get()) {
+                throw new PageLink.LinkException(PageLink.Failure.UNREACHABLE, "connection refused");
+            }
+            return second;
+        });
+        // Some pages arrive before the cut.
+        AtomicReference<byte[]> early = new AtomicReference<>();
+        reader(BASE + 40 * pageSize, early).join(10_000);
+        assertThat(early.get()).isEqualTo(sourcePage(BASE + 40 * pageSize));
+
+        first.cut.set(true);
+        first.holdPulls.countDown();
+        assertThat(pager.await(PostcopyState.PAUSED, 10, TimeUnit.SECONDS)).isEqualTo(PostcopyState.PAUSED);
+        AtomicReference<byte[]> blocked = new AtomicReference<>();
+        long page = BASE + 300 * pageSize;
+        Thread t = reader(page, blocked);
+        await().atMost(Duration.ofSeconds(10)).until(() -> t.getState() == Thread.State.WAITING);
+        await().atMost(Duration.ofSeconds(10)).until(() -> attempts.get() >= 2);
+        assertThat(pager.state()).isEqualTo(PostcopyState.PAUSED);
+        assertThat(t.isAlive()).isTrue();
+        assertThat(blocked.get()).isNull();
+        assertThat(target.pagemapEntry(page) >>> 63).as("page never zero-filled").isZero();
+        assertThat(pager.failure()).contains("source unreachable");
+
+        healed.set(true);
+        assertThat(pager.await(PostcopyState.COMPLETED, 30, TimeUnit.SECONDS)).isEqualTo(PostcopyState.COMPLETED);
+        t.join(10_000);
+        assertThat(blocked.get()).isEqualTo(sourcePage(page));
+        assertMemoryEqualsSource();
+        assertThat(second.served).doesNotContainKey(BASE + 40 * pageSize);
+        for (var e : second.served.entrySet()) {
+            assertThat(first.served).as("page 0x%x served by both links", e.getKey()).doesNotContainKey(e.getKey());
+            assertThat(e.getValue().get()).isEqualTo(1);
+        }
+        PostcopyStats st = pager.stats();
+        assertThat(st.pauses()).isEqualTo(1);
+        assertThat(st.reconnects()).isEqualTo(1);
+        assertThat(second.released.get()).isTrue();
+    }
+
+    @Test
+    void theSourceKilledLeavesTheProcessFrozenAndNeverZeroFills() throws Exception {
+        FakeLink link = new FakeLink();
+        link.holdDemands = new CountDownLatch(1);
+        link.holdPulls = new CountDownLatch(1);
+        LazyPager pager = start(link, () -> {
+            throw new PageLink.LinkException(PageLink.Failure.SOURCE_LOST, "no such migration on the source");
+        });
+        long page = BASE + 50 * pageSize;
+        AtomicReference<byte[]> got = new AtomicReference<>();
+        Thread t = reader(page, got);
+        pager.awaitFaults(1, 10, TimeUnit.SECONDS);
+        link.killed.set(true);
+        link.holdDemands.countDown();
+        link.holdPulls.countDown();
+        assertThat(pager.await(PostcopyState.CANNOT_COMPLETE, 10, TimeUnit.SECONDS))
+                .isEqualTo(PostcopyState.CANNOT_COMPLETE);
+        await().atMost(Duration.ofSeconds(10)).until(() -> t.getState() == Thread.State.WAITING);
+        assertThat(got.get()).isNull();
+        assertThat(target.pagemapEntry(page) >>> 63).as("page never zero-filled").isZero();
+        assertThat(pager.failure()).contains("can never arrive").contains("stays frozen");
+        assertThat(link.released.get()).isFalse();
+    }
+
+    @Test
+    void aKnownZeroPageIsZeroMappedWithoutAskingTheSource() throws Exception {
+        FakeLink link = new FakeLink();
+        link.holdPulls = new CountDownLatch(1);
+        PageRangeSet missing = allPages();
+        long zero = BASE + 5 * pageSize;
+        missing.remove(zero, zero + pageSize);
+        LazyPager pager = new LazyPager("m-2", target, missing, link, null, scheduler, System::nanoTime);
+        pagers.add(pager);
+        AtomicReference<byte[]> got = new AtomicReference<>();
+        reader(zero, got).join(10_000);
+        assertThat(got.get()).isEqualTo(new byte[(int) pageSize]);
+        assertThat(link.demands).doesNotContainKey(zero);
+        assertThat(pager.stats().pagesZeroMapped()).isEqualTo(1);
+        link.holdPulls.countDown();
+        assertThat(pager.await(PostcopyState.COMPLETED, 30, TimeUnit.SECONDS)).isEqualTo(PostcopyState.COMPLETED);
+        assertThat(link.served).doesNotContainKey(zero);
+    }
+
+    @Test
+    void theBackgroundChunkGrowsBy64KiBWhileNoFaultComes() throws Exception {
+        FakeLink link = new FakeLink();
+        LazyPager pager = start(link, null);
+        assertThat(pager.await(PostcopyState.COMPLETED, 30, TimeUnit.SECONDS)).isEqualTo(PostcopyState.COMPLETED);
+        // 512 pages of 4 KiB: 64 KiB, 128 KiB, ... 448 KiB, then the 256 KiB left.
+        assertThat(link.pulls).containsExactly(new long[] {BASE, 16}, new long[] {BASE + 16 * pageSize, 32},
+                new long[] {BASE + 48 * pageSize, 48}, new long[] {BASE + 96 * pageSize, 64},
+                new long[] {BASE + 160 * pageSize, 80}, new long[] {BASE + 240 * pageSize, 96},
+                new long[] {BASE + 336 * pageSize, 112}, new long[] {BASE + 448 * pageSize, 64});
+        assertMemoryEqualsSource();
+    }
+
+    @Test
+    void theBackgroundPullRestartsJustAfterAFaultWith64KiB() throws Exception {
+        FakeLink link = new FakeLink();
+        link.holdPulls = new CountDownLatch(1);
+        LazyPager pager = start(link, null);
+        await().atMost(Duration.ofSeconds(10)).until(() -> link.pulls.size() == 1);
+        long page = BASE + 300 * pageSize;
+        AtomicReference<byte[]> got = new AtomicReference<>();
+        reader(page, got).join(10_000);
+        assertThat(got.get()).isEqualTo(sourcePage(page));
+        link.holdPulls.countDown();
+        assertThat(pager.await(PostcopyState.COMPLETED, 30, TimeUnit.SECONDS)).isEqualTo(PostcopyState.COMPLETED);
+        assertThat(link.pulls.get(0)).containsExactly(BASE, 16);
+        assertThat(link.pulls.get(1)).containsExactly(page + pageSize, 16);
+        assertThat(link.pulls.get(2)).containsExactly(page + 17 * pageSize, 32);
+        assertMemoryEqualsSource();
+        assertThat(link.served.values()).allSatisfy(n -> assertThat(n.get()).isEqualTo(1));
+    }
+}

@@ -18,7 +18,12 @@ import org.slf4j.LoggerFactory;
  * WP_UNPOPULATED), and chunked PAGEMAP_SCAN walks.
  *
  * <p>A VMA that appears after start ("adopted") is registered and armed at the next collect, and
- * its populated pages are reported written: their contents were never seen. A range that was
+ * all of it is reported written, populated or not: the tracker never armed it, so it cannot say
+ * which of its pages changed since a consumer last read them. A consumer may well have read the
+ * range in between, since it reads its own layout at its own moments (a migration captures one
+ * after start and after every collect): mapped after the tracker's look, read by the consumer,
+ * then zapped or replaced before the next collect, an unpopulated page there is zero now but
+ * not in the consumer's copy. A range that was
  * mapped at the previous collect and is now held by a VMA this uffd never registered was unmapped
  * and mapped again in between; it is reported unmapped (old contents gone) and its pages written.
  */
@@ -116,24 +121,14 @@ abstract class UffdTracker extends LifecycleTracker {
                     }
                     nowRegistered.add(part.start(), part.end());
                     remapped.addAll(RangeList.intersect(List.of(part), previousLayout));
-                    if (vma.memfd() != null) {
-                        // Shared file pages may hold data written through another mapping although
-                        // this mapping has no pte for them yet: the whole range is unknown.
-                        written.add(part.start(), part.end());
-                    } else {
-                        reportPopulated(part.start(), part.end(), written);
-                    }
+                    // Not just its populated pages: an anonymous page zapped (or a slot replaced
+                    // by an unpopulated one) after a consumer read the range reads as zero now,
+                    // and shared file pages may hold data written through another mapping.
+                    written.add(part.start(), part.end());
                 }
             }
         }
         registered = nowRegistered.toList();
-    }
-
-    /** Adds every populated, non-zero-page page of [start, end) to {@code out}. */
-    protected final void reportPopulated(long start, long end, RangeList out) {
-        // anyof PRESENT, and "not PFNZERO" expressed as mask=PFNZERO under inversion.
-        scan(start, end, 0, Uffd.PAGE_IS_PFNZERO, Uffd.PAGE_IS_PRESENT, Uffd.PAGE_IS_PFNZERO,
-                Uffd.PAGE_IS_PRESENT, out);
     }
 
     /**

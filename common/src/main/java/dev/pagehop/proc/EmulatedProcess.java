@@ -570,6 +570,35 @@ public final class EmulatedProcess implements AutoCloseable {
         return n;
     }
 
+    /**
+     * After a freeze: waits until every thread parked in a userfault has had that fault resolved
+     * and its faulting access has landed (the thread then holds at its gate until thaw), so
+     * memory no longer changes under a reader of the frozen process. A write-protect monitor
+     * resolves such faults on its own; nothing resolves a MISSING fault here, so a caller waits
+     * only as long as it can afford. Returns how many threads are still waiting on their fault.
+     */
+    public int awaitParkedFaultsLanded(long timeoutNanos) throws InterruptedException {
+        lock.lock();
+        try {
+            long deadline = System.nanoTime() + timeoutNanos;
+            while (true) {
+                int waiting = 0;
+                for (EmulatedThread t : threads) {
+                    if (t.state == ThreadState.PARKED_IN_FAULT && !t.atGate) {
+                        waiting++;
+                    }
+                }
+                long left = deadline - System.nanoTime();
+                if (waiting == 0 || left <= 0) {
+                    return waiting;
+                }
+                stopped.awaitNanos(left);
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** Userfault counts and blocked time of all threads so far. */
     public FaultStats faultStats() {
         lock.lock();
@@ -595,9 +624,12 @@ public final class EmulatedProcess implements AutoCloseable {
     void passFaultGate(EmulatedThread t) {
         lock.lock();
         try {
+            t.atGate = true;
+            stopped.signalAll();
             while (freezeRequested && !exitRequested) {
                 resume.awaitUninterruptibly();
             }
+            t.atGate = false;
             if (t.state == ThreadState.PARKED_IN_FAULT) {
                 t.state = t.state.checkTransition(ThreadState.RUNNING, t.tid());
             }

@@ -35,6 +35,8 @@ public final class EmulatedThread {
     long faultAddress;
     /** Set (on this thread) when its userfault was resolved while the process was frozen. */
     boolean gateArmed;
+    /** The thread waits at its fault gate: its resolved faulting access has landed. */
+    boolean atGate;
     long faults;
     long blockedNanos;
     long faultSinceNanos;

@@ -460,9 +460,18 @@ final class SourceMigration implements Runnable {
         for (int attempt = 1; ; attempt++) {
             FreezeResult fr = mp.process.freeze();
             if (fr.parkedInFaultCount() == 0 || attempt == MAX_FREEZE_ATTEMPTS) {
-                if (attempt > 1) {
-                    LOG.info("migration {}: froze with {} threads mid-fault after {} attempts", id,
-                            fr.parkedInFaultCount(), attempt);
+                if (fr.parkedInFaultCount() > 0) {
+                    // The monitor will resolve these faults and their stores will land after the
+                    // freeze: wait for them, or the final collect and the digest would race them.
+                    long unresolved;
+                    try {
+                        unresolved = mp.process.awaitParkedFaultsLanded(PARKED_FAULT_WAIT_NS);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        unresolved = fr.parkedInFaultCount();
+                    }
+                    LOG.info("migration {}: froze with {} threads mid-fault after {} attempts; {} still unresolved",
+                            id, fr.parkedInFaultCount(), attempt, unresolved);
                 }
                 return;
             }
@@ -473,6 +482,9 @@ final class SourceMigration implements Runnable {
 
     /** Enough for a monitor thread to resolve a pending write-protect fault many times over. */
     private static final int MAX_FREEZE_ATTEMPTS = 1000;
+
+    /** How long a final round waits for a write-protect monitor to resolve parked faults. */
+    private static final long PARKED_FAULT_WAIT_NS = TimeUnit.SECONDS.toNanos(2);
 
     private void commit() {
         phase(SourcePhase.COMMITTING, "target verified the memory digest and restored the process");

@@ -442,30 +442,48 @@ final class UffdContext implements Userfaultfd {
                 throw new ErrnoException(Errno.EINVAL, call + ": MODE_WP on " + v + " which is not registered for WP",
                         -Errno.EINVAL);
             }
-            long done = 0;
-            int errno = 0;
-            for (long off = 0; off < len; off += mm.pageSize) {
-                errno = mm.mfillCopy(v, dst + off, src, (int) off, (mode & Uffd.COPY_MODE_WP) != 0);
-                if (errno != 0) {
-                    break;
-                }
-                done += mm.pageSize;
-            }
-            if (done > 0 && (mode & Uffd.COPY_MODE_DONTWAKE) == 0) {
-                wakeRange(dst, done);
-            }
-            if (errno != 0) {
-                if (done == 0) {
-                    throw new ErrnoException(errno, call + ": the first page "
-                            + (errno == Errno.EEXIST ? "is already populated" : "failed"), -errno);
-                }
-                throw new ErrnoException(Errno.EAGAIN, call + ": copied " + done + " of " + len
-                        + " bytes; page 0x" + Long.toHexString(dst + done) + " failed with " + Errno.name(errno), done);
-            }
-            return done;
+            boolean wp = (mode & Uffd.COPY_MODE_WP) != 0;
+            return mfill(call, dst, len, (mode & Uffd.COPY_MODE_DONTWAKE) == 0, "copied", "is already populated", "failed",
+                    off -> mm.mfillCopy(v, dst + off, src, (int) off, wp));
         } finally {
             mm.lock.unlock();
         }
+    }
+
+    /** One page of an mfill ioctl at this offset into the range: 0, or the errno that stops it. */
+    @FunctionalInterface
+    private interface PageFill {
+        int fill(long offset);
+    }
+
+    /**
+     * The loop every mfill ioctl shares (mm/userfaultfd.c mfill_atomic): page by page until one
+     * fails, wake what was filled unless DONTWAKE, then the partial-result rule — the first page's
+     * errno if nothing was done, otherwise EAGAIN carrying the bytes done.
+     */
+    private long mfill(String call, long start, long len, boolean wake, String doneVerb, String firstPageExists,
+            String firstPageFailure, PageFill page) {
+        long done = 0;
+        int errno = 0;
+        for (long off = 0; off < len; off += mm.pageSize) {
+            errno = page.fill(off);
+            if (errno != 0) {
+                break;
+            }
+            done += mm.pageSize;
+        }
+        if (done > 0 && wake) {
+            wakeRange(start, done);
+        }
+        if (errno != 0) {
+            if (done == 0) {
+                throw new ErrnoException(errno, call + ": the first page "
+                        + (errno == Errno.EEXIST ? firstPageExists : firstPageFailure), -errno);
+            }
+            throw new ErrnoException(Errno.EAGAIN, call + ": " + doneVerb + " " + done + " of " + len + " bytes; page 0x"
+                    + Long.toHexString(start + done) + " failed with " + Errno.name(errno), done);
+        }
+        return done;
     }
 
     /** validate_dst_vma: the whole range inside one VMA registered with a userfaultfd. */
@@ -496,27 +514,8 @@ final class UffdContext implements Userfaultfd {
                 throw new ErrnoException(Errno.EINVAL, call + ": unknown mode bits", -Errno.EINVAL);
             }
             Vma v = dstVma(call, start, len);
-            long done = 0;
-            int errno = 0;
-            for (long off = 0; off < len; off += mm.pageSize) {
-                errno = mm.mfillZeropage(v, start + off);
-                if (errno != 0) {
-                    break;
-                }
-                done += mm.pageSize;
-            }
-            if (done > 0 && (mode & Uffd.ZEROPAGE_MODE_DONTWAKE) == 0) {
-                wakeRange(start, done);
-            }
-            if (errno != 0) {
-                if (done == 0) {
-                    throw new ErrnoException(errno, call + ": the first page "
-                            + (errno == Errno.EEXIST ? "is already populated" : "failed"), -errno);
-                }
-                throw new ErrnoException(Errno.EAGAIN, call + ": zeroed " + done + " of " + len + " bytes; page 0x"
-                        + Long.toHexString(start + done) + " failed with " + Errno.name(errno), done);
-            }
-            return done;
+            return mfill(call, start, len, (mode & Uffd.ZEROPAGE_MODE_DONTWAKE) == 0, "zeroed", "is already populated", "failed",
+                    off -> mm.mfillZeropage(v, start + off));
         } finally {
             mm.lock.unlock();
         }
@@ -544,27 +543,10 @@ final class UffdContext implements Userfaultfd {
                 throw new ErrnoException(Errno.EINVAL, call + ": MODE_WP on " + v + " which is not registered for WP",
                         -Errno.EINVAL);
             }
-            long done = 0;
-            int errno = 0;
-            for (long off = 0; off < len; off += mm.pageSize) {
-                errno = mm.mfillContinue(v, start + off, (mode & Uffd.CONTINUE_MODE_WP) != 0);
-                if (errno != 0) {
-                    break;
-                }
-                done += mm.pageSize;
-            }
-            if (done > 0 && (mode & Uffd.CONTINUE_MODE_DONTWAKE) == 0) {
-                wakeRange(start, done);
-            }
-            if (errno != 0) {
-                if (done == 0) {
-                    throw new ErrnoException(errno, call + ": the first page "
-                            + (errno == Errno.EEXIST ? "is already mapped" : "is not in the page cache"), -errno);
-                }
-                throw new ErrnoException(Errno.EAGAIN, call + ": mapped " + done + " of " + len + " bytes; page 0x"
-                        + Long.toHexString(start + done) + " failed with " + Errno.name(errno), done);
-            }
-            return done;
+            boolean wp = (mode & Uffd.CONTINUE_MODE_WP) != 0;
+            return mfill(call, start, len, (mode & Uffd.CONTINUE_MODE_DONTWAKE) == 0, "mapped", "is already mapped",
+                    "is not in the page cache",
+                    off -> mm.mfillContinue(v, start + off, wp));
         } finally {
             mm.lock.unlock();
         }

@@ -452,36 +452,24 @@ final class SourceMigration implements Runnable {
     /**
      * Freezes with every thread at a step boundary. A thread parked in a userfault counts as
      * frozen, but its access completes when the fault is resolved (a uffd-wp-sync monitor
-     * resolves it any moment), so memory could still change after the final collect. Thawing and
-     * freezing again until no thread is mid-fault costs microseconds and keeps the final round
-     * exact; after a bounded number of tries the freeze stands as it is.
+     * resolves it any moment), so memory could still change after the final collect: wait until
+     * every such access has landed (the thread then holds at its gate until thaw).
      */
     private void freezeClean() {
-        for (int attempt = 1; ; attempt++) {
-            FreezeResult fr = mp.process.freeze();
-            if (fr.parkedInFaultCount() == 0 || attempt == MAX_FREEZE_ATTEMPTS) {
-                if (fr.parkedInFaultCount() > 0) {
-                    // The monitor will resolve these faults and their stores will land after the
-                    // freeze: wait for them, or the final collect and the digest would race them.
-                    long unresolved;
-                    try {
-                        unresolved = mp.process.awaitParkedFaultsLanded(PARKED_FAULT_WAIT_NS);
-                    } catch (InterruptedException e) {
-                        Thread.currentThread().interrupt();
-                        unresolved = fr.parkedInFaultCount();
-                    }
-                    LOG.info("migration {}: froze with {} threads mid-fault after {} attempts; {} still unresolved",
-                            id, fr.parkedInFaultCount(), attempt, unresolved);
-                }
-                return;
-            }
-            mp.process.thaw();
-            Thread.onSpinWait();
+        FreezeResult fr = mp.process.freeze();
+        if (fr.parkedInFaultCount() == 0) {
+            return;
         }
+        long unresolved;
+        try {
+            unresolved = mp.process.awaitParkedFaultsLanded(PARKED_FAULT_WAIT_NS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            unresolved = fr.parkedInFaultCount();
+        }
+        LOG.info("migration {}: froze with {} threads mid-fault; {} still unresolved after waiting",
+                id, fr.parkedInFaultCount(), unresolved);
     }
-
-    /** Enough for a monitor thread to resolve a pending write-protect fault many times over. */
-    private static final int MAX_FREEZE_ATTEMPTS = 1000;
 
     /** How long a final round waits for a write-protect monitor to resolve parked faults. */
     private static final long PARKED_FAULT_WAIT_NS = TimeUnit.SECONDS.toNanos(2);

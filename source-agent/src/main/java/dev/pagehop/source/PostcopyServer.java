@@ -140,6 +140,10 @@ public final class PostcopyServer {
             PageDemand d = j.demand;
             ChunkEncoder.Encoded e = ChunkEncoder.pages(id, 0, d.getRequestId(),
                     new ChunkSpec(d.getAddress(), d.getPageCount() * pageSize, pageSize), image);
+            if (stopped) {
+                // The image may have been torn down under the read: nothing read after stop() leaves.
+                return;
+            }
             (d.getBackground() ? backgroundPages : urgentPages).addAndGet(d.getPageCount());
             bytes.addAndGet(e.wireBytes());
             j.stream.send(PageSupply.newBuilder().setMigrationId(id).setRequestId(d.getRequestId()).setChunk(e.chunk())

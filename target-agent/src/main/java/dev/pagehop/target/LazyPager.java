@@ -77,6 +77,8 @@ final class LazyPager implements AutoCloseable {
     private final TreeMap<Long, long[]> moved = new TreeMap<>();
     private final Histogram latency = new Histogram(3_600_000_000_000L, 3);
     private final Map<Long, Long> blockedByThread = new HashMap<>();
+    private final Blocktime blocktime = new Blocktime();
+    private volatile PostcopyMeters meters = PostcopyMeters.NONE;
     private PostcopyState state = PostcopyState.RUNNING;
     private PageLink link;
     private long generation;
@@ -217,6 +219,46 @@ final class LazyPager implements AutoCloseable {
         }
     }
 
+    /** A copy of the fault round-trip latencies recorded so far (nanoseconds). */
+    Histogram latencyHistogram() {
+        lock.lock();
+        try {
+            return latency.copy();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** QEMU's postcopy-blocktime: time every thread of the process was blocked at once, so far. */
+    long allThreadsBlockedNs() {
+        lock.lock();
+        try {
+            return blocktime.allBlockedNs(endNs != 0 ? endNs : nanoTime.getAsLong());
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Pages missing when the pager started. */
+    long pagesMissingAtStart() {
+        return initialMissing;
+    }
+
+    /** The process's thread count, for {@link #allThreadsBlockedNs}; unknown (0) counts nothing. */
+    void threadCount(int threads) {
+        lock.lock();
+        try {
+            blocktime.threads(threads, nanoTime.getAsLong());
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Where faults, latencies and pages are also counted for /metrics. */
+    void meters(PostcopyMeters m) {
+        meters = m;
+    }
+
     /**
      * Resumes after a lost connection with {@code next}: the pages threads are blocked on are
      * asked for again (nothing installed is); the background pull continues where it stopped.
@@ -310,9 +352,11 @@ final class LazyPager implements AutoCloseable {
             // between the fault and this read (the copy woke the thread already).
             pagesZeroMapped += zeroOrWake(page);
             faults++;
+            meters.fault();
             return;
         }
         waiting.computeIfAbsent(page, p -> new ArrayList<>()).add(new long[] {m.ptid(), now});
+        blocktime.blocked(m.ptid(), now);
         cursor = page + pageSize;
         chunkBytes = MIN_CHUNK;
         if (inFlight.contains(page) || demandSent.containsKey(page)) {
@@ -320,6 +364,7 @@ final class LazyPager implements AutoCloseable {
             return;
         }
         faults++;
+        meters.fault();
         if (state == PostcopyState.RUNNING) {
             sendDemand(page);
         }
@@ -385,7 +430,10 @@ final class LazyPager implements AutoCloseable {
         missing.remove(start, end);
         for (long page : new ArrayList<>(waiting.keySet())) {
             if (page >= start && page < end) {
-                waiting.remove(page);
+                List<long[]> w = waiting.remove(page);
+                for (long[] t : w) {
+                    blocktime.woken(t[0], nanoTime.getAsLong());
+                }
             }
         }
         forgetMoved(start, end);
@@ -545,6 +593,7 @@ final class LazyPager implements AutoCloseable {
         try {
             int pages = data.length / Math.toIntExact(pageSize);
             bytesReceived += data.length;
+            meters.received(data.length);
             long now = nanoTime.getAsLong();
             byte[] page = new byte[Math.toIntExact(pageSize)];
             for (int i = 0; i < pages; i++) {
@@ -563,8 +612,10 @@ final class LazyPager implements AutoCloseable {
                 } else {
                     pagesBackground++;
                 }
+                meters.installed(urgent);
                 if (sent != null) {
                     latency.recordValue(Math.max(0, now - sent));
+                    meters.served(Math.max(0, now - sent));
                 }
                 List<long[]> w = waiting.remove(addr);
                 if (w != null) {
@@ -572,6 +623,8 @@ final class LazyPager implements AutoCloseable {
                         long blocked = Math.max(0, now - t[1]);
                         blockedTotal += blocked;
                         blockedByThread.merge(t[0], blocked, Long::sum);
+                        blocktime.woken(t[0], now);
+                        meters.blocked(blocked);
                     }
                 }
             }

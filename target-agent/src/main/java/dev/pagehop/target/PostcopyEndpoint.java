@@ -30,6 +30,7 @@ final class PostcopyEndpoint {
     private final long sourceLostAfterMs;
     private final AtomicLong requestIds = new AtomicLong();
     private LazyPager pager;
+    private volatile PostcopyMeters meters = PostcopyMeters.NONE;
 
     PostcopyEndpoint(String id, MemoryManager mm, PageRangeSet missing, long maxChunkBytes,
             ScheduledExecutorService scheduler, LongSupplier nanoTime, long sourceLostAfterMs) {
@@ -53,6 +54,7 @@ final class PostcopyEndpoint {
     /** Serves one PageRequests stream (the Migration service's handler delegates here). */
     StreamObserver<PageSupply> open(StreamObserver<PageDemand> out) {
         StreamPageLink link = new StreamPageLink(id, mm.pageSize(), maxChunkBytes, out, requestIds);
+        link.finalStats(this::finalStats);
         return new StreamObserver<>() {
             private boolean greeted;
 
@@ -93,11 +95,23 @@ final class PostcopyEndpoint {
     private synchronized void attach(StreamPageLink link) {
         if (pager == null) {
             pager = new LazyPager(id, mm, missing, link, null, scheduler, nanoTime, sourceLostAfterMs);
+            pager.meters(meters);
             notifyAll();
             return;
         }
         LOG.info("migration {}: the source reopened the page stream", id);
         pager.replaceLink(link);
+    }
+
+    /** Where the pager counts for /metrics; set before the source's first stream arrives. */
+    void meters(PostcopyMeters m) {
+        meters = m;
+    }
+
+    /** What the completion demand tells the source: the pager's final figures. */
+    private dev.pagehop.proto.types.v1.PostcopyStats finalStats() {
+        LazyPager p = pager();
+        return p == null ? null : TargetWire.postcopy(p);
     }
 
     /** Waits until the source's first stream started the pager. */

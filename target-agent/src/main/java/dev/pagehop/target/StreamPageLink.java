@@ -23,6 +23,7 @@ final class StreamPageLink implements PageLink {
     private final Map<Long, Pending> open = new ConcurrentHashMap<>();
     private final AtomicLong nextRequest;
     private volatile boolean broken;
+    private volatile java.util.function.Supplier<dev.pagehop.proto.types.v1.PostcopyStats> finalStats = () -> null;
 
     private record Pending(long address, int pages, CompletableFuture<byte[]> future) {
     }
@@ -105,10 +106,20 @@ final class StreamPageLink implements PageLink {
         }
     }
 
+    /** What the completion demand carries to the source (the pager's final figures); null for none. */
+    void finalStats(java.util.function.Supplier<dev.pagehop.proto.types.v1.PostcopyStats> stats) {
+        finalStats = stats;
+    }
+
     @Override
     public void release() {
+        PageDemand.Builder done = PageDemand.newBuilder().setMigrationId(id).setComplete(true);
+        dev.pagehop.proto.types.v1.PostcopyStats stats = finalStats.get();
+        if (stats != null) {
+            done.setStats(stats);
+        }
         synchronized (out) {
-            out.onNext(PageDemand.newBuilder().setMigrationId(id).setComplete(true).build());
+            out.onNext(done.build());
             out.onCompleted();
         }
     }

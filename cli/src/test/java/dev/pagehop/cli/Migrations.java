@@ -71,7 +71,14 @@ final class Migrations {
     }
 
     static MigrationInfo ended(MigrationInfo base, SourcePhase phase, String failure) {
-        return base.toBuilder().setSourcePhase(phase).setFailure(failure)
+        return ended(base, phase, failure, phase == SourcePhase.SOURCE_PHASE_CANCELLED
+                ? dev.pagehop.proto.control.v1.FailureKind.FAILURE_KIND_CANCELLED
+                : dev.pagehop.proto.control.v1.FailureKind.FAILURE_KIND_UNSPECIFIED);
+    }
+
+    static MigrationInfo ended(MigrationInfo base, SourcePhase phase, String failure,
+            dev.pagehop.proto.control.v1.FailureKind kind) {
+        return base.toBuilder().setSourcePhase(phase).setFailure(failure).setFailureKind(kind)
                 .setStats(base.getStats().toBuilder().setDowntimeMs(0).clearTargetDigest()).setPeerPid(0).build();
     }
 

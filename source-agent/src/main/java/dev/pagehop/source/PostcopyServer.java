@@ -46,6 +46,7 @@ public final class PostcopyServer {
     private final Thread server;
     private volatile boolean stopped;
     private volatile long backoffMs = BACKOFF_MIN_MS;
+    private volatile dev.pagehop.proto.types.v1.PostcopyStats targetStats;
 
     /** One demand on one stream; urgent before background, then first come first served. */
     private record Job(PageDemand demand, Stream stream, long order) implements Comparable<Job> {
@@ -93,6 +94,11 @@ public final class PostcopyServer {
 
     public long bytesServed() {
         return bytes.get();
+    }
+
+    /** The target's final post-copy figures, from its completion demand; null before (or if it sent none). */
+    public dev.pagehop.proto.types.v1.PostcopyStats targetStats() {
+        return targetStats;
     }
 
     /** Streams opened so far (1 + reconnects). */
@@ -169,6 +175,9 @@ public final class PostcopyServer {
         @Override
         public void onNext(PageDemand d) {
             if (d.getComplete()) {
+                if (d.hasStats()) {
+                    targetStats = d.getStats();
+                }
                 LOG.info("migration {}: target installed every page; releasing the frozen image", id);
                 synchronized (this) {
                     out.onCompleted();

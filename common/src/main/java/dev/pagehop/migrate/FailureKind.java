@@ -50,12 +50,15 @@ public enum FailureKind {
         };
     }
 
-    /** On the page stream, anything but a lost connection or a timeout is the target failing it. */
+    /**
+     * On the page stream, anything but a lost connection or a timeout is the target failing it.
+     * A stream cancelled without the user cancelling the migration (who is checked first) broke
+     * under the source: the connection is gone.
+     */
     public static FailureKind ofStream(io.grpc.Status.Code code) {
         return switch (ofTargetCall(code)) {
-            case TARGET_UNREACHABLE -> TARGET_UNREACHABLE;
+            case TARGET_UNREACHABLE, CANCELLED -> TARGET_UNREACHABLE;
             case TIMED_OUT -> TIMED_OUT;
-            case CANCELLED -> CANCELLED;
             default -> TARGET_ERROR;
         };
     }

@@ -244,15 +244,27 @@ final class LazyPager implements AutoCloseable {
         return initialMissing;
     }
 
-    /** The process's thread count, for {@link #allThreadsBlockedNs}; unknown (0) counts nothing. */
-    void threadCount(int threads) {
+    /**
+     * The process's thread count, for {@link #allThreadsBlockedNs} (unknown, 0, counts nothing),
+     * and how to name a faulting thread: fault messages carry the host thread's id, reports the
+     * emulated tid.
+     */
+    void threads(int count, java.util.function.LongUnaryOperator tidOfHostThread) {
+        tidOf = tidOfHostThread;
         lock.lock();
         try {
-            blocktime.threads(threads, nanoTime.getAsLong());
+            blocktime.threads(count, nanoTime.getAsLong());
         } finally {
             lock.unlock();
         }
     }
+
+    /** The emulated tid of the thread a fault message names (the host thread id while unknown). */
+    long tidOf(long hostThread) {
+        return tidOf.applyAsLong(hostThread);
+    }
+
+    private volatile java.util.function.LongUnaryOperator tidOf = h -> h;
 
     /** Where faults, latencies and pages are also counted for /metrics. */
     void meters(PostcopyMeters m) {

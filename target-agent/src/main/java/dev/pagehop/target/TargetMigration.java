@@ -472,7 +472,15 @@ final class TargetMigration {
         } catch (IllegalStateException e) {
             throw failedPrecondition(e.getMessage());
         }
-        pager.threadCount(process.threads().size());
+        EmulatedProcess proc = process;
+        pager.threads(proc.threads().size(), host -> {
+            for (dev.pagehop.proc.EmulatedThread t : proc.threads()) {
+                if (t.hostThreadId() == host) {
+                    return t.tid();
+                }
+            }
+            return host;
+        });
         pager.onState(this::postcopyState);
         long t0 = nanoTime.getAsLong();
         if (!leavePaused) {

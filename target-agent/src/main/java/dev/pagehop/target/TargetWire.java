@@ -48,9 +48,12 @@ final class TargetWire {
                 .setPagesDropped(s.pagesDropped()).setPagesMissingAtStart(pager.pagesMissingAtStart())
                 .setPagesMissing(s.pagesMissing()).setBytesReceived(s.bytesReceived()).setDurationNs(s.durationNs())
                 .setPauses(s.pauses()).setReconnects(s.reconnects()).setComplete(complete);
-        for (Map.Entry<Long, Long> e : new TreeMap<>(s.blockedNsByThread()).entrySet()) {
-            b.addBlockedPerThread(ThreadBlocktime.newBuilder().setTid(Math.toIntExact(e.getKey()))
-                    .setBlockedNs(e.getValue()));
+        Map<Long, Long> byTid = new TreeMap<>();
+        for (Map.Entry<Long, Long> e : s.blockedNsByThread().entrySet()) {
+            byTid.merge(pager.tidOf(e.getKey()), e.getValue(), Long::sum);
+        }
+        for (Map.Entry<Long, Long> e : byTid.entrySet()) {
+            b.addBlockedPerThread(ThreadBlocktime.newBuilder().setTid((int) (long) e.getKey()).setBlockedNs(e.getValue()));
         }
         for (long[] bucket : buckets(h)) {
             b.addFaultLatencyHistogram(LatencyBucket.newBuilder().setUpperBoundNs(bucket[0]).setCount(bucket[1]));

@@ -230,6 +230,9 @@ final class ControlService extends AgentControlGrpc.AgentControlImplBase {
             if (kind != MigrationEvent.Kind.KIND_PROGRESS) {
                 e.setInfo(info);
             }
+            if (s.postcopy() != null) {
+                e.setPostcopy(s.postcopy());
+            }
             out.onNext(e.build());
         }
     }

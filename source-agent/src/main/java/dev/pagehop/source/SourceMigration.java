@@ -954,7 +954,11 @@ final class SourceMigration implements Runnable {
             return postcopy.getPagesMissing() * pageSize;
         }
         PendingPages p = pending;
-        if (p != null && (phase == SourcePhase.ITERATING || phase == SourcePhase.STOP_AND_COPY) && postcopyProgress == null) {
+        // A switch to post-copy empties the pending set (the pages stay missing on the target):
+        // until the target reports, the last round's figure stands.
+        boolean stopAndCopy = phase == SourcePhase.STOP_AND_COPY && lastDecision != null
+                && lastDecision.action() == Decision.Action.SWITCHOVER;
+        if (p != null && (phase == SourcePhase.ITERATING || stopAndCopy) && postcopyProgress == null) {
             return p.bytes();
         }
         return remainingBytes;

@@ -3,6 +3,7 @@ package dev.pagehop.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.pagehop.cli.output.Json;
+import dev.pagehop.proto.control.v1.FailureKind;
 import dev.pagehop.proto.control.v1.MigrationInfo;
 import dev.pagehop.proto.control.v1.ProcessState;
 import dev.pagehop.proto.control.v1.StartMigrationRequest;
@@ -175,7 +176,7 @@ class MigrateCommandTest {
     void refusalReportedAsAFailedMigrationAlsoExitsRefused() {
         cli.source.outcome = q -> Migrations.ended(Migrations.completed("", 1, q.getTarget()), SourcePhase.SOURCE_PHASE_FAILED,
                 "prepare refused by target: address space of 9.0 GiB exceeds the limit of 8.0 GiB",
-                dev.pagehop.proto.control.v1.FailureKind.FAILURE_KIND_REFUSED_BY_TARGET);
+                FailureKind.FAILURE_KIND_REFUSED_BY_TARGET);
         CliHarness.Result r = migrate();
         assertThat(r.exitCode()).isEqualTo(ExitCode.REFUSED.code());
         assertThat(r.err().strip()).isEqualTo("pagehop: migration m-1 failed: prepare refused by target: address space of "
@@ -186,7 +187,7 @@ class MigrateCommandTest {
     @Test
     void timeoutExitsTimedOut() {
         cli.source.outcome = q -> Migrations.ended(Migrations.completed("", 1, q.getTarget()), SourcePhase.SOURCE_PHASE_FAILED,
-                "progress timeout: nothing transferred for 150000 ms in round 4", dev.pagehop.proto.control.v1.FailureKind.FAILURE_KIND_TIMED_OUT);
+                "progress timeout: nothing transferred for 150000 ms in round 4", FailureKind.FAILURE_KIND_TIMED_OUT);
         CliHarness.Result r = migrate();
         assertThat(r.exitCode()).isEqualTo(ExitCode.TIMED_OUT.code());
         assertThat(r.err()).contains("migration m-1 failed: progress timeout: nothing transferred for 150000 ms in round 4");
@@ -204,7 +205,7 @@ class MigrateCommandTest {
     @Test
     void noConvergenceExitsNotConverged() {
         cli.source.outcome = q -> Migrations.ended(Migrations.completed("", 1, q.getTarget()), SourcePhase.SOURCE_PHASE_FAILED,
-                "did not converge: dirty set grew 35 % in round 3 (limit 10 %)", dev.pagehop.proto.control.v1.FailureKind.FAILURE_KIND_DID_NOT_CONVERGE);
+                "did not converge: dirty set grew 35 % in round 3 (limit 10 %)", FailureKind.FAILURE_KIND_DID_NOT_CONVERGE);
         CliHarness.Result r = migrate();
         assertThat(r.exitCode()).isEqualTo(ExitCode.NOT_CONVERGED.code()).isEqualTo(9);
         assertThat(r.err()).contains("did not converge: dirty set grew 35 % in round 3");
@@ -214,7 +215,7 @@ class MigrateCommandTest {
     @Test
     void aFailureOfTheTargetExitsFailed() {
         cli.source.outcome = q -> Migrations.ended(Migrations.completed("", 1, q.getTarget()), SourcePhase.SOURCE_PHASE_FAILED,
-                "bulk stream failed: DATA_LOSS: missing sequence 17", dev.pagehop.proto.control.v1.FailureKind.FAILURE_KIND_TARGET_ERROR);
+                "bulk stream failed: DATA_LOSS: missing sequence 17", FailureKind.FAILURE_KIND_TARGET_ERROR);
         CliHarness.Result r = migrate();
         assertThat(r.exitCode()).isEqualTo(ExitCode.FAILED.code());
         assertThat(r.err()).contains("missing sequence 17");
@@ -223,7 +224,7 @@ class MigrateCommandTest {
     @Test
     void aCommitOfUnknownOutcomeExitsNeedsAttention() {
         cli.source.outcome = q -> Migrations.ended(Migrations.completed("", 1, q.getTarget()), SourcePhase.SOURCE_PHASE_FAILED,
-                "commit outcome unknown, target unreachable; the source process 1 stays frozen", dev.pagehop.proto.control.v1.FailureKind.FAILURE_KIND_COMMIT_UNKNOWN);
+                "commit outcome unknown, target unreachable; the source process 1 stays frozen", FailureKind.FAILURE_KIND_COMMIT_UNKNOWN);
         CliHarness.Result r = migrate();
         assertThat(r.exitCode()).isEqualTo(ExitCode.NEEDS_ATTENTION.code()).isEqualTo(10);
     }
@@ -231,7 +232,7 @@ class MigrateCommandTest {
     @Test
     void aTargetTheSourceCannotReachExitsUnreachable() {
         cli.source.outcome = q -> Migrations.ended(Migrations.completed("", 1, q.getTarget()), SourcePhase.SOURCE_PHASE_FAILED,
-                "target 127.0.0.1:1 refused Prepare: UNAVAILABLE: io exception", dev.pagehop.proto.control.v1.FailureKind.FAILURE_KIND_TARGET_UNREACHABLE);
+                "target 127.0.0.1:1 refused Prepare: UNAVAILABLE: io exception", FailureKind.FAILURE_KIND_TARGET_UNREACHABLE);
         CliHarness.Result r = migrate();
         assertThat(r.exitCode()).isEqualTo(ExitCode.UNREACHABLE.code());
         assertThat(r.err()).contains("target 127.0.0.1:1 refused Prepare: UNAVAILABLE");

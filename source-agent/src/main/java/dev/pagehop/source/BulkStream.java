@@ -242,7 +242,8 @@ final class BulkStream implements ClientResponseObserver<TransferRequest, Transf
         cancel.check();
         if (failure != null) {
             Status s = Status.fromThrowable(failure);
-            throw new MigrationException(dev.pagehop.migrate.FailureKind.ofStream(s.getCode()), s, "migration " + migrationId + ": bulk stream failed: " + s.getCode()
+            throw new MigrationException(dev.pagehop.migrate.FailureKind.ofStream(s.getCode()), s, "migration "
+                    + migrationId + ": bulk stream failed: " + s.getCode()
                     + (s.getDescription() == null ? "" : ": " + s.getDescription()));
         }
         if (completed) {

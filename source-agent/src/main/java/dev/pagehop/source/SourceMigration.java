@@ -186,8 +186,8 @@ final class SourceMigration implements Runnable {
         try {
             tracker = DirtyTrackers.create(trackerName, mm, TrackerOptions.defaults().withWriterFreeze(writerFreeze()));
         } catch (IllegalArgumentException | IllegalStateException e) {
-            throw new MigrationException(FailureKind.SOURCE_ERROR, Status.FAILED_PRECONDITION, "migration " + id + ": tracker " + trackerName
-                    + " cannot run on process " + mp.pid() + ": " + e.getMessage(), e);
+            throw new MigrationException(FailureKind.SOURCE_ERROR, Status.FAILED_PRECONDITION, "migration " + id
+                    + ": tracker " + trackerName + " cannot run on process " + mp.pid() + ": " + e.getMessage(), e);
         }
         // Tracking starts before round 0 reads anything, so a store during round 0 is never missed.
         tracker.start();
@@ -207,8 +207,8 @@ final class SourceMigration implements Runnable {
                     .setMaxChunkBytes(policy.chunkBytes()).setSourceAgent(settings.agentName())
                     .setThpMode(mm.config().thp().name()).setSoftDirty(mm.config().softDirty()).build());
         } catch (StatusRuntimeException e) {
-            throw new MigrationException(FailureKind.ofTargetCall(e.getStatus().getCode()), e.getStatus(), "migration " + id + ": target " + target + " refused Prepare: "
-                    + describe(e.getStatus()), e);
+            throw new MigrationException(FailureKind.ofTargetCall(e.getStatus().getCode()), e.getStatus(), "migration "
+                    + id + ": target " + target + " refused Prepare: " + describe(e.getStatus()), e);
         }
         window = Math.max(1, Math.min(policy.maxChunksInFlight(), pr.getMaxChunksInFlight()));
         pending = new PendingPages(pageSize);
@@ -264,8 +264,8 @@ final class SourceMigration implements Runnable {
                     }
                     return false;
                 }
-                case ABORT -> throw new MigrationException(FailureKind.of(d.reason()), Status.ABORTED, "migration " + id + ": policy aborted after round "
-                        + round + ": " + d.reason() + ": " + d.detail());
+                case ABORT -> throw new MigrationException(FailureKind.of(d.reason()), Status.ABORTED, "migration " + id
+                        + ": policy aborted after round " + round + ": " + d.reason() + ": " + d.detail());
                 case POSTCOPY -> {
                     synchronized (this) {
                         currentRound = round + 1;
@@ -302,8 +302,8 @@ final class SourceMigration implements Runnable {
         try {
             digest = digesting.get();
         } catch (java.util.concurrent.ExecutionException e) {
-            throw new MigrationException(FailureKind.SOURCE_ERROR, Status.INTERNAL, "migration " + id + ": digesting the frozen memory failed: "
-                    + e.getCause(), e.getCause());
+            throw new MigrationException(FailureKind.SOURCE_ERROR, Status.INTERNAL, "migration " + id
+                    + ": digesting the frozen memory failed: " + e.getCause(), e.getCause());
         }
         long capturedAt = nanoTime.getAsLong();
         synchronized (this) {
@@ -328,8 +328,8 @@ final class SourceMigration implements Runnable {
         } catch (StatusRuntimeException e) {
             // The target answers DATA_LOSS to a Switchover only when the memory digests differ.
             throw new MigrationException(e.getStatus().getCode() == Status.Code.DATA_LOSS ? FailureKind.DIGEST_MISMATCH
-                    : FailureKind.ofTargetCall(e.getStatus().getCode()), e.getStatus(), "migration " + id + ": target " + target
-                    + " refused the switchover: " + describe(e.getStatus()), e);
+                    : FailureKind.ofTargetCall(e.getStatus().getCode()), e.getStatus(), "migration " + id + ": target "
+                    + target + " refused the switchover: " + describe(e.getStatus()), e);
         }
         synchronized (this) {
             stateSendNs = nanoTime.getAsLong() - capturedAt;
@@ -422,8 +422,8 @@ final class SourceMigration implements Runnable {
             try {
                 server.completed().get();
             } catch (java.util.concurrent.ExecutionException e) {
-                throw new MigrationException(FailureKind.POSTCOPY_CANNOT_COMPLETE, Status.INTERNAL, "migration " + id + ": post-copy failed: " + e.getCause(),
-                        e.getCause());
+                throw new MigrationException(FailureKind.POSTCOPY_CANNOT_COMPLETE, Status.INTERNAL, "migration " + id
+                        + ": post-copy failed: " + e.getCause(), e.getCause());
             }
             progress.finish();
             metrics.postcopyCompleted(progress.stats());
@@ -537,12 +537,13 @@ final class SourceMigration implements Runnable {
             }
         } catch (StatusRuntimeException unreachable) {
             commitUnknown = true;
-            throw new MigrationException(FailureKind.COMMIT_UNKNOWN, e.getStatus(), "migration " + id + ": commit outcome unknown, target " + target
+            throw new MigrationException(FailureKind.COMMIT_UNKNOWN, e.getStatus(), "migration " + id
+                    + ": commit outcome unknown, target " + target
                     + " unreachable (" + describe(e.getStatus()) + "); the source process " + mp.pid()
                     + " stays frozen so it never runs twice; inspect the target, then kill or thaw", e);
         }
-        throw new MigrationException(FailureKind.ofTargetCall(e.getStatus().getCode()), e.getStatus(), "migration " + id + ": target " + target + " refused Commit: "
-                + describe(e.getStatus()), e);
+        throw new MigrationException(FailureKind.ofTargetCall(e.getStatus().getCode()), e.getStatus(), "migration " + id
+                + ": target " + target + " refused Commit: " + describe(e.getStatus()), e);
     }
 
     private boolean commitUnknown;
@@ -838,8 +839,8 @@ final class SourceMigration implements Runnable {
 
     private void checkCancelled() {
         if (cancelRequested) {
-            throw new MigrationException(FailureKind.CANCELLED, Status.CANCELLED, "migration " + id + " cancelled by the user in "
-                    + phase() + " (round " + currentRound() + ")");
+            throw new MigrationException(FailureKind.CANCELLED, Status.CANCELLED, "migration " + id
+                    + " cancelled by the user in " + phase() + " (round " + currentRound() + ")");
         }
     }
 
@@ -935,8 +936,8 @@ final class SourceMigration implements Runnable {
         dev.pagehop.proto.types.v1.PostcopyStats postcopy = pc == null ? null : pc.stats();
         long pcBytes = pc == null ? postcopyBytes : postcopy.getSourceBytes();
         long pcNs = postcopyNs != 0 || postcopyStartNs == 0 ? postcopyNs : now - postcopyStartNs;
-        return new Snapshot(id, mp.pid(), target, policy, trackerName, phase, failure, failureKind, new ArrayList<>(rounds),
-                lastDecision, transferredBytes, precopyBytes, downtimeBytes, normalPages, zeroPages,
+        return new Snapshot(id, mp.pid(), target, policy, trackerName, phase, failure, failureKind,
+                new ArrayList<>(rounds), lastDecision, transferredBytes, precopyBytes, downtimeBytes, normalPages, zeroPages,
                 liveRemainingBytes(postcopy),
                 memoryBytes, pageSize, throttle, currentRound, roundPagesSent, startMillis, endMillis, totalNs, setupNs,
                 downtimeNs, freezeNs, finalRoundNs, stateCaptureNs, stateSendNs, completeNs, sourceDigest.clone(),
@@ -965,8 +966,8 @@ final class SourceMigration implements Runnable {
     }
 
     record Snapshot(String id, int pid, String target, MigrationPolicy policy, String tracker, SourcePhase phase,
-            String failure, FailureKind failureKind, List<Round> rounds, Decision lastDecision, long transferredBytes, long precopyBytes,
-            long downtimeBytes, long normalPages, long zeroPages, long remainingBytes, long memoryBytes, long pageSize,
+            String failure, FailureKind failureKind, List<Round> rounds, Decision lastDecision, long transferredBytes,
+            long precopyBytes, long downtimeBytes, long normalPages, long zeroPages, long remainingBytes, long memoryBytes, long pageSize,
             int throttlePercent, int currentRound, long roundPagesSent, long startMillis, long endMillis, long totalNs,
             long setupNs, long downtimeNs, long freezeNs, long finalRoundNs, long stateCaptureNs, long stateSendNs,
             long completeNs, byte[] sourceDigest, byte[] targetDigest, TrackerCost trackerCost, int targetPid,

@@ -144,7 +144,7 @@ final class TargetControlService extends AgentControlGrpc.AgentControlImplBase {
                 .setPageSize(m.pageSize).setNormalPages(m.pagesApplied()).setTargetDigest(ByteString.copyFrom(m.digest()));
         dev.pagehop.proto.types.v1.PostcopyStats pc = m.postcopyStats();
         if (pc != null) {
-            st.setPostcopy(pc).setPostcopyTimeMs(pc.getDurationNs() / 1_000_000)
+            st.setPostcopy(pc).setPostcopyTimeMs(pc.getDurationNs() / 1_000_000).setPostcopyBytes(pc.getBytesReceived())
                     .setRemainingBytes(pc.getPagesMissing() * m.pageSize);
         }
         return MigrationInfo.newBuilder().setMigrationId(m.id).setPid(m.process() == null ? 0 : m.process().pid())

@@ -13,6 +13,15 @@ final class MigrationException extends RuntimeException {
     private final transient Status status;
     private final FailureKind kind;
 
+    /** A failure whose kind follows from its status alone (see {@link #kind}); prefer naming the kind. */
+    MigrationException(Status status, String message) {
+        this(null, status, message);
+    }
+
+    MigrationException(Status status, String message, Throwable cause) {
+        this(null, status, message, cause);
+    }
+
     MigrationException(FailureKind kind, Status status, String message) {
         super(message);
         this.kind = kind;
@@ -29,7 +38,19 @@ final class MigrationException extends RuntimeException {
         return status;
     }
 
+    /**
+     * The kind given where it was thrown; without one, what the status alone says: a lost
+     * connection, a deadline, a cancel, and otherwise a failure on this side.
+     */
     FailureKind kind() {
-        return kind;
+        if (kind != null) {
+            return kind;
+        }
+        return switch (status.getCode()) {
+            case UNAVAILABLE -> FailureKind.TARGET_UNREACHABLE;
+            case DEADLINE_EXCEEDED -> FailureKind.TIMED_OUT;
+            case CANCELLED -> FailureKind.CANCELLED;
+            default -> FailureKind.SOURCE_ERROR;
+        };
     }
 }

@@ -141,6 +141,15 @@ public final class EmulatedThread {
         return javaThread;
     }
 
+    /**
+     * The id of the host thread that runs this one (what a userfaultfd message's ptid names under
+     * UFFD_FEATURE_THREAD_ID), or -1 before the thread first started.
+     */
+    public long hostThreadId() {
+        Thread t = javaThread;
+        return t == null ? -1 : t.threadId();
+    }
+
     /** Freezer side: claims the thread if it sits yielded at a step boundary. */
     boolean claimAtBoundary() {
         return YIELD.compareAndSet(this, YIELD_AT_BOUNDARY, YIELD_CLAIMED);

@@ -3,6 +3,7 @@ package dev.pagehop.source;
 import com.google.protobuf.ByteString;
 import dev.pagehop.migrate.Convergence;
 import dev.pagehop.migrate.Decision;
+import dev.pagehop.migrate.FailureKind;
 import dev.pagehop.migrate.FaultInjector;
 import dev.pagehop.migrate.FaultPoint;
 import dev.pagehop.migrate.MigrationPolicy;
@@ -98,6 +99,7 @@ final class SourceMigration implements Runnable {
     // Guarded by this.
     private SourcePhase phase = SourcePhase.NEW;
     private String failure = "";
+    private FailureKind failureKind;
     private Status failureStatus = Status.OK;
     private final List<Round> rounds = new ArrayList<>();
     private Decision lastDecision;
@@ -184,8 +186,8 @@ final class SourceMigration implements Runnable {
         try {
             tracker = DirtyTrackers.create(trackerName, mm, TrackerOptions.defaults().withWriterFreeze(writerFreeze()));
         } catch (IllegalArgumentException | IllegalStateException e) {
-            throw new MigrationException(Status.FAILED_PRECONDITION, "migration " + id + ": tracker " + trackerName
-                    + " cannot run on process " + mp.pid() + ": " + e.getMessage(), e);
+            throw new MigrationException(FailureKind.SOURCE_ERROR, Status.FAILED_PRECONDITION, "migration " + id
+                    + ": tracker " + trackerName + " cannot run on process " + mp.pid() + ": " + e.getMessage(), e);
         }
         // Tracking starts before round 0 reads anything, so a store during round 0 is never missed.
         tracker.start();
@@ -205,8 +207,8 @@ final class SourceMigration implements Runnable {
                     .setMaxChunkBytes(policy.chunkBytes()).setSourceAgent(settings.agentName())
                     .setThpMode(mm.config().thp().name()).setSoftDirty(mm.config().softDirty()).build());
         } catch (StatusRuntimeException e) {
-            throw new MigrationException(e.getStatus(), "migration " + id + ": target " + target + " refused Prepare: "
-                    + describe(e.getStatus()), e);
+            throw new MigrationException(FailureKind.ofTargetCall(e.getStatus().getCode()), e.getStatus(), "migration "
+                    + id + ": target " + target + " refused Prepare: " + describe(e.getStatus()), e);
         }
         window = Math.max(1, Math.min(policy.maxChunksInFlight(), pr.getMaxChunksInFlight()));
         pending = new PendingPages(pageSize);
@@ -224,7 +226,8 @@ final class SourceMigration implements Runnable {
 
     private LayoutCapture capture;
     private LayoutSpec layout;
-    private PendingPages pending;
+    // Volatile: snapshots read it for the bytes still unacknowledged mid-round.
+    private volatile PendingPages pending;
     private List<PageRange> unmappedToSend = List.of();
 
     /** Pre-copy rounds until the policy decides; true when it decides for post-copy. */
@@ -261,8 +264,8 @@ final class SourceMigration implements Runnable {
                     }
                     return false;
                 }
-                case ABORT -> throw new MigrationException(Status.ABORTED, "migration " + id + ": policy aborted after round "
-                        + round + ": " + d.reason() + ": " + d.detail());
+                case ABORT -> throw new MigrationException(FailureKind.of(d.reason()), Status.ABORTED, "migration " + id
+                        + ": policy aborted after round " + round + ": " + d.reason() + ": " + d.detail());
                 case POSTCOPY -> {
                     synchronized (this) {
                         currentRound = round + 1;
@@ -299,8 +302,8 @@ final class SourceMigration implements Runnable {
         try {
             digest = digesting.get();
         } catch (java.util.concurrent.ExecutionException e) {
-            throw new MigrationException(Status.INTERNAL, "migration " + id + ": digesting the frozen memory failed: "
-                    + e.getCause(), e.getCause());
+            throw new MigrationException(FailureKind.SOURCE_ERROR, Status.INTERNAL, "migration " + id
+                    + ": digesting the frozen memory failed: " + e.getCause(), e.getCause());
         }
         long capturedAt = nanoTime.getAsLong();
         synchronized (this) {
@@ -323,8 +326,10 @@ final class SourceMigration implements Runnable {
         try {
             sr = blocking.withDeadlineAfter(settings.rpcTimeoutMs(), TimeUnit.MILLISECONDS).switchover(req.build());
         } catch (StatusRuntimeException e) {
-            throw new MigrationException(e.getStatus(), "migration " + id + ": target " + target
-                    + " refused the switchover: " + describe(e.getStatus()), e);
+            // The target answers DATA_LOSS to a Switchover only when the memory digests differ.
+            throw new MigrationException(e.getStatus().getCode() == Status.Code.DATA_LOSS ? FailureKind.DIGEST_MISMATCH
+                    : FailureKind.ofTargetCall(e.getStatus().getCode()), e.getStatus(), "migration " + id + ": target "
+                    + target + " refused the switchover: " + describe(e.getStatus()), e);
         }
         synchronized (this) {
             stateSendNs = nanoTime.getAsLong() - capturedAt;
@@ -381,8 +386,8 @@ final class SourceMigration implements Runnable {
         try {
             blocking.withDeadlineAfter(settings.rpcTimeoutMs(), TimeUnit.MILLISECONDS).switchover(req.build());
         } catch (StatusRuntimeException e) {
-            throw new MigrationException(e.getStatus(), "migration " + id + ": target " + target
-                    + " refused the post-copy switchover: " + describe(e.getStatus()), e);
+            throw new MigrationException(FailureKind.ofTargetCall(e.getStatus().getCode()), e.getStatus(), "migration "
+                    + id + ": target " + target + " refused the post-copy switchover: " + describe(e.getStatus()), e);
         }
         synchronized (this) {
             stateSendNs = nanoTime.getAsLong() - capturedAt;
@@ -395,6 +400,9 @@ final class SourceMigration implements Runnable {
         postcopyServer = server;
         try {
             server.start();
+            PostcopyProgress progress = new PostcopyProgress(id, async, server, settings.rpcTimeoutMs());
+            progress.start(scheduler);
+            postcopyProgress = progress;
             long t0 = nanoTime.getAsLong();
             CommitResponse cr;
             try {
@@ -416,13 +424,18 @@ final class SourceMigration implements Runnable {
                 postcopyLinkChanged(false);
             }
             long postStart = nanoTime.getAsLong();
+            synchronized (this) {
+                postcopyStartNs = postStart;
+            }
             try {
                 server.completed().get();
             } catch (java.util.concurrent.ExecutionException e) {
-                throw new MigrationException(Status.UNAVAILABLE, "migration " + id + ": post-copy failed: "
-                        + e.getCause().getMessage() + "; the process is frozen on both sides, the target cannot complete",
-                        e.getCause());
+                throw new MigrationException(FailureKind.POSTCOPY_CANNOT_COMPLETE, Status.UNAVAILABLE, "migration " + id
+                        + ": post-copy failed: " + e.getCause().getMessage() + "; the process is frozen on both sides, "
+                        + "the target cannot complete", e.getCause());
             }
+            progress.finish();
+            metrics.postcopyCompleted(progress.stats());
             synchronized (this) {
                 if (phase == SourcePhase.POSTCOPY_PAUSED) {
                     // The completion came on a link that reopened before it was seen up.
@@ -522,6 +535,8 @@ final class SourceMigration implements Runnable {
 
     private long postcopyBytes;
     private long postcopyNs;
+    private long postcopyStartNs;
+    private volatile PostcopyProgress postcopyProgress;
     private long postcopyUrgentPages;
     private long postcopyBackgroundPages;
 
@@ -598,12 +613,13 @@ final class SourceMigration implements Runnable {
             }
         } catch (StatusRuntimeException unreachable) {
             commitUnknown = true;
-            throw new MigrationException(e.getStatus(), "migration " + id + ": commit outcome unknown, target " + target
+            throw new MigrationException(FailureKind.COMMIT_UNKNOWN, e.getStatus(), "migration " + id
+                    + ": commit outcome unknown, target " + target
                     + " unreachable (" + describe(e.getStatus()) + "); the source process " + mp.pid()
                     + " stays frozen so it never runs twice; inspect the target, then kill or thaw", e);
         }
-        throw new MigrationException(e.getStatus(), "migration " + id + ": target " + target + " refused Commit: "
-                + describe(e.getStatus()), e);
+        throw new MigrationException(FailureKind.ofTargetCall(e.getStatus().getCode()), e.getStatus(), "migration " + id
+                + ": target " + target + " refused Commit: " + describe(e.getStatus()), e);
     }
 
     private boolean commitUnknown;
@@ -866,8 +882,11 @@ final class SourceMigration implements Runnable {
         // After a post-copy commit the process lives on the target: never run or migrate this copy again.
         mp.release(movedAway);
         recordTrackerCost();
+        FailureKind kind = cancelled ? FailureKind.CANCELLED
+                : t instanceof MigrationException me ? me.kind() : FailureKind.SOURCE_ERROR;
         synchronized (this) {
             failure = message;
+            failureKind = kind;
             failureStatus = cancelled ? Status.CANCELLED : status;
             endMillis = System.currentTimeMillis();
         }
@@ -905,8 +924,8 @@ final class SourceMigration implements Runnable {
 
     private void checkCancelled() {
         if (cancelRequested) {
-            throw new MigrationException(Status.CANCELLED, "migration " + id + " cancelled by the user in "
-                    + phase() + " (round " + currentRound() + ")");
+            throw new MigrationException(FailureKind.CANCELLED, Status.CANCELLED, "migration " + id
+                    + " cancelled by the user in " + phase() + " (round " + currentRound() + ")");
         }
     }
 
@@ -998,19 +1017,45 @@ final class SourceMigration implements Runnable {
     synchronized Snapshot snapshot() {
         long now = nanoTime.getAsLong();
         long totalNs = endMillis == 0 ? now - startNs : (endMillis - startMillis) * 1_000_000L;
-        return new Snapshot(id, mp.pid(), target, policy, trackerName, phase, failure, new ArrayList<>(rounds),
-                lastDecision, transferredBytes, precopyBytes, downtimeBytes, normalPages, zeroPages, remainingBytes,
+        PostcopyProgress pc = postcopyProgress;
+        dev.pagehop.proto.types.v1.PostcopyStats postcopy = pc == null ? null : pc.stats();
+        long pcBytes = pc == null ? postcopyBytes : postcopy.getSourceBytes();
+        long pcNs = postcopyNs != 0 || postcopyStartNs == 0 ? postcopyNs : now - postcopyStartNs;
+        return new Snapshot(id, mp.pid(), target, policy, trackerName, phase, failure, failureKind,
+                new ArrayList<>(rounds), lastDecision, transferredBytes, precopyBytes, downtimeBytes, normalPages, zeroPages,
+                liveRemainingBytes(postcopy),
                 memoryBytes, pageSize, throttle, currentRound, roundPagesSent, startMillis, endMillis, totalNs, setupNs,
                 downtimeNs, freezeNs, finalRoundNs, stateCaptureNs, stateSendNs, completeNs, sourceDigest.clone(),
                 targetDigest.clone(), tracker == null ? trackerCost : (phase.terminal() ? trackerCost : tracker.cost()),
-                targetPid);
+                targetPid, postcopy, pcBytes, pcNs);
+    }
+
+    /**
+     * What is still to send, as of now: while a round streams, the pending set shrinks as the
+     * target acknowledges chunks (so progress moves within a round, not only at its end); in
+     * post-copy, the pages the target last said it still misses.
+     */
+    private long liveRemainingBytes(dev.pagehop.proto.types.v1.PostcopyStats postcopy) {
+        if (postcopy != null && postcopy.getPagesMissingAtStart() > 0) {
+            return postcopy.getPagesMissing() * pageSize;
+        }
+        PendingPages p = pending;
+        // A switch to post-copy empties the pending set (the pages stay missing on the target):
+        // until the target reports, the last round's figure stands.
+        boolean stopAndCopy = phase == SourcePhase.STOP_AND_COPY && lastDecision != null
+                && lastDecision.action() == Decision.Action.SWITCHOVER;
+        if (p != null && (phase == SourcePhase.ITERATING || stopAndCopy) && postcopyProgress == null) {
+            return p.bytes();
+        }
+        return remainingBytes;
     }
 
     record Snapshot(String id, int pid, String target, MigrationPolicy policy, String tracker, SourcePhase phase,
-            String failure, List<Round> rounds, Decision lastDecision, long transferredBytes, long precopyBytes,
-            long downtimeBytes, long normalPages, long zeroPages, long remainingBytes, long memoryBytes, long pageSize,
+            String failure, FailureKind failureKind, List<Round> rounds, Decision lastDecision, long transferredBytes,
+            long precopyBytes, long downtimeBytes, long normalPages, long zeroPages, long remainingBytes, long memoryBytes, long pageSize,
             int throttlePercent, int currentRound, long roundPagesSent, long startMillis, long endMillis, long totalNs,
             long setupNs, long downtimeNs, long freezeNs, long finalRoundNs, long stateCaptureNs, long stateSendNs,
-            long completeNs, byte[] sourceDigest, byte[] targetDigest, TrackerCost trackerCost, int targetPid) {
+            long completeNs, byte[] sourceDigest, byte[] targetDigest, TrackerCost trackerCost, int targetPid,
+            dev.pagehop.proto.types.v1.PostcopyStats postcopy, long postcopyBytes, long postcopyNs) {
     }
 }

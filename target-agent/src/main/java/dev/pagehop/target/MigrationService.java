@@ -119,6 +119,7 @@ final class MigrationService extends MigrationGrpc.MigrationImplBase {
         MemoryManager mm = MemoryManager.create(new MmConfig(granule, thp, r.getSoftDirty()));
         TargetMigration m = new TargetMigration(id, mode, r.getSourcePid(), r.getWorkload(), r.getSourceAgent(), mm,
                 r.getMaxChunkBytes(), state.faults(), state.killSwitch(), state.nanoTime());
+        m.postcopyMeters(state.postcopyMeters());
         m.postcopyLimits(state.postcopyLimits());
         try {
             m.applyInitialLayout(layout);
@@ -250,8 +251,14 @@ final class MigrationService extends MigrationGrpc.MigrationImplBase {
     public void status(StatusRequest r, StreamObserver<StatusResponse> out) {
         unary(out, () -> {
             TargetMigration m = required(r.getMigrationId(), "Status");
-            return StatusResponse.newBuilder().setPhase(TargetWire.phase(m.phase())).setRound(Math.max(0, m.lastRound()))
-                    .setNextSequence(m.nextSequence()).setPagesApplied(m.pagesApplied()).setFailure(m.failure()).build();
+            StatusResponse.Builder b = StatusResponse.newBuilder().setPhase(TargetWire.phase(m.phase()))
+                    .setRound(Math.max(0, m.lastRound())).setNextSequence(m.nextSequence())
+                    .setPagesApplied(m.pagesApplied()).setFailure(m.failure());
+            dev.pagehop.proto.types.v1.PostcopyStats pc = m.postcopyStats();
+            if (pc != null) {
+                b.setPostcopy(pc);
+            }
+            return b.build();
         });
     }
 

@@ -69,6 +69,8 @@ final class TargetMigration {
     private EmulatedProcess process;
     private byte[] digest = new byte[0];
     private long endMillis;
+    private dev.pagehop.proto.control.v1.FailureKind failureKind = dev.pagehop.proto.control.v1.FailureKind.FAILURE_KIND_UNSPECIFIED;
+    private volatile PostcopyMeters postcopyMeters = PostcopyMeters.NONE;
 
     TargetMigration(String id, MigrationMode mode, int sourcePid, String workload, String sourceAgent,
             MemoryManager mm, long maxChunkBytes, FaultInjector faults, Runnable killTarget, LongSupplier nanoTime) {
@@ -120,6 +122,23 @@ final class TargetMigration {
 
     synchronized long endMillis() {
         return endMillis;
+    }
+
+    /** Why it failed, where the target can tell (UNSPECIFIED otherwise). */
+    synchronized dev.pagehop.proto.control.v1.FailureKind failureKind() {
+        return failureKind;
+    }
+
+    /** Where a post-copy pager of this migration counts for /metrics. */
+    void postcopyMeters(PostcopyMeters m) {
+        postcopyMeters = m;
+    }
+
+    /** The post-copy figures so far; null before the pager started (or without post-copy). */
+    dev.pagehop.proto.types.v1.PostcopyStats postcopyStats() {
+        PostcopyEndpoint e = postcopy;
+        LazyPager p = e == null ? null : e.pager();
+        return p == null ? null : TargetWire.postcopy(p);
     }
 
     /** The memory being rebuilt (tests read it back). */
@@ -297,6 +316,7 @@ final class TargetMigration {
         long t2 = nanoTime.getAsLong();
         if (verify && !Arrays.equals(have, r.getMemoryDigest().toByteArray())) {
             fail("memory digest mismatch");
+            failureKind = dev.pagehop.proto.control.v1.FailureKind.FAILURE_KIND_DIGEST_MISMATCH;
             throw Status.DATA_LOSS.withDescription("migration " + id + ": memory digest at the target "
                     + MemoryDigest.hex(have) + " differs from the source's " + MemoryDigest.hex(r.getMemoryDigest().toByteArray()))
                     .asRuntimeException();
@@ -376,6 +396,7 @@ final class TargetMigration {
         postcopyScheduler = java.util.concurrent.Executors.newScheduledThreadPool(1,
                 x -> Thread.ofPlatform().name("postcopy-" + id).daemon().unstarted(x));
         postcopy = new PostcopyEndpoint(id, mm, missing, maxChunkBytes, postcopyScheduler, nanoTime, postcopyLimits);
+        postcopy.meters(postcopyMeters);
         phase(TargetPhase.POSTCOPY, missing.pageCount() + " pages missing in " + missing.rangeCount()
                 + " ranges; process restored frozen");
         return SwitchoverResponse.newBuilder().setApplyNanos(t1 - t0).setRestoreNanos(t2 - t1).build();
@@ -421,6 +442,7 @@ final class TargetMigration {
             case CANNOT_COMPLETE -> {
                 // Never zero-filled: the process stays frozen, its faulting threads asleep.
                 failure = postcopy.pager().failure();
+                failureKind = dev.pagehop.proto.control.v1.FailureKind.FAILURE_KIND_POSTCOPY_CANNOT_COMPLETE;
                 phase = phase.checkTransition(TargetPhase.FAILED, id);
                 LOG.warn("migration {}: post-copy cannot complete: {}", id, failure);
                 if (process != null) {
@@ -465,6 +487,15 @@ final class TargetMigration {
         } catch (IllegalStateException e) {
             throw failedPrecondition(e.getMessage());
         }
+        EmulatedProcess proc = process;
+        pager.threads(proc.threads().size(), host -> {
+            for (dev.pagehop.proc.EmulatedThread t : proc.threads()) {
+                if (t.hostThreadId() == host) {
+                    return t.tid();
+                }
+            }
+            return host;
+        });
         pager.onState(this::postcopyState);
         long t0 = nanoTime.getAsLong();
         if (!leavePaused) {

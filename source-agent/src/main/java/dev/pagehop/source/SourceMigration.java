@@ -548,7 +548,7 @@ final class SourceMigration implements Runnable {
         }
         long ackTimeout = settings.ackTimeoutNanos();
         b.send(TransferRequest.newBuilder().setRoundBegin(RoundBegin.newBuilder().setMigrationId(id).setRound(round)
-                .setLayout(LayoutWire.toWire(roundLayout)).setFinal(finalRound)).build(), -1, null, window, ackTimeout,
+                .setLayout(LayoutWire.toWire(roundLayout)).setFinal(finalRound)).build(), -1, null, null, window, ackTimeout,
                 this::checkCancelled);
         long firstSeq = nextSequence;
         long pages = 0;
@@ -560,21 +560,24 @@ final class SourceMigration implements Runnable {
             Chunk c = ChunkEncoder.range(id, round, nextSequence, ChunkKind.CHUNK_KIND_UNMAPPED, u.start(), u.lengthBytes());
             wire += c.getSerializedSize();
             unmapped += u.lengthBytes();
-            sendChunk(b, c, null);
+            sendChunk(b, c, null, null);
         }
         unmappedToSend = List.of();
         MemoryManager mm = mp.process.mm();
         Iterator<ChunkSpec> it = Partitioner.chunks(pending.snapshot(), pageSize, policy.chunkBytes());
         long paceStart = nanoTime.getAsLong();
+        int chunkBufferBytes = Math.toIntExact(Partitioner.chunkBytes(policy.chunkBytes(), pageSize));
         long encodeNs = 0;
         long sendNs = 0;
         long pacedBytes = 0;
         while (it.hasNext()) {
             ChunkSpec spec = it.next();
             ChunkEncoder.Encoded e;
+            byte[] buffer;
             long e0 = nanoTime.getAsLong();
             try {
-                e = ChunkEncoder.pages(id, round, nextSequence, spec, mm::peek);
+                buffer = b.buffer(chunkBufferBytes);
+                e = ChunkEncoder.pages(id, round, nextSequence, spec, mm::peek, buffer);
                 encodeNs += nanoTime.getAsLong() - e0;
             } catch (ErrnoException | IllegalArgumentException gone) {
                 if (finalRound) {
@@ -592,7 +595,7 @@ final class SourceMigration implements Runnable {
             zero += e.zeroPages();
             wire += c.getSerializedSize();
             long s0 = nanoTime.getAsLong();
-            sendChunk(b, c, spec);
+            sendChunk(b, c, spec, buffer);
             sendNs += nanoTime.getAsLong() - s0;
             synchronized (this) {
                 roundPagesSent += spec.pageCount();
@@ -609,7 +612,7 @@ final class SourceMigration implements Runnable {
         }
         b.send(TransferRequest.newBuilder().setRoundEnd(RoundEnd.newBuilder().setMigrationId(id).setRound(round)
                 .setFirstSequence(firstSeq).setNextSequence(nextSequence).setPageCount(pages)).build(), -1, null,
-                window, ackTimeout, this::checkCancelled);
+                null, window, ackTimeout, this::checkCancelled);
         long a0 = nanoTime.getAsLong();
         b.awaitRound(round, ackTimeout, this::checkCancelled);
         long duration = nanoTime.getAsLong() - t0;
@@ -626,7 +629,7 @@ final class SourceMigration implements Runnable {
         return new RoundResult(t0, duration, normal, zero, unmapped, pages * pageSize, wire);
     }
 
-    private void sendChunk(BulkStream b, Chunk c, ChunkSpec spec) throws InterruptedException {
+    private void sendChunk(BulkStream b, Chunk c, ChunkSpec spec, byte[] buffer) throws InterruptedException {
         long seq = nextSequence++;
         FaultInjector faults = settings.faults();
         if (faults.fireIfEquals(FaultPoint.CORRUPT_CHUNK, seq)) {
@@ -642,10 +645,10 @@ final class SourceMigration implements Runnable {
         }
         if (faults.fireIfEquals(FaultPoint.DROP_CHUNK, seq)) {
             LOG.warn("migration {}: fault point drop-chunk dropped chunk {}", id, seq);
-            b.skip(seq, spec);
+            b.skip(seq, spec, buffer);
             return;
         }
-        b.send(TransferRequest.newBuilder().setChunk(c).build(), seq, spec, window, settings.ackTimeoutNanos(),
+        b.send(TransferRequest.newBuilder().setChunk(c).build(), seq, spec, buffer, window, settings.ackTimeoutNanos(),
                 this::checkCancelled);
         if (faults.fireIfReached(FaultPoint.CUT_STREAM_AFTER_CHUNKS, seq + 1)) {
             LOG.warn("migration {}: fault point cut-stream-after-chunks cut the bulk stream after chunk {}", id, seq);

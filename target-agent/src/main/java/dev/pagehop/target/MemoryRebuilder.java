@@ -27,7 +27,6 @@ final class MemoryRebuilder implements ChunkDecoder.PageSink {
 
     private final MemoryManager mm;
     private final int pageSize;
-    private final byte[] page;
     private final byte[] zeros;
     private final Map<Integer, Memfd> memfds = new HashMap<>();
     private LayoutSpec layout = LayoutSpec.EMPTY;
@@ -35,7 +34,6 @@ final class MemoryRebuilder implements ChunkDecoder.PageSink {
     MemoryRebuilder(MemoryManager mm) {
         this.mm = mm;
         this.pageSize = Math.toIntExact(mm.pageSize());
-        this.page = new byte[pageSize];
         this.zeros = new byte[pageSize];
     }
 
@@ -83,11 +81,13 @@ final class MemoryRebuilder implements ChunkDecoder.PageSink {
 
     @Override
     public void write(long address, ByteString data, int offset, int length) {
-        // MemoryManager.write takes whole arrays; one reused page buffer keeps it to one copy
-        // out of the received message and one into the frame.
-        for (int done = 0; done < length; done += pageSize) {
-            data.copyTo(page, offset + done, 0, pageSize);
-            mm.write(address + done, page);
+        // The data usually aliases the received transport buffers (AliasingMarshaller), in
+        // pieces that need not align with pages: each piece goes straight into the frames.
+        long at = address;
+        for (java.nio.ByteBuffer b : data.substring(offset, offset + length).asReadOnlyByteBufferList()) {
+            int n = b.remaining();
+            mm.write(at, b);
+            at += n;
         }
     }
 

@@ -90,14 +90,15 @@ class ProcessLevelMigrationTest {
                 AgentControlGrpc.AgentControlBlockingStub dst = AgentControlGrpc.newBlockingStub(tc);
                 List<String> done = new ArrayList<>();
                 for (Granule g : new Granule[] {Granule.GRANULE_4K, Granule.GRANULE_16K, Granule.GRANULE_64K}) {
-                    for (Tracker t : new Tracker[] {Tracker.TRACKER_UFFD_WP_ASYNC, Tracker.TRACKER_SOFT_DIRTY}) {
+                    for (Tracker t : new Tracker[] {Tracker.TRACKER_UFFD_WP_ASYNC, Tracker.TRACKER_SOFT_DIRTY,
+                            Tracker.TRACKER_UFFD_WP_SYNC}) {
                         for (String w : new String[] {"kv", "uniform", "zipf", "sequential", "phase", "churn", "idle"}) {
                             migrateAndCompare(src, dst, target, w, t, g);
                             done.add(w + "/" + t + "/" + g);
                         }
                     }
                 }
-                assertThat(done).hasSize(42);
+                assertThat(done).hasSize(63);
             } finally {
                 sc.shutdownNow();
                 tc.shutdownNow();

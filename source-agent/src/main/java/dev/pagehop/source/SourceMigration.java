@@ -277,7 +277,9 @@ final class SourceMigration implements Runnable {
         phase(SourcePhase.STOP_AND_COPY, "converged: " + lastDecision());
         int finalRound = currentRound();
         long freezeStart = nanoTime.getAsLong();
-        freezeClean();
+        // Pre-copy waits for parked faults as long as for any progress: a store landing after
+        // the final collect would be lost.
+        freezeClean(Math.max(PARKED_FAULT_WAIT_NS, settings.ackTimeoutNanos()));
         frozen = true;
         long frozenAt = nanoTime.getAsLong();
         setThrottle(0);
@@ -456,13 +458,17 @@ final class SourceMigration implements Runnable {
      * every such access has landed (the thread then holds at its gate until thaw).
      */
     private void freezeClean() {
+        freezeClean(PARKED_FAULT_WAIT_NS);
+    }
+
+    private void freezeClean(long waitNanos) {
         FreezeResult fr = mp.process.freeze();
         if (fr.parkedInFaultCount() == 0) {
             return;
         }
         long unresolved;
         try {
-            unresolved = mp.process.awaitParkedFaultsLanded(PARKED_FAULT_WAIT_NS);
+            unresolved = mp.process.awaitParkedFaultsLanded(waitNanos);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             unresolved = fr.parkedInFaultCount();
@@ -471,7 +477,10 @@ final class SourceMigration implements Runnable {
                 id, fr.parkedInFaultCount(), unresolved);
     }
 
-    /** How long a final round waits for a write-protect monitor to resolve parked faults. */
+    /**
+     * How long a final round waits for a write-protect monitor to resolve parked faults at least;
+     * pre-copy waits as long as the progress timeout (an unresolved fault is no progress).
+     */
     private static final long PARKED_FAULT_WAIT_NS = TimeUnit.SECONDS.toNanos(2);
 
     private void commit() {

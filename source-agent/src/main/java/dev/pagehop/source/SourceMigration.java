@@ -43,7 +43,6 @@ import dev.pagehop.xfer.ChunkSpec;
 import dev.pagehop.xfer.LayoutCapture;
 import dev.pagehop.xfer.LayoutSpec;
 import dev.pagehop.xfer.LayoutWire;
-import dev.pagehop.xfer.MemoryDigest;
 import dev.pagehop.xfer.PageRangeSet;
 import dev.pagehop.xfer.Partitioner;
 import io.grpc.Channel;
@@ -211,6 +210,7 @@ final class SourceMigration implements Runnable {
         window = Math.max(1, Math.min(policy.maxChunksInFlight(), pr.getMaxChunksInFlight()));
         pending = new PendingPages(pageSize);
         pending.add(layout.ranges());
+        sentDigest = new dev.pagehop.xfer.PageSetDigest(pageSize);
         this.layout = layout;
         BulkStream b = new BulkStream(id, pending, nanoTime);
         async.withOnReadyThreshold(BulkStream.ON_READY_THRESHOLD_BYTES).transfer(b);
@@ -224,6 +224,10 @@ final class SourceMigration implements Runnable {
 
     private LayoutCapture capture;
     private LayoutSpec layout;
+    /** Every page as last sent, digested (the target keeps the same of what it applied). */
+    private dev.pagehop.xfer.PageSetDigest sentDigest;
+    /** The layout {@link #sentDigest} was last brought to. */
+    private LayoutSpec digestLayout = LayoutSpec.EMPTY;
     private PendingPages pending;
     private List<PageRange> unmappedToSend = List.of();
 
@@ -287,23 +291,14 @@ final class SourceMigration implements Runnable {
         long collectNs = nanoTime.getAsLong() - frozenAt;
         LayoutSpec fin = capture.capture(mp.process.mm());
         applyDirty(ds, fin);
-        // The process is frozen, so its memory is stable: digest it while the final round streams.
-        java.util.concurrent.CompletableFuture<byte[]> digesting = policy.verifyDigest()
-                ? java.util.concurrent.CompletableFuture.supplyAsync(() -> MemoryDigest.of(mp.process.mm()),
-                        r -> new Thread(r, "digest-" + id.substring(0, 8)).start())
-                : java.util.concurrent.CompletableFuture.completedFuture(new byte[0]);
         RoundResult rr = sendRound(finalRound, fin, true);
         long sentAt = nanoTime.getAsLong();
         RoundStats rs = new RoundStats(finalRound, true, rr.startNs, rr.durationNs, rr.normalPages, rr.zeroPages,
                 rr.unmappedBytes, rr.pageBytes, rr.wireBytes, 0, collectNs, 0);
         ProcessImage image = mp.process.saveImage();
-        byte[] digest;
-        try {
-            digest = digesting.get();
-        } catch (java.util.concurrent.ExecutionException e) {
-            throw new MigrationException(Status.INTERNAL, "migration " + id + ": digesting the frozen memory failed: "
-                    + e.getCause(), e.getCause());
-        }
+        // Kept page by page as rounds were sent, so only the final round's pages were hashed
+        // inside the downtime; it equals MemoryDigest of the frozen memory when nothing was missed.
+        byte[] digest = policy.verifyDigest() ? sentDigest.digest() : new byte[0];
         long capturedAt = nanoTime.getAsLong();
         synchronized (this) {
             rounds.add(new Round(rs, null));
@@ -559,6 +554,13 @@ final class SourceMigration implements Runnable {
         b.send(TransferRequest.newBuilder().setRoundBegin(RoundBegin.newBuilder().setMigrationId(id).setRound(round)
                 .setLayout(LayoutWire.toWire(roundLayout)).setFinal(finalRound)).build(), -1, null, null, window, ackTimeout,
                 this::checkCancelled);
+        for (dev.pagehop.xfer.LayoutPlan.Op op : dev.pagehop.xfer.LayoutPlan.plan(digestLayout.vmas(), roundLayout.vmas())) {
+            switch (op) {
+                case dev.pagehop.xfer.LayoutPlan.Unmap u -> sentDigest.remove(u.start(), u.end());
+                case dev.pagehop.xfer.LayoutPlan.Map m -> sentDigest.remove(m.vma().start(), m.vma().end());
+            }
+        }
+        digestLayout = roundLayout;
         long firstSeq = nextSequence;
         long pages = 0;
         long normal = 0;
@@ -567,6 +569,7 @@ final class SourceMigration implements Runnable {
         long wire = 0;
         for (PageRange u : unmappedToSend) {
             Chunk c = ChunkEncoder.range(id, round, nextSequence, ChunkKind.CHUNK_KIND_UNMAPPED, u.start(), u.lengthBytes());
+            sentDigest.apply(c);
             wire += c.getSerializedSize();
             unmapped += u.lengthBytes();
             sendChunk(b, c, null, null);
@@ -599,6 +602,7 @@ final class SourceMigration implements Runnable {
                 continue;
             }
             Chunk c = e.chunk();
+            sentDigest.apply(c);
             pages += spec.pageCount();
             normal += e.normalPages();
             zero += e.zeroPages();

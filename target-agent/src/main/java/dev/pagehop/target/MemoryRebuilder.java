@@ -10,6 +10,7 @@ import dev.pagehop.xfer.ChunkDecoder;
 import dev.pagehop.xfer.LayoutPlan;
 import dev.pagehop.xfer.LayoutSpec;
 import dev.pagehop.xfer.MemfdSpec;
+import dev.pagehop.xfer.PageSetDigest;
 import dev.pagehop.xfer.VmaSpec;
 import java.util.HashMap;
 import java.util.List;
@@ -30,15 +31,22 @@ final class MemoryRebuilder implements ChunkDecoder.PageSink {
     private final byte[] zeros;
     private final Map<Integer, Memfd> memfds = new HashMap<>();
     private LayoutSpec layout = LayoutSpec.EMPTY;
+    private final PageSetDigest digest;
 
     MemoryRebuilder(MemoryManager mm) {
         this.mm = mm;
         this.pageSize = Math.toIntExact(mm.pageSize());
         this.zeros = new byte[pageSize];
+        this.digest = new PageSetDigest(pageSize);
     }
 
     MemoryManager memory() {
         return mm;
+    }
+
+    /** The digest of every page received so far, as memory holds it. */
+    PageSetDigest digest() {
+        return digest;
     }
 
     LayoutSpec layout() {
@@ -52,8 +60,15 @@ final class MemoryRebuilder implements ChunkDecoder.PageSink {
         }
         for (LayoutPlan.Op op : LayoutPlan.plan(layout.vmas(), next.vmas())) {
             switch (op) {
-                case LayoutPlan.Unmap u -> mm.munmap(u.start(), u.end() - u.start());
-                case LayoutPlan.Map m -> map(m.vma());
+                case LayoutPlan.Unmap u -> {
+                    mm.munmap(u.start(), u.end() - u.start());
+                    digest.remove(u.start(), u.end());
+                }
+                case LayoutPlan.Map m -> {
+                    map(m.vma());
+                    // Mapped afresh: nothing the source sent is here until it sends it again.
+                    digest.remove(m.vma().start(), m.vma().end());
+                }
             }
         }
         layout = next;

@@ -195,6 +195,7 @@ final class SourceMigration implements Runnable {
             memoryBytes = layout.mappedBytes();
         }
         PrepareResponse pr;
+        long prepareStart = nanoTime.getAsLong();
         try {
             pr = blocking.withDeadlineAfter(settings.rpcTimeoutMs(), TimeUnit.MILLISECONDS).prepare(PrepareRequest.newBuilder()
                     .setProtocolVersion(PROTOCOL_VERSION).setMigrationId(id).setMode(PolicyWire.mode(policy.mode()))
@@ -207,6 +208,7 @@ final class SourceMigration implements Runnable {
             throw new MigrationException(e.getStatus(), "migration " + id + ": target " + target + " refused Prepare: "
                     + describe(e.getStatus()), e);
         }
+        prepareRpcNs = nanoTime.getAsLong() - prepareStart;
         window = Math.max(1, Math.min(policy.maxChunksInFlight(), pr.getMaxChunksInFlight()));
         pending = new PendingPages(pageSize);
         pending.add(layout.ranges());
@@ -728,7 +730,7 @@ final class SourceMigration implements Runnable {
             thr = throttle;
         }
         Decision d = Convergence.decide(policy, stats, pending.bytes(), pageSize, memoryBytes(), transferred,
-                now - startNs, b == null ? 0 : now - b.lastProgressNanos(), thr);
+                now - startNs, b == null ? 0 : now - b.lastProgressNanos(), thr, switchoverFixedNs(stats));
         synchronized (this) {
             lastDecision = d;
         }
@@ -737,6 +739,27 @@ final class SourceMigration implements Runnable {
         }
         return d;
     }
+
+    /**
+     * What the switchover will cost beyond streaming the pending pages, from this migration's own
+     * measurements: the final collect (as long as the last one), freezing and capturing the CPU
+     * state and image (FREEZE_AND_IMAGE_NS), and two calls to the target that do about what
+     * Prepare did (Switchover: protections, restore, digest compare; Commit: resume), each
+     * estimated by Prepare's own round trip.
+     */
+    private long switchoverFixedNs(List<RoundStats> stats) {
+        long collect = stats.isEmpty() ? 0 : stats.getLast().collectNs();
+        return collect + FREEZE_AND_IMAGE_NS + 2 * prepareRpcNs;
+    }
+
+    /**
+     * Freeze plus CPU state and process image capture, 4 ms: 2.6 ms + 1.6 ms measured for a
+     * one-thread 1 GiB process (BENCHMARKS.md, hot-set migration), rounded up.
+     */
+    static final long FREEZE_AND_IMAGE_NS = TimeUnit.MILLISECONDS.toNanos(4);
+
+    /** Duration of the Prepare call: a round trip plus the target's per-migration set-up. */
+    private long prepareRpcNs;
 
     private void setThrottle(int percent) {
         mp.process.setThrottlePercent(percent);

@@ -6,9 +6,7 @@ import dev.pagehop.proto.migration.v1.ChunkKind;
 import dev.pagehop.track.PageRange;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.zip.CRC32C;
 
 /**
@@ -31,7 +29,7 @@ public final class PageSetDigest {
     private final int pageShift;
     private final long zeroCrc;
     /** page number → its hash (lane 1; the other lanes are derived from it). */
-    private final Map<Long, Long> pages = new HashMap<>();
+    private final PageHashTable pages = new PageHashTable();
     private long lane1;
     private long lane2;
     private long lane3;
@@ -63,10 +61,11 @@ public final class PageSetDigest {
     /** Sets the page at {@code address} to contents with CRC32C {@code crc32c}. */
     public void put(long address, long crc32c) {
         long h = pageHash(address, crc32c);
-        Long old = pages.put(address >>> pageShift, h);
-        if (old != null) {
-            subtract(old);
+        long page = address >>> pageShift;
+        if (pages.contains(page)) {
+            subtract(pages.get(page));
         }
+        pages.put(page, h);
         add(h);
     }
 
@@ -86,26 +85,19 @@ public final class PageSetDigest {
 
     /** Drops every page of [start, end) from the set (unmapped, or mapped afresh and not yet sent). */
     public void remove(long start, long end) {
-        long first = start >>> pageShift;
-        long last = (end - 1) >>> pageShift;
         if (end <= start) {
             return;
         }
+        long first = start >>> pageShift;
+        long last = (end - 1) >>> pageShift;
         if (last - first + 1 > pages.size()) {
             // A huge range over a small set: walk the set instead of the range.
-            pages.entrySet().removeIf(e -> {
-                if (e.getKey() >= first && e.getKey() <= last) {
-                    subtract(e.getValue());
-                    return true;
-                }
-                return false;
-            });
+            pages.removeIf(first, last, this::subtract);
             return;
         }
         for (long p = first; p <= last; p++) {
-            Long old = pages.remove(p);
-            if (old != null) {
-                subtract(old);
+            if (pages.contains(p)) {
+                subtract(pages.remove(p));
             }
         }
     }
@@ -175,6 +167,122 @@ public final class PageSetDigest {
     static byte[] encode(long l1, long l2, long l3, long count) {
         return ByteBuffer.allocate(BYTES).order(ByteOrder.LITTLE_ENDIAN).putLong(l1).putLong(l2).putLong(l3)
                 .putLong(count).array();
+    }
+
+    /**
+     * page number → hash, open addressing with linear probing over two long arrays (no boxing:
+     * a gigabyte of 4 KiB pages is 262 144 entries, which a HashMap would hold as half a million
+     * objects). Key k is stored as k + 1 so that 0 marks a free slot; deletion shifts the
+     * following entries back (Knuth's algorithm R), so no tombstones accumulate.
+     */
+    static final class PageHashTable {
+        private long[] keys = new long[1024];
+        private long[] values = new long[1024];
+        private int size;
+
+        int size() {
+            return size;
+        }
+
+        private int slot(long key) {
+            long h = key * 0x9E3779B97F4A7C15L;
+            return (int) (h >>> 32) & (keys.length - 1);
+        }
+
+        private int find(long key) {
+            long stored = key + 1;
+            for (int i = slot(key); ; i = (i + 1) & (keys.length - 1)) {
+                if (keys[i] == stored) {
+                    return i;
+                }
+                if (keys[i] == 0) {
+                    return -1 - i;
+                }
+            }
+        }
+
+        boolean contains(long key) {
+            return find(key) >= 0;
+        }
+
+        long get(long key) {
+            int i = find(key);
+            if (i < 0) {
+                throw new IllegalStateException("page " + key + " is not in the table");
+            }
+            return values[i];
+        }
+
+        void put(long key, long value) {
+            int i = find(key);
+            if (i >= 0) {
+                values[i] = value;
+                return;
+            }
+            if ((size + 1) * 4L > keys.length * 3L) {
+                grow();
+                i = find(key);
+            }
+            keys[-1 - i] = key + 1;
+            values[-1 - i] = value;
+            size++;
+        }
+
+        long remove(long key) {
+            int i = find(key);
+            if (i < 0) {
+                throw new IllegalStateException("page " + key + " is not in the table");
+            }
+            long v = values[i];
+            deleteAt(i);
+            return v;
+        }
+
+        /** Removes every key in [first, last], handing each removed value to {@code removed}. */
+        void removeIf(long first, long last, java.util.function.LongConsumer removed) {
+            int i = 0;
+            while (i < keys.length) {
+                long k = keys[i] - 1;
+                if (keys[i] != 0 && k >= first && k <= last) {
+                    removed.accept(values[i]);
+                    deleteAt(i);
+                    // The shift may have moved another entry into slot i: look at it again.
+                } else {
+                    i++;
+                }
+            }
+        }
+
+        private void deleteAt(int i) {
+            int mask = keys.length - 1;
+            int hole = i;
+            for (int j = (i + 1) & mask; keys[j] != 0; j = (j + 1) & mask) {
+                int home = slot(keys[j] - 1);
+                // Move j back into the hole unless its home lies cyclically in (hole, j].
+                boolean stays = hole <= j ? (home > hole && home <= j) : (home > hole || home <= j);
+                if (!stays) {
+                    keys[hole] = keys[j];
+                    values[hole] = values[j];
+                    hole = j;
+                }
+            }
+            keys[hole] = 0;
+            values[hole] = 0;
+            size--;
+        }
+
+        private void grow() {
+            long[] oldKeys = keys;
+            long[] oldValues = values;
+            keys = new long[oldKeys.length * 2];
+            values = new long[oldValues.length * 2];
+            size = 0;
+            for (int i = 0; i < oldKeys.length; i++) {
+                if (oldKeys[i] != 0) {
+                    put(oldKeys[i] - 1, oldValues[i]);
+                }
+            }
+        }
     }
 
     /** Accumulates a digest without keeping the per-page table (a one-pass read of a whole memory). */

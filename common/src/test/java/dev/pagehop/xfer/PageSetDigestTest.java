@@ -126,4 +126,45 @@ class PageSetDigestTest {
         y.put(0x1000, 11);
         assertThat(x.digest()).isEqualTo(y.digest());
     }
+
+    /** The primitive table behaves as a map under random puts, removals and range removals. */
+    @Property(tries = 50)
+    void thePageTableMatchesAMap(@ForAll long seed) {
+        Random r = new Random(seed);
+        PageSetDigest.PageHashTable t = new PageSetDigest.PageHashTable();
+        java.util.TreeMap<Long, Long> model = new java.util.TreeMap<>();
+        for (int op = 0; op < 5000; op++) {
+            long key = r.nextInt(3000) + (r.nextBoolean() ? 0 : (1L << 35));
+            switch (r.nextInt(10)) {
+                case 0, 1, 2, 3, 4, 5 -> {
+                    long v = r.nextLong();
+                    t.put(key, v);
+                    model.put(key, v);
+                }
+                case 6, 7, 8 -> {
+                    if (model.containsKey(key)) {
+                        assertThat(t.remove(key)).isEqualTo(model.remove(key));
+                    } else {
+                        assertThat(t.contains(key)).isFalse();
+                    }
+                }
+                default -> {
+                    long from = key;
+                    long to = key + r.nextInt(400);
+                    long[] sum = {0};
+                    long expected = 0;
+                    for (long v : model.subMap(from, true, to, true).values()) {
+                        expected += v;
+                    }
+                    t.removeIf(from, to, v -> sum[0] += v);
+                    model.subMap(from, true, to, true).clear();
+                    assertThat(sum[0]).isEqualTo(expected);
+                }
+            }
+            assertThat(t.size()).isEqualTo(model.size());
+        }
+        for (var e : model.entrySet()) {
+            assertThat(t.get(e.getKey())).isEqualTo(e.getValue());
+        }
+    }
 }

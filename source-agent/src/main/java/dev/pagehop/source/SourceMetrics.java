@@ -34,6 +34,11 @@ final class SourceMetrics {
     final AtomicLong expectedDowntimeMs = new AtomicLong();
     final AtomicLong throttlePercent = new AtomicLong();
     final AtomicLong active = new AtomicLong();
+    /**
+     * The Switchover and Commit calls of this agent's last completed pre-copy migration, in ns
+     * (-1 before the first): the next migration's estimate of that part of its downtime.
+     */
+    final AtomicLong lastSwitchoverCallsNs = new AtomicLong(-1);
 
     SourceMetrics(MeterRegistry r) {
         dataProcessedBytes = Counter.builder("pagehop_migration_data_processed_bytes")

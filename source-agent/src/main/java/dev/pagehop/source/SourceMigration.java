@@ -195,7 +195,6 @@ final class SourceMigration implements Runnable {
             memoryBytes = layout.mappedBytes();
         }
         PrepareResponse pr;
-        long prepareStart = nanoTime.getAsLong();
         try {
             pr = blocking.withDeadlineAfter(settings.rpcTimeoutMs(), TimeUnit.MILLISECONDS).prepare(PrepareRequest.newBuilder()
                     .setProtocolVersion(PROTOCOL_VERSION).setMigrationId(id).setMode(PolicyWire.mode(policy.mode()))
@@ -208,7 +207,6 @@ final class SourceMigration implements Runnable {
             throw new MigrationException(e.getStatus(), "migration " + id + ": target " + target + " refused Prepare: "
                     + describe(e.getStatus()), e);
         }
-        prepareRpcNs = nanoTime.getAsLong() - prepareStart;
         window = Math.max(1, Math.min(policy.maxChunksInFlight(), pr.getMaxChunksInFlight()));
         pending = new PendingPages(pageSize);
         pending.add(layout.ranges());
@@ -496,6 +494,7 @@ final class SourceMigration implements Runnable {
             downtimeNs = now - freezeStartNs;
             targetPid = cr.getTargetPid();
             trackerCost = tracker.cost();
+            metrics.lastSwitchoverCallsNs.set(stateSendNs + completeNs);
         }
         tracker.stop();
         mp.release(true);
@@ -604,7 +603,9 @@ final class SourceMigration implements Runnable {
                 continue;
             }
             Chunk c = e.chunk();
-            sentDigest.apply(c);
+            if (policy.verifyDigest()) {
+                sentDigest.apply(c);
+            }
             pages += spec.pageCount();
             normal += e.normalPages();
             zero += e.zeroPages();
@@ -741,25 +742,29 @@ final class SourceMigration implements Runnable {
     }
 
     /**
-     * What the switchover will cost beyond streaming the pending pages, from this migration's own
-     * measurements: the final collect (as long as the last one), freezing and capturing the CPU
-     * state and image (FREEZE_AND_IMAGE_NS), and two calls to the target that do about what
-     * Prepare did (Switchover: protections, restore, digest compare; Commit: resume), each
-     * estimated by Prepare's own round trip.
+     * What the switchover will cost beyond streaming the pending pages: the final collect (as
+     * long as the last one), freezing and capturing the CPU state and image
+     * (FREEZE_AND_IMAGE_NS), and the Switchover and Commit calls (the target's protections,
+     * restore and digest compare, then the resume): as long as they took in this agent's last
+     * completed pre-copy migration, or DEFAULT_SWITCHOVER_CALLS_NS before the first.
      */
     private long switchoverFixedNs(List<RoundStats> stats) {
         long collect = stats.isEmpty() ? 0 : stats.getLast().collectNs();
-        return collect + FREEZE_AND_IMAGE_NS + 2 * prepareRpcNs;
+        long calls = metrics.lastSwitchoverCallsNs.get();
+        return collect + FREEZE_AND_IMAGE_NS + (calls < 0 ? DEFAULT_SWITCHOVER_CALLS_NS : calls);
     }
 
     /**
-     * Freeze plus CPU state and process image capture, 4 ms: 2.6 ms + 1.6 ms measured for a
-     * one-thread 1 GiB process (BENCHMARKS.md, hot-set migration), rounded up.
+     * Freeze plus CPU state and process image capture, 4 ms: 1.5–2.6 ms + 1.2–1.6 ms measured for
+     * a one-thread 1 GiB process (BENCHMARKS.md, hot-set migration), rounded up.
      */
     static final long FREEZE_AND_IMAGE_NS = TimeUnit.MILLISECONDS.toNanos(4);
 
-    /** Duration of the Prepare call: a round trip plus the target's per-migration set-up. */
-    private long prepareRpcNs;
+    /**
+     * Switchover plus Commit before this agent has measured them: 60 ms, the 44 + 13 ms measured
+     * for a one-thread 1 GiB process on a loaded 2-core machine (BENCHMARKS.md), rounded up.
+     */
+    static final long DEFAULT_SWITCHOVER_CALLS_NS = TimeUnit.MILLISECONDS.toNanos(60);
 
     private void setThrottle(int percent) {
         mp.process.setThrottlePercent(percent);

@@ -58,6 +58,8 @@ final class TargetMigration {
     private long lastRound = -1;
     private long openRound = -1;
     private boolean openRoundFinal;
+    /** 0 in the final round, Long.MIN_VALUE (any index OR-ed with it is negative) in the others. */
+    private long openRoundMask = Long.MIN_VALUE;
     private long roundFirstSequence;
     private long roundPages;
     private long roundApplyNanos;
@@ -152,6 +154,7 @@ final class TargetMigration {
         }
         openRound = b.getRound();
         openRoundFinal = b.getFinal();
+        openRoundMask = b.getFinal() ? 0 : Long.MIN_VALUE;
         roundFirstSequence = nextSequence;
         roundPages = 0;
         roundApplyNanos = 0;
@@ -194,7 +197,9 @@ final class TargetMigration {
         }
         long t0 = nanoTime.getAsLong();
         long pages = c.getLengthBytes() / pageSize;
-        boolean lose = openRoundFinal && faults.fireIfEquals(FaultPoint.LOSE_CHUNK, c.getSequence() - roundFirstSequence);
+        // The index in the final round, or negative outside it: computed without a branch on the
+        // final round, which compiled code from earlier rounds would deoptimise on (downtime).
+        boolean lose = faults.fireIfEquals(FaultPoint.LOSE_CHUNK, (c.getSequence() - roundFirstSequence) | openRoundMask);
         if (lose) {
             LOG.warn("migration {}: fault point lose-chunk acknowledges chunk {} of the final round {} without applying it",
                     id, c.getSequence(), openRound);

@@ -74,6 +74,17 @@ public interface MemoryManager extends AutoCloseable {
     /** Writes {@code src} at {@code addr} with user-mode faults (like a CPU loop). */
     void write(long addr, byte[] src);
 
+    /**
+     * Writes the remaining bytes of {@code src} at {@code addr} with user-mode faults, straight
+     * from the buffer (heap or direct) into the frames: a receiver holding pages in network
+     * buffers needs no intermediate array. The buffer's position is not moved.
+     */
+    default void write(long addr, java.nio.ByteBuffer src) {
+        byte[] copy = new byte[src.remaining()];
+        src.duplicate().get(copy);
+        write(addr, copy);
+    }
+
     // --- /proc/PID views -------------------------------------------------------------------------
 
     /** The 64-bit /proc/PID/pagemap entry of the page holding {@code addr} (PFN shown, as for CAP_SYS_ADMIN). */

@@ -579,6 +579,7 @@ public final class EmulatedProcess implements AutoCloseable {
      */
     public int awaitParkedFaultsLanded(long timeoutNanos) throws InterruptedException {
         lock.lock();
+        landingWaiters++;
         try {
             long deadline = System.nanoTime() + timeoutNanos;
             while (true) {
@@ -595,9 +596,26 @@ public final class EmulatedProcess implements AutoCloseable {
                 stopped.awaitNanos(left);
             }
         } finally {
+            landingWaiters--;
             lock.unlock();
         }
     }
+
+    /**
+     * Callers now inside {@link #awaitParkedFaultsLanded}: a userfault handler that wants the
+     * frozen process's reader to see its resolution (a test standing in for a monitor) resolves
+     * once someone waits, instead of guessing when that is.
+     */
+    public int parkedFaultWaiters() {
+        lock.lock();
+        try {
+            return landingWaiters;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private int landingWaiters;
 
     /** Userfault counts and blocked time of all threads so far. */
     public FaultStats faultStats() {

@@ -43,6 +43,11 @@ final class SourceMetrics {
     final AtomicLong postcopyFaultLatencyP50Ns = new AtomicLong();
     final AtomicLong postcopyFaultLatencyP99Ns = new AtomicLong();
     final AtomicLong postcopyFaultLatencyMaxNs = new AtomicLong();
+    /**
+     * The Switchover and Commit calls of this agent's last completed pre-copy migration, in ns
+     * (-1 before the first): the next migration's estimate of that part of its downtime.
+     */
+    final AtomicLong lastSwitchoverCallsNs = new AtomicLong(-1);
 
     SourceMetrics(MeterRegistry r) {
         dataProcessedBytes = Counter.builder("pagehop_migration_data_processed_bytes")

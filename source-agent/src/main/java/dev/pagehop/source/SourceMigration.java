@@ -44,7 +44,6 @@ import dev.pagehop.xfer.ChunkSpec;
 import dev.pagehop.xfer.LayoutCapture;
 import dev.pagehop.xfer.LayoutSpec;
 import dev.pagehop.xfer.LayoutWire;
-import dev.pagehop.xfer.MemoryDigest;
 import dev.pagehop.xfer.PageRangeSet;
 import dev.pagehop.xfer.Partitioner;
 import io.grpc.Channel;
@@ -213,6 +212,7 @@ final class SourceMigration implements Runnable {
         window = Math.max(1, Math.min(policy.maxChunksInFlight(), pr.getMaxChunksInFlight()));
         pending = new PendingPages(pageSize);
         pending.add(layout.ranges());
+        sentDigest = new dev.pagehop.xfer.PageSetDigest(pageSize);
         this.layout = layout;
         BulkStream b = new BulkStream(id, pending, nanoTime);
         async.withOnReadyThreshold(BulkStream.ON_READY_THRESHOLD_BYTES).transfer(b);
@@ -226,6 +226,10 @@ final class SourceMigration implements Runnable {
 
     private LayoutCapture capture;
     private LayoutSpec layout;
+    /** Every page as last sent, digested (the target keeps the same of what it applied). */
+    private dev.pagehop.xfer.PageSetDigest sentDigest;
+    /** The layout {@link #sentDigest} was last brought to. */
+    private LayoutSpec digestLayout = LayoutSpec.EMPTY;
     // Volatile: snapshots read it for the bytes still unacknowledged mid-round.
     private volatile PendingPages pending;
     private List<PageRange> unmappedToSend = List.of();
@@ -280,7 +284,9 @@ final class SourceMigration implements Runnable {
         phase(SourcePhase.STOP_AND_COPY, "converged: " + lastDecision());
         int finalRound = currentRound();
         long freezeStart = nanoTime.getAsLong();
-        freezeClean();
+        // Pre-copy waits for parked faults as long as for any progress: a store landing after
+        // the final collect would be lost.
+        freezeClean(Math.max(PARKED_FAULT_WAIT_NS, settings.ackTimeoutNanos()));
         frozen = true;
         long frozenAt = nanoTime.getAsLong();
         setThrottle(0);
@@ -288,23 +294,14 @@ final class SourceMigration implements Runnable {
         long collectNs = nanoTime.getAsLong() - frozenAt;
         LayoutSpec fin = capture.capture(mp.process.mm());
         applyDirty(ds, fin);
-        // The process is frozen, so its memory is stable: digest it while the final round streams.
-        java.util.concurrent.CompletableFuture<byte[]> digesting = policy.verifyDigest()
-                ? java.util.concurrent.CompletableFuture.supplyAsync(() -> MemoryDigest.of(mp.process.mm()),
-                        r -> new Thread(r, "digest-" + id.substring(0, 8)).start())
-                : java.util.concurrent.CompletableFuture.completedFuture(new byte[0]);
         RoundResult rr = sendRound(finalRound, fin, true);
         long sentAt = nanoTime.getAsLong();
         RoundStats rs = new RoundStats(finalRound, true, rr.startNs, rr.durationNs, rr.normalPages, rr.zeroPages,
                 rr.unmappedBytes, rr.pageBytes, rr.wireBytes, 0, collectNs, 0);
         ProcessImage image = mp.process.saveImage();
-        byte[] digest;
-        try {
-            digest = digesting.get();
-        } catch (java.util.concurrent.ExecutionException e) {
-            throw new MigrationException(FailureKind.SOURCE_ERROR, Status.INTERNAL, "migration " + id
-                    + ": digesting the frozen memory failed: " + e.getCause(), e.getCause());
-        }
+        // Kept page by page as rounds were sent, so only the final round's pages were hashed
+        // inside the downtime; it equals MemoryDigest of the frozen memory when nothing was missed.
+        byte[] digest = policy.verifyDigest() ? sentDigest.digest() : new byte[0];
         long capturedAt = nanoTime.getAsLong();
         synchronized (this) {
             rounds.add(new Round(rs, null));
@@ -547,13 +544,17 @@ final class SourceMigration implements Runnable {
      * every such access has landed (the thread then holds at its gate until thaw).
      */
     private void freezeClean() {
+        freezeClean(PARKED_FAULT_WAIT_NS);
+    }
+
+    private void freezeClean(long waitNanos) {
         FreezeResult fr = mp.process.freeze();
         if (fr.parkedInFaultCount() == 0) {
             return;
         }
         long unresolved;
         try {
-            unresolved = mp.process.awaitParkedFaultsLanded(PARKED_FAULT_WAIT_NS);
+            unresolved = mp.process.awaitParkedFaultsLanded(waitNanos);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             unresolved = fr.parkedInFaultCount();
@@ -562,7 +563,10 @@ final class SourceMigration implements Runnable {
                 id, fr.parkedInFaultCount(), unresolved);
     }
 
-    /** How long a final round waits for a write-protect monitor to resolve parked faults. */
+    /**
+     * How long a final round waits for a write-protect monitor to resolve parked faults at least;
+     * pre-copy waits as long as the progress timeout (an unresolved fault is no progress).
+     */
     private static final long PARKED_FAULT_WAIT_NS = TimeUnit.SECONDS.toNanos(2);
 
     private void commit() {
@@ -581,6 +585,7 @@ final class SourceMigration implements Runnable {
             downtimeNs = now - freezeStartNs;
             targetPid = cr.getTargetPid();
             trackerCost = tracker.cost();
+            metrics.lastSwitchoverCallsNs.set(stateSendNs + completeNs);
         }
         tracker.stop();
         mp.release(true);
@@ -644,8 +649,15 @@ final class SourceMigration implements Runnable {
         }
         long ackTimeout = settings.ackTimeoutNanos();
         b.send(TransferRequest.newBuilder().setRoundBegin(RoundBegin.newBuilder().setMigrationId(id).setRound(round)
-                .setLayout(LayoutWire.toWire(roundLayout)).setFinal(finalRound)).build(), -1, null, window, ackTimeout,
+                .setLayout(LayoutWire.toWire(roundLayout)).setFinal(finalRound)).build(), -1, null, null, window, ackTimeout,
                 this::checkCancelled);
+        for (dev.pagehop.xfer.LayoutPlan.Op op : dev.pagehop.xfer.LayoutPlan.plan(digestLayout.vmas(), roundLayout.vmas())) {
+            switch (op) {
+                case dev.pagehop.xfer.LayoutPlan.Unmap u -> sentDigest.remove(u.start(), u.end());
+                case dev.pagehop.xfer.LayoutPlan.Map m -> sentDigest.remove(m.vma().start(), m.vma().end());
+            }
+        }
+        digestLayout = roundLayout;
         long firstSeq = nextSequence;
         long pages = 0;
         long normal = 0;
@@ -654,23 +666,27 @@ final class SourceMigration implements Runnable {
         long wire = 0;
         for (PageRange u : unmappedToSend) {
             Chunk c = ChunkEncoder.range(id, round, nextSequence, ChunkKind.CHUNK_KIND_UNMAPPED, u.start(), u.lengthBytes());
+            sentDigest.apply(c);
             wire += c.getSerializedSize();
             unmapped += u.lengthBytes();
-            sendChunk(b, c, null);
+            sendChunk(b, c, null, null);
         }
         unmappedToSend = List.of();
         MemoryManager mm = mp.process.mm();
         Iterator<ChunkSpec> it = Partitioner.chunks(pending.snapshot(), pageSize, policy.chunkBytes());
         long paceStart = nanoTime.getAsLong();
+        int chunkBufferBytes = Math.toIntExact(Partitioner.chunkBytes(policy.chunkBytes(), pageSize));
         long encodeNs = 0;
         long sendNs = 0;
         long pacedBytes = 0;
         while (it.hasNext()) {
             ChunkSpec spec = it.next();
             ChunkEncoder.Encoded e;
+            byte[] buffer;
             long e0 = nanoTime.getAsLong();
             try {
-                e = ChunkEncoder.pages(id, round, nextSequence, spec, mm::peek);
+                buffer = b.buffer(chunkBufferBytes);
+                e = ChunkEncoder.pages(id, round, nextSequence, spec, mm::peek, buffer);
                 encodeNs += nanoTime.getAsLong() - e0;
             } catch (ErrnoException | IllegalArgumentException gone) {
                 if (finalRound) {
@@ -683,21 +699,23 @@ final class SourceMigration implements Runnable {
                 continue;
             }
             Chunk c = e.chunk();
+            if (policy.verifyDigest()) {
+                sentDigest.apply(c);
+            }
             pages += spec.pageCount();
             normal += e.normalPages();
             zero += e.zeroPages();
             wire += c.getSerializedSize();
             long s0 = nanoTime.getAsLong();
-            sendChunk(b, c, spec);
+            sendChunk(b, c, spec, buffer);
             sendNs += nanoTime.getAsLong() - s0;
+            // No branch on finalRound in this loop: compiled from the pre-copy rounds, where it
+            // is never true, the loop would hit an uncommon trap on the final round's first chunk
+            // and finish the round deoptimised, inside the downtime (it made the final round run
+            // at half the previous round's rate). The split is booked after the loop.
             synchronized (this) {
                 roundPagesSent += spec.pageCount();
                 transferredBytes += c.getSerializedSize();
-                if (finalRound) {
-                    downtimeBytes += c.getSerializedSize();
-                } else {
-                    precopyBytes += c.getSerializedSize();
-                }
             }
             metrics.dataProcessedBytes.increment(c.getSerializedSize());
             pacedBytes += c.getSerializedSize();
@@ -705,7 +723,7 @@ final class SourceMigration implements Runnable {
         }
         b.send(TransferRequest.newBuilder().setRoundEnd(RoundEnd.newBuilder().setMigrationId(id).setRound(round)
                 .setFirstSequence(firstSeq).setNextSequence(nextSequence).setPageCount(pages)).build(), -1, null,
-                window, ackTimeout, this::checkCancelled);
+                null, window, ackTimeout, this::checkCancelled);
         long a0 = nanoTime.getAsLong();
         b.awaitRound(round, ackTimeout, this::checkCancelled);
         long duration = nanoTime.getAsLong() - t0;
@@ -718,11 +736,16 @@ final class SourceMigration implements Runnable {
         synchronized (this) {
             normalPages += normal;
             zeroPages += zero;
+            if (finalRound) {
+                downtimeBytes += wire;
+            } else {
+                precopyBytes += wire;
+            }
         }
         return new RoundResult(t0, duration, normal, zero, unmapped, pages * pageSize, wire);
     }
 
-    private void sendChunk(BulkStream b, Chunk c, ChunkSpec spec) throws InterruptedException {
+    private void sendChunk(BulkStream b, Chunk c, ChunkSpec spec, byte[] buffer) throws InterruptedException {
         long seq = nextSequence++;
         FaultInjector faults = settings.faults();
         if (faults.fireIfEquals(FaultPoint.CORRUPT_CHUNK, seq)) {
@@ -738,10 +761,10 @@ final class SourceMigration implements Runnable {
         }
         if (faults.fireIfEquals(FaultPoint.DROP_CHUNK, seq)) {
             LOG.warn("migration {}: fault point drop-chunk dropped chunk {}", id, seq);
-            b.skip(seq, spec);
+            b.skip(seq, spec, buffer);
             return;
         }
-        b.send(TransferRequest.newBuilder().setChunk(c).build(), seq, spec, window, settings.ackTimeoutNanos(),
+        b.send(TransferRequest.newBuilder().setChunk(c).build(), seq, spec, buffer, window, settings.ackTimeoutNanos(),
                 this::checkCancelled);
         if (faults.fireIfReached(FaultPoint.CUT_STREAM_AFTER_CHUNKS, seq + 1)) {
             LOG.warn("migration {}: fault point cut-stream-after-chunks cut the bulk stream after chunk {}", id, seq);
@@ -808,7 +831,7 @@ final class SourceMigration implements Runnable {
             thr = throttle;
         }
         Decision d = Convergence.decide(policy, stats, pending.bytes(), pageSize, memoryBytes(), transferred,
-                now - startNs, b == null ? 0 : now - b.lastProgressNanos(), thr);
+                now - startNs, b == null ? 0 : now - b.lastProgressNanos(), thr, switchoverFixedNs(stats));
         synchronized (this) {
             lastDecision = d;
         }
@@ -817,6 +840,31 @@ final class SourceMigration implements Runnable {
         }
         return d;
     }
+
+    /**
+     * What the switchover will cost beyond streaming the pending pages: the final collect (as
+     * long as the last one), freezing and capturing the CPU state and image
+     * (FREEZE_AND_IMAGE_NS), and the Switchover and Commit calls (the target's protections,
+     * restore and digest compare, then the resume): as long as they took in this agent's last
+     * completed pre-copy migration, or DEFAULT_SWITCHOVER_CALLS_NS before the first.
+     */
+    private long switchoverFixedNs(List<RoundStats> stats) {
+        long collect = stats.isEmpty() ? 0 : stats.getLast().collectNs();
+        long calls = metrics.lastSwitchoverCallsNs.get();
+        return collect + FREEZE_AND_IMAGE_NS + (calls < 0 ? DEFAULT_SWITCHOVER_CALLS_NS : calls);
+    }
+
+    /**
+     * Freeze plus CPU state and process image capture, 4 ms: 1.5–2.6 ms + 1.2–1.6 ms measured for
+     * a one-thread 1 GiB process (BENCHMARKS.md, hot-set migration), rounded up.
+     */
+    static final long FREEZE_AND_IMAGE_NS = TimeUnit.MILLISECONDS.toNanos(4);
+
+    /**
+     * Switchover plus Commit before this agent has measured them: 60 ms, the 44 + 13 ms measured
+     * for a one-thread 1 GiB process on a loaded 2-core machine (BENCHMARKS.md), rounded up.
+     */
+    static final long DEFAULT_SWITCHOVER_CALLS_NS = TimeUnit.MILLISECONDS.toNanos(60);
 
     private void setThrottle(int percent) {
         mp.process.setThrottlePercent(percent);

@@ -140,6 +140,20 @@ class MigrationFailureTest {
     }
 
     @Test
+    void aChunkLostAfterItsChecksumIsCaughtByTheMemoryDigestAtSwitchover() throws Exception {
+        try (InProcessAgents a = new InProcessAgents()) {
+            int pid = spawnKv(a, 1 << 20).getPid();
+            a.targetFaults.arm(FaultPoint.LOSE_CHUNK, 0);
+            MigrationInfo m = migrate(a, pid, a.targetName, small());
+            assertThat(m.getSourcePhase()).isEqualTo(SourcePhase.SOURCE_PHASE_FAILED);
+            assertThat(m.getFailure()).contains("refused the switchover", "DATA_LOSS", "memory digest at the target",
+                    "differs from the source's");
+            assertSourceRunsOn(a, pid);
+            assertRerunSucceeds(a, pid, a.targetName);
+        }
+    }
+
+    @Test
     void corruptedChunkFailsItsChecksum() throws Exception {
         try (InProcessAgents a = new InProcessAgents()) {
             int pid = spawnKv(a, 1 << 20).getPid();

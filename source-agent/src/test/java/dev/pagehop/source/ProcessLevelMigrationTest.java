@@ -90,6 +90,9 @@ class ProcessLevelMigrationTest {
                 AgentControlGrpc.AgentControlBlockingStub dst = AgentControlGrpc.newBlockingStub(tc);
                 List<String> done = new ArrayList<>();
                 for (Granule g : new Granule[] {Granule.GRANULE_4K, Granule.GRANULE_16K, Granule.GRANULE_64K}) {
+                    // uffd-wp-sync is in the in-process matrix, which checks the workload after
+                    // running it on the target: here the check runs on the paused target, and a
+                    // thread frozen in a sync WP fault holds the rest of its step until thaw.
                     for (Tracker t : new Tracker[] {Tracker.TRACKER_UFFD_WP_ASYNC, Tracker.TRACKER_SOFT_DIRTY}) {
                         for (String w : new String[] {"kv", "uniform", "zipf", "sequential", "phase", "churn", "idle"}) {
                             migrateAndCompare(src, dst, target, w, t, g);

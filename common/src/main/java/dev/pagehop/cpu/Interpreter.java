@@ -155,8 +155,9 @@ public final class Interpreter {
 
     /**
      * As {@link #step(CpuState, long)}; {@code beforeCommit} (if not null) runs after the last
-     * instruction completed and before the registers are written back to {@code state}, which is
-     * where a process model holds a thread whose fault was resolved while it was frozen.
+     * instruction completed, with {@code state} already holding the registers after it: that is
+     * where a process model holds a thread whose fault was resolved while it was frozen, and an
+     * image taken meanwhile resumes after the instruction whose write already landed.
      */
     public long step(CpuState state, long maxInstructions, Runnable beforeCommit) {
         lastStepEffect = false;
@@ -183,6 +184,13 @@ public final class Interpreter {
                 }
             }
             if (beforeCommit != null) {
+                // The last instruction completed, its write included: publish the registers
+                // after it before the process may hold the thread here. A thread held because
+                // its fault was resolved while frozen has a write in memory that an image
+                // taken now copies, so the image must not re-execute the instruction: a
+                // read-modify-write (LDADD, CAS, STXR after a lost monitor) would take effect
+                // twice.
+                store(state);
                 beforeCommit.run();
             }
             return n;

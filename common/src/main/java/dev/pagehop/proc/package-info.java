@@ -49,7 +49,9 @@
  * wait), so that one access completes; the thread then stays PARKED_IN_FAULT and holds at its
  * next gate, before the next effect and before its registers or step count change, until thaw.
  * The image taken meanwhile still lists the faulting effect as pending, so the target replays it
- * (the same store of the same value) and ends up identical either way. To keep even that one
+ * (the same store of the same value) and ends up identical either way. A direct-memory workload
+ * (the A64 interpreter) instead holds with its registers already past the instruction whose
+ * access landed, so the image resumes after it: a read-modify-write is never repeated. To keep even that one
  * access from landing while frozen, whoever resolves faults (a uffd-wp monitor, a lazy pager)
  * should not wake threads of a frozen process.
  *

@@ -40,14 +40,15 @@ import java.util.WeakHashMap;
  *
  * <p>A direct-memory workload ({@link #directMemory()}): a step runs instructions on the thread's
  * registers until one writes memory or enters the kernel ({@link Interpreter#step}). The
- * registers are written back just before that instruction and when the step ends, so while an
- * access is parked in a userfault the thread's saved registers are the boundary of the writing
- * instruction (its re-execution is idempotent for plain stores) or, for a fault in a fetch or a
- * load, the start of the step (only registers changed since). A read-modify-write instruction
- * (LSE atomic, CAS, STXR) whose write completes on the source while the process is frozen and
- * reaches the target would run twice; the process model's fault gate is what prevents that. The step calls {@link StepContext#checkpoint()} after its last instruction, before the
- * registers change, and counts one written page per step that wrote memory (an estimate for the
- * process's rate control: the interpreter does not count bytes per store).
+ * registers are written back just before that instruction, so while its access is parked in a
+ * userfault the thread's saved registers are the boundary of the writing instruction (or, for a
+ * fault in a fetch or a load, the start of the step: only registers changed since), and the
+ * target re-executes it. If the fault is resolved while the process is frozen, the access lands
+ * on the source and the thread holds at {@link StepContext#checkpoint()} with its registers
+ * already past the instruction, so an image taken then does not repeat it: a read-modify-write
+ * (LSE atomic, CAS, STXR) takes effect exactly once either way. Each step that wrote memory
+ * counts one written page (an estimate for the process's rate control: the interpreter does not
+ * count bytes per store).
  *
  * <p>Single-threaded programs only (clone answers ENOSYS here; {@link LinuxGuest} runs threads).
  * After exit or a fatal signal the steps do nothing; {@link #outcome} reports how it ended.

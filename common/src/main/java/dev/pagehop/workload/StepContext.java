@@ -114,9 +114,10 @@ public final class StepContext {
     }
 
     /**
-     * In a direct-memory step, right after an access that can fault and before the registers
-     * change: lets the process hold the thread here if that fault was resolved while the process
-     * was frozen.
+     * In a direct-memory step, once the instruction whose access can fault has completed and its
+     * registers are in place: lets the process hold the thread here if that fault was resolved
+     * (and the access landed) while the process was frozen, so an image taken meanwhile resumes
+     * after the instruction instead of repeating it.
      */
     public void checkpoint() {
         if (afterEffect != null) {

@@ -107,6 +107,64 @@ public final class StepContext {
         return mm;
     }
 
+    /**
+     * What a direct-memory workload may ask of the process it runs in: more threads, and waking
+     * one that idles (a guest kernel's clone and futex, for instance).
+     */
+    public interface Threads {
+        /**
+         * Adds a thread to the process that starts at {@code registers} at its first step (frozen
+         * first if the process is freezing); returns its index.
+         */
+        int spawn(CpuState registers);
+
+        /** Lets the thread of {@code threadIndex} run a step if it idles, or its next idle return at once. */
+        void wake(int threadIndex);
+    }
+
+    private Threads threads;
+    private boolean idle;
+
+    /** Set by the runner: how the step reaches the process's threads. */
+    public void setThreads(Threads threads) {
+        this.threads = threads;
+    }
+
+    /** Adds a thread running {@code registers} to the process (direct-memory workloads only); returns its index. */
+    public int spawnThread(CpuState registers) {
+        return threads().spawn(registers);
+    }
+
+    /** Wakes the thread of {@code threadIndex} if it idles (direct-memory workloads only). */
+    public void wakeThread(int threadIndex) {
+        threads().wake(threadIndex);
+    }
+
+    private Threads threads() {
+        memory(); // the same rule: only a direct-memory workload reaches beyond its step
+        if (threads == null) {
+            throw new IllegalStateException("thread " + threadIndex + ": this step runs outside a process; no threads to spawn or wake");
+        }
+        return threads;
+    }
+
+    /**
+     * Declares that this thread has nothing to do until another one wakes it (a futex wait, an
+     * exited thread): after this step it sleeps at its step boundary, where a freeze finds it
+     * stopped, until {@link #wakeThread} names it. Its next step must look again whether it can
+     * run: a wake-up may be spurious.
+     */
+    public void idle() {
+        idle = true;
+    }
+
+    /** Runner side: whether the step asked to idle; clears the request. */
+    public boolean takeIdle() {
+        boolean was = idle;
+        idle = false;
+        return was;
+    }
+
     /** Adds writes a direct-memory step made to this step's counters. */
     public void countWrite(long bytes, long pages) {
         stepBytes += bytes;

@@ -55,6 +55,17 @@
  * access from landing while frozen, whoever resolves faults (a uffd-wp monitor, a lazy pager)
  * should not wake threads of a frozen process.
  *
+ * <h2>Threads that come and wait</h2>
+ * A direct-memory workload may add threads while it runs ({@link
+ * dev.pagehop.workload.StepContext#spawnThread}, the A64 kernel's clone): the new thread takes
+ * the next index and tid pid + index, runs at once, or, if the process is freezing or frozen,
+ * starts NEW and freezes at its first boundary (a freeze in progress waits for it). A thread
+ * with nothing to do (a futex wait, an exited guest thread) asks to idle
+ * ({@link dev.pagehop.workload.StepContext#idle}): it sleeps at its step boundary until another
+ * thread wakes it ({@link dev.pagehop.workload.StepContext#wakeThread}) or the process freezes,
+ * so a freeze finds it FROZEN there and the image lists it like any other thread; its next step
+ * looks again (in memory) whether it may run. The image carries every thread in index order.
+ *
  * <h2>Steps, faults and the image</h2>
  * A step is loads, then buffered effects (stores, mmap/mprotect/mremap/munmap/madvise), see
  * {@link dev.pagehop.workload.StepContext}. A thread frozen in a fault during the loads is saved

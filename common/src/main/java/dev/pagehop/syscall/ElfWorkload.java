@@ -256,6 +256,23 @@ public final class ElfWorkload implements Workload {
         return (int) mm.load64(KERNEL_AREA + OFF_THREAD_COUNT);
     }
 
+    /**
+     * Instructions the program's threads completed in {@code mm} since this workload object
+     * first stepped there (a counter of the vCPUs, not migrated). Exact while the process is
+     * frozen; a lower bound while it runs.
+     */
+    public long instructionsRetired(MemoryManager mm) {
+        Runtime rt = runtimes.get(mm);
+        if (rt == null) {
+            return 0;
+        }
+        long n = 0;
+        for (Vcpu v : rt.vcpus.values()) {
+            n += v.cpu.instructionsRetired();
+        }
+        return n;
+    }
+
     /** Per address space: the vCPUs and their decoded code, rebuilt from nothing on a new host. */
     private final class Runtime {
         final MemoryManager mm;

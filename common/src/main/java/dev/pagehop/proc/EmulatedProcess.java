@@ -700,6 +700,42 @@ public final class EmulatedProcess implements AutoCloseable {
     }
 
     /**
+     * The thread waits mid-step for a lock another thread holds, which may be asleep in a
+     * userfault holding it: it counts as stopped (PARKED_IN_FAULT, at no address, and not
+     * counted as a userfault in {@link #faultStats()}) so a freeze need not wait for that fault.
+     */
+    void lockWaitBegins(EmulatedThread t) {
+        lock.lock();
+        try {
+            t.faultAddress = -1;
+            if (t.state != ThreadState.PARKED_IN_FAULT) {
+                t.state = t.state.checkTransition(ThreadState.PARKED_IN_FAULT, t.tid());
+            }
+            t.gateArmed = false;
+            signalIfAllStopped();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The lock is taken: as a fault resolved, it runs on, or holds at its gate if frozen meanwhile. */
+    void lockWaitEnds(EmulatedThread t) {
+        lock.lock();
+        try {
+            if (freezeRequested && !exitRequested) {
+                t.gateArmed = true;
+                return;
+            }
+            if (t.state == ThreadState.PARKED_IN_FAULT) {
+                t.state = t.state.checkTransition(ThreadState.RUNNING, t.tid());
+            }
+            stopped.signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
      * After a step that asked to idle: sleeps until another thread wakes this one, or the
      * process freezes, stops at a step count or exits (the thread loop then handles those at
      * its boundary, and the next step looks again whether the thread can run).

@@ -103,6 +103,16 @@ public final class EmulatedThread {
             public void wake(int threadIndex) {
                 process.wakeThread(EmulatedThread.this, threadIndex);
             }
+
+            @Override
+            public void lockWaitBegins() {
+                process.lockWaitBegins(EmulatedThread.this);
+            }
+
+            @Override
+            public void lockWaitEnds() {
+                process.lockWaitEnds(EmulatedThread.this);
+            }
         });
     }
 

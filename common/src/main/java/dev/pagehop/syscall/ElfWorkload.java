@@ -29,6 +29,7 @@ import java.util.Map;
 import java.util.WeakHashMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * Workload kind {@code a64}: a static AArch64 ELF program run by the interpreter as the
@@ -54,7 +55,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * go on. Futex waiters therefore survive a freeze and a migration without any state outside
  * memory. System calls run under one lock per address space (the big kernel lock of old): the
  * futex compare-and-block and the wake are atomic with respect to each other, and so are the
- * kernel area's counters. An exited thread stays a process thread that idles until the
+ * kernel area's counters. A thread that has to wait for that lock, or for the atomics lock, is
+ * counted stopped while it waits ({@link StepContext#lockWaitBegins}): the holder may be asleep
+ * in a userfault with it, and a freeze must not wait for that fault. An exited thread stays a process thread that idles until the
  * process ends (the kernel area keeps its slot; slots are not reused).
  *
  * <p>A direct-memory workload ({@link #directMemory()}): a step runs instructions on the thread's
@@ -277,9 +280,9 @@ public final class ElfWorkload implements Workload {
     private final class Runtime {
         final MemoryManager mm;
         /** The big kernel lock: every system call of every thread runs under it. */
-        final Object kernel = new Object();
+        final ReentrantLock kernel = new ReentrantLock();
         /** Serialises read-modify-write atomics among the vCPUs. */
-        final Object atomics = new Object();
+        final ReentrantLock atomics = new ReentrantLock();
         final AtomicLong codeEpoch = new AtomicLong();
         final Map<Integer, Vcpu> vcpus = new ConcurrentHashMap<>();
         final GuestClock clock = new GuestClock() {
@@ -327,11 +330,56 @@ public final class ElfWorkload implements Workload {
             this.slot = slot(index);
             this.code = new CodeCache(mm, rt.codeEpoch);
             this.cpu = new Interpreter(mm, this, code, rt.clock::monotonicNs, rt.atomics);
+            // A vCPU waiting for a lock whose holder sleeps in a userfault (its store to a page
+            // still missing on a post-copy target, say) must not keep the process from freezing.
+            this.cpu.setLockWait(new Interpreter.LockWait() {
+                @Override
+                public void begins() {
+                    ctx.lockWaitBegins();
+                }
+
+                @Override
+                public void ends() {
+                    ctx.lockWaitEnds();
+                }
+            });
+        }
+
+        /** Takes the kernel lock, counted as stopped while another thread holds it. */
+        private void lockKernel() {
+            if (rt.kernel.tryLock()) {
+                return;
+            }
+            ctx.lockWaitBegins();
+            try {
+                rt.kernel.lockInterruptibly();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("a64 workload: thread " + index
+                        + " interrupted waiting for the kernel lock (process killed)", e);
+            } finally {
+                ctx.lockWaitEnds();
+            }
         }
 
         @Override
         public Outcome call(CpuState s, int immediate) {
-            synchronized (rt.kernel) {
+            // The interpreter hands over the registers with the PC past the svc. While the call
+            // runs they say "at the svc" instead: a thread stopped inside it (asleep in a
+            // userfault, or waiting for the kernel lock) is saved to run the call again, which
+            // every call here is written to survive; the PC moves past it only once it is done.
+            long resume = s.pc();
+            s.setPc(resume - 4);
+            try {
+                return callAt(s, resume);
+            } finally {
+                s.setPc(resume);
+            }
+        }
+
+        private Outcome callAt(CpuState s, long resume) {
+            lockKernel();
+            try {
                 if (mm.load64(KERNEL_AREA + OFF_STATE) != RUNNING) {
                     return Outcome.STOP; // another thread ended the program meanwhile
                 }
@@ -353,7 +401,7 @@ public final class ElfWorkload implements Workload {
                         }
                         result = 0;
                     }
-                    case Syscalls.CLONE -> result = clone(s, a0, s.x(1), s.x(2), s.x(3), s.x(4));
+                    case Syscalls.CLONE -> result = clone(s, resume, a0, s.x(1), s.x(2), s.x(3), s.x(4));
                     case Syscalls.CLONE3 -> result = -Errno.ENOSYS; // glibc falls back to clone
                     case Syscalls.FUTEX -> {
                         return futex(s, a0, (int) s.x(1), (int) s.x(2));
@@ -361,7 +409,7 @@ public final class ElfWorkload implements Workload {
                     case Syscalls.SCHED_YIELD, Syscalls.NANOSLEEP, Syscalls.CLOCK_NANOSLEEP -> result = 0;
                     default -> {
                         try {
-                            result = SyscallTable.dispatch(this, mm, code, rt.clock, s.pc(), nr, a0, s.x(1), s.x(2),
+                            result = SyscallTable.dispatch(this, mm, code, rt.clock, resume - 4, nr, a0, s.x(1), s.x(2),
                                     s.x(3), s.x(4));
                         } catch (dev.pagehop.mm.ErrnoException e) {
                             result = -e.errno();
@@ -372,6 +420,8 @@ public final class ElfWorkload implements Workload {
                 }
                 s.setX(0, result);
                 return Outcome.CONTINUE;
+            } finally {
+                rt.kernel.unlock();
             }
         }
 
@@ -387,7 +437,7 @@ public final class ElfWorkload implements Workload {
          * added after it with no access in between, so a re-executed clone whose stores only
          * partly landed picks the same index and writes the same values.
          */
-        private long clone(CpuState s, long flags, long newSp, long parentTid, long tls, long childTid) {
+        private long clone(CpuState s, long resume, long flags, long newSp, long parentTid, long tls, long childTid) {
             int required = CLONE_VM | CLONE_THREAD;
             if ((flags & required) != required) {
                 return -Errno.ENOSYS;
@@ -399,6 +449,7 @@ public final class ElfWorkload implements Workload {
             int child = (int) count;
             int childTidValue = LinuxGuest.PID + child;
             CpuState regs = s.copy();
+            regs.setPc(resume);
             regs.setX(0, 0);
             if (newSp != 0) {
                 regs.setSp(newSp);

@@ -120,6 +120,12 @@ public final class StepContext {
 
         /** Lets the thread of {@code threadIndex} run a step if it idles, or its next idle return at once. */
         void wake(int threadIndex);
+
+        /** See {@link StepContext#lockWaitBegins()}. */
+        void lockWaitBegins();
+
+        /** See {@link StepContext#lockWaitEnds()}. */
+        void lockWaitEnds();
     }
 
     private Threads threads;
@@ -146,6 +152,30 @@ public final class StepContext {
             throw new IllegalStateException("thread " + threadIndex + ": this step runs outside a process; no threads to spawn or wake");
         }
         return threads;
+    }
+
+    /**
+     * The thread is about to wait, mid-step, for a lock another thread of the process holds (a
+     * guest kernel's lock, an atomics lock). That thread may be asleep in a userfault with it,
+     * so this one counts as stopped, as if asleep in a fault itself, until
+     * {@link #lockWaitEnds()}; a freeze does not wait for it. The step must not have changed
+     * anything an image records since its last fault-safe point (the registers of the
+     * instruction in progress are in place). Outside a process (no threads) it does nothing.
+     */
+    public void lockWaitBegins() {
+        if (threads != null) {
+            threads.lockWaitBegins();
+        }
+    }
+
+    /**
+     * The lock is taken. If the process froze meanwhile, the thread goes on to its next
+     * {@link #checkpoint()} and holds there until thaw, as after a fault resolved while frozen.
+     */
+    public void lockWaitEnds() {
+        if (threads != null) {
+            threads.lockWaitEnds();
+        }
     }
 
     /**

@@ -96,4 +96,49 @@ class AtomicFaultAcrossFreezeTest {
             assertThat(ElfWorkload.console(sourceMm)).as("source thawed after a failed migration").isEqualTo(EXPECTED);
         }
     }
+
+    /**
+     * The other order: the image is taken while the access is still parked (nothing landed), so
+     * the target re-executes the instruction once; the source's fault is resolved only after
+     * the image, and the thawed source completes that same instruction once.
+     */
+    @ParameterizedTest(name = "{0} at 0x{1}")
+    @CsvSource({"ldadd, 420000", "ldaxr-stlxr, 430000", "casal, 440000"})
+    void readModifyWriteParkedUnresolvedInTheImageRunsOnceOnTheTarget(String instruction, String hexAddress)
+            throws Exception {
+        long counter = Long.parseLong(hexAddress, 16);
+        MemoryManager sourceMm = MemoryManager.create(MmConfig.arm64(Granule.K4));
+        long ps = sourceMm.pageSize();
+        try (EmulatedProcess source = EmulatedProcess.spawn(PID, sourceMm,
+                ElfWorkloadTest.spec("atomics", "atomics"), 1, ProcessOptions.defaults());
+                Userfaultfd uffd = sourceMm.userfaultfd(0)) {
+            long initial = sourceMm.load64(counter);
+            uffd.api(Uffd.FEATURE_PAGEFAULT_FLAG_WP);
+            uffd.register(counter, ps, Uffd.REGISTER_MODE_WP);
+            uffd.writeprotect(counter, ps, Uffd.WRITEPROTECT_MODE_WP);
+            source.start();
+            assertThat(uffd.poll(WAIT.toMillis())).as("write-protect fault of the first %s", instruction).isNotNull();
+            await().atMost(WAIT).until(() -> source.thread(0).state() == ThreadState.PARKED_IN_FAULT);
+            assertThat(source.freeze().parkedInFaultCount()).isEqualTo(1);
+
+            ProcessImage image = ProcessImage.decode(source.saveImage().encode());
+            assertThat(image.threads().get(0).parkedInFault()).isTrue();
+            assertThat(sourceMm.load64(counter)).as("nothing landed yet").isEqualTo(initial);
+            MemoryManager targetMm = MemoryManager.create(MmConfig.arm64(Granule.K4));
+            AddressSpaceLayout.rebuild(image, targetMm);
+            ElfWorkloadTest.copyMemory(sourceMm, targetMm);
+            try (EmulatedProcess target = EmulatedProcess.restore(image, targetMm, ProcessOptions.defaults())) {
+                target.thaw();
+                await().atMost(WAIT).until(() -> ElfWorkload.outcome(targetMm) != null || target.stopReason().isPresent());
+                assertThat(target.stopReason()).isEmpty();
+                assertThat(ElfWorkload.console(targetMm)).as("target after a migration").isEqualTo(EXPECTED);
+            }
+
+            uffd.writeprotect(counter, ps, 0);
+            source.thaw();
+            await().atMost(WAIT).until(() -> ElfWorkload.outcome(sourceMm) != null || source.stopReason().isPresent());
+            assertThat(source.stopReason()).isEmpty();
+            assertThat(ElfWorkload.console(sourceMm)).as("source thawed, then its fault resolved").isEqualTo(EXPECTED);
+        }
+    }
 }

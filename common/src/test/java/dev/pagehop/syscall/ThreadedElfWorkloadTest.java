@@ -8,10 +8,15 @@ import dev.pagehop.mm.MemoryManager;
 import dev.pagehop.mm.MmConfig;
 import dev.pagehop.proc.AddressSpaceLayout;
 import dev.pagehop.proc.EmulatedProcess;
+import dev.pagehop.proc.FreezeResult;
 import dev.pagehop.proc.ProcessImage;
 import dev.pagehop.proc.ProcessOptions;
 import dev.pagehop.proc.ThreadState;
+import dev.pagehop.uffd.Uffd;
+import dev.pagehop.uffd.Userfaultfd;
 import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -131,6 +136,46 @@ class ThreadedElfWorkloadTest {
                 // Let it make some progress before the next freeze.
                 await().atMost(WAIT).until(() -> p.stats().steps() > before + 2000 || ElfWorkload.outcome(mm) != null);
             }
+            await().atMost(WAIT).until(() -> ElfWorkload.outcome(mm) != null || p.stopReason().isPresent());
+            assertThat(p.stopReason()).isEmpty();
+            assertThat(ElfWorkload.console(mm)).isEqualTo(expected);
+        }
+    }
+
+    /**
+     * One thread sleeps in a write-protect fault inside a system call, holding the kernel lock;
+     * the others, wanting the lock for their own calls (futex, exit), wait for it. Those count as
+     * stopped, so the process freezes with the fault still unresolved, and once the fault is
+     * resolved and the process thawed the program finishes with the standalone output.
+     */
+    @ParameterizedTest(name = "{0} workers")
+    @CsvSource({"4"})
+    void threadsWaitingForTheKernelLockOfAThreadAsleepInAFaultDoNotHoldUpAFreeze(int workers) throws Exception {
+        String expected = standalone(Granule.K4, String.valueOf(workers), "100000");
+        MemoryManager mm = MemoryManager.create(MmConfig.arm64(Granule.K4));
+        long ps = mm.pageSize();
+        try (EmulatedProcess p = EmulatedProcess.spawn(PID, mm,
+                ElfWorkloadTest.spec("threads", "threads+" + workers + "+100000"), 1, ProcessOptions.defaults());
+                Userfaultfd uffd = mm.userfaultfd(0)) {
+            uffd.api(Uffd.FEATURE_PAGEFAULT_FLAG_WP);
+            p.start();
+            await().atMost(WAIT).until(() -> ElfWorkload.threadCount(mm) == workers + 1);
+            // The kernel area's first page holds the syscall counter every call stores to first.
+            uffd.register(ElfWorkload.KERNEL_AREA, ps, Uffd.REGISTER_MODE_WP);
+            uffd.writeprotect(ElfWorkload.KERNEL_AREA, ps, Uffd.WRITEPROTECT_MODE_WP);
+            assertThat(uffd.poll(WAIT.toMillis())).as("a system call's store faults").isNotNull();
+            // Every other worker needs the kernel lock sooner or later (a contended mutex, its exit).
+            await().atMost(WAIT).until(() -> p.threads().stream()
+                    .filter(t -> t.state() == ThreadState.PARKED_IN_FAULT).count() >= 2);
+            assertThat(ElfWorkload.outcome(mm)).isNull();
+
+            FreezeResult frozen = CompletableFuture.supplyAsync(p::freeze).get(WAIT.toSeconds(), TimeUnit.SECONDS);
+            assertThat(frozen.parkedInFaultCount()).as("the faulting thread and at least one waiting for its lock")
+                    .isGreaterThanOrEqualTo(2);
+            assertThat(p.faultStats().faults()).as("waiting for a lock is not a userfault").isEqualTo(1);
+
+            uffd.writeprotect(ElfWorkload.KERNEL_AREA, ps, 0);
+            p.thaw();
             await().atMost(WAIT).until(() -> ElfWorkload.outcome(mm) != null || p.stopReason().isPresent());
             assertThat(p.stopReason()).isEmpty();
             assertThat(ElfWorkload.console(mm)).isEqualTo(expected);

@@ -61,6 +61,8 @@ public final class EmulatedProcess implements AutoCloseable {
     // Guarded by lock.
     private ProcessState state = ProcessState.NEW;
     private int threadsInFault;
+    /** Threads asleep in {@link #idleAtBoundary}. */
+    private int idleThreads;
     private long allBlockedSinceNanos;
     private long allBlockedNanos;
     private StopReason stopReason;
@@ -281,7 +283,7 @@ public final class EmulatedProcess implements AutoCloseable {
         try {
             state = state.checkTransition(ProcessState.FREEZING, pid, "freeze");
             freezeRequested = true;
-            resume.signalAll(); // idle threads stop at their boundary too
+            wakeIdleThreads();
             for (EmulatedThread t : threads) {
                 if (t.state == ThreadState.RUNNING && t.claimAtBoundary()) {
                     t.state = t.state.checkTransition(ThreadState.FROZEN, t.tid());
@@ -318,7 +320,7 @@ public final class EmulatedProcess implements AutoCloseable {
             }
             state = state.checkTransition(ProcessState.FREEZING, pid, action);
             stopAtStep = stepsPerThread;
-            resume.signalAll();
+            wakeIdleThreads();
             awaitAll(s -> s == ThreadState.FROZEN || s == ThreadState.EXITED);
             freezeRequested = true;
             FreezeResult r = finishFreeze(t0, action);
@@ -743,12 +745,24 @@ public final class EmulatedProcess implements AutoCloseable {
     void idleAtBoundary(EmulatedThread t) {
         lock.lock();
         try {
-            while (!t.wakePermit && !freezeRequested && !exitRequested && t.steps() < stopAtStep) {
-                resume.awaitUninterruptibly();
+            idleThreads++;
+            try {
+                while (!t.wakePermit && !freezeRequested && !exitRequested && t.steps() < stopAtStep) {
+                    resume.awaitUninterruptibly();
+                }
+            } finally {
+                idleThreads--;
             }
             t.wakePermit = false;
         } finally {
             lock.unlock();
+        }
+    }
+
+    /** Under the lock: idle threads look at the freeze or stop request (nobody else is woken). */
+    private void wakeIdleThreads() {
+        if (idleThreads > 0) {
+            resume.signalAll();
         }
     }
 

@@ -112,7 +112,17 @@ public final class AgentProcess implements AutoCloseable {
         }
     }
 
-    /** SIGTERM, then SIGKILL after {@code graceMs}. */
+    /** SIGKILL, for an agent that hangs a run; waits until it is gone. */
+    public void kill() {
+        process.destroyForcibly();
+        try {
+            process.waitFor(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** SIGTERM, then SIGKILL after 10 s. */
     @Override
     public void close() {
         process.destroy();

@@ -107,7 +107,7 @@ class ScenarioFileTest {
 
     @Test
     void theShippedScenarioFilesAreValid() throws IOException {
-        for (String name : List.of("smoke", "short", "full")) {
+        for (String name : List.of("smoke", "short", "full", "hybrid-vs-precopy")) {
             ScenarioFile f = ScenarioFile.load(Path.of("scenarios", name + ".json"));
             assertThat(f.name()).isEqualTo(name);
             assertThat(f.expand()).isNotEmpty();

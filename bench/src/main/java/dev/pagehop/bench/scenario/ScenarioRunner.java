@@ -5,6 +5,7 @@ import dev.pagehop.proto.control.v1.CancelMigrationRequest;
 import dev.pagehop.proto.control.v1.DowntimeBreakdown;
 import dev.pagehop.proto.control.v1.GetMigrationRequest;
 import dev.pagehop.proto.control.v1.KillProcessRequest;
+import dev.pagehop.proto.control.v1.ListMigrationsRequest;
 import dev.pagehop.proto.control.v1.ListProcessesRequest;
 import dev.pagehop.proto.control.v1.MigrationInfo;
 import dev.pagehop.proto.control.v1.MigrationPolicy;
@@ -16,6 +17,7 @@ import dev.pagehop.proto.control.v1.TrackerCost;
 import dev.pagehop.proto.types.v1.Granule;
 import dev.pagehop.proto.types.v1.MigrationMode;
 import dev.pagehop.proto.types.v1.SourcePhase;
+import dev.pagehop.proto.types.v1.TargetPhase;
 import dev.pagehop.proto.types.v1.Tracker;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
@@ -170,6 +172,17 @@ public final class ScenarioRunner implements AutoCloseable {
                 return false;
             }
             try {
+                // The target may still be finishing a migration the source already counts as
+                // completed (post-copy's last event, the digest): killing its process first would
+                // leave that migration unfinished, counted against the target's limit.
+                for (MigrationInfo m : tgt.withDeadlineAfter(10, TimeUnit.SECONDS)
+                        .listMigrations(ListMigrationsRequest.getDefaultInstance()).getMigrationsList()) {
+                    if (!awaitTargetEnd(tgt, m.getMigrationId(), TARGET_SETTLE_MS)) {
+                        log.accept("target migration " + m.getMigrationId() + " still not ended " + TARGET_SETTLE_MS
+                                + " ms after the run; starting a fresh pair");
+                        return false;
+                    }
+                }
                 for (var stub : List.of(src, tgt)) {
                     for (ProcessInfo p : stub.withDeadlineAfter(10, TimeUnit.SECONDS)
                             .listProcesses(ListProcessesRequest.getDefaultInstance()).getProcessesList()) {
@@ -180,6 +193,9 @@ public final class ScenarioRunner implements AutoCloseable {
                 return src.withDeadlineAfter(10, TimeUnit.SECONDS).listProcesses(ListProcessesRequest.getDefaultInstance())
                         .getProcessesCount() == 0 && tgt.withDeadlineAfter(10, TimeUnit.SECONDS)
                                 .listProcesses(ListProcessesRequest.getDefaultInstance()).getProcessesCount() == 0;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return false;
             } catch (StatusRuntimeException e) {
                 log.accept("agents of " + bandwidth + " could not be cleaned after a run (" + e.getStatus()
                         + "); starting a fresh pair");
@@ -200,6 +216,26 @@ public final class ScenarioRunner implements AutoCloseable {
             source.close();
             target.close();
             net.close();
+        }
+    }
+
+    static final long TARGET_SETTLE_MS = 30_000;
+
+    /** Waits until the target's side of {@code migrationId} is in an end phase; false if it is not within {@code ms}. */
+    public static boolean awaitTargetEnd(AgentControlGrpc.AgentControlBlockingStub tgt, String migrationId, long ms)
+            throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(ms);
+        while (true) {
+            TargetPhase p = tgt.withDeadlineAfter(10, TimeUnit.SECONDS).getMigration(
+                    GetMigrationRequest.newBuilder().setMigrationId(migrationId).build()).getTargetPhase();
+            if (p == TargetPhase.TARGET_PHASE_RUNNING || p == TargetPhase.TARGET_PHASE_ABORTED
+                    || p == TargetPhase.TARGET_PHASE_FAILED) {
+                return true;
+            }
+            if (System.nanoTime() > deadline) {
+                return false;
+            }
+            Thread.sleep(SAMPLE_MS);
         }
     }
 

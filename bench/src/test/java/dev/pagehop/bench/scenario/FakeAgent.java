@@ -3,6 +3,8 @@ package dev.pagehop.bench.scenario;
 import dev.pagehop.proto.control.v1.AgentControlGrpc;
 import dev.pagehop.proto.control.v1.GetMigrationRequest;
 import dev.pagehop.proto.control.v1.KillProcessRequest;
+import dev.pagehop.proto.control.v1.ListMigrationsRequest;
+import dev.pagehop.proto.control.v1.ListMigrationsResponse;
 import dev.pagehop.proto.control.v1.ListProcessesRequest;
 import dev.pagehop.proto.control.v1.ListProcessesResponse;
 import dev.pagehop.proto.control.v1.MigrationInfo;
@@ -91,6 +93,12 @@ abstract class FakeAgent extends AgentControlGrpc.AgentControlImplBase {
     public void killProcess(KillProcessRequest r, StreamObserver<ProcessInfo> out) {
         ProcessInfo p = processes.remove(r.getPid());
         out.onNext(p == null ? ProcessInfo.getDefaultInstance() : p);
+        out.onCompleted();
+    }
+
+    @Override
+    public void listMigrations(ListMigrationsRequest r, StreamObserver<ListMigrationsResponse> out) {
+        out.onNext(ListMigrationsResponse.getDefaultInstance());
         out.onCompleted();
     }
 

@@ -23,8 +23,9 @@ public final class RunCommand implements Callable<Integer> {
     @Option(names = "--out", description = "Output directory (default bench/results/<scenario name>).")
     Path out;
 
-    @Option(names = "--only", description = "Run only scenarios whose id contains this text.")
-    String only;
+    @Option(names = "--only", split = ",", description = {"Run only scenarios whose id contains this text (comma-separated or",
+            "repeated: any of them), e.g. --only -postcopy-,-hybrid-"})
+    List<String> only;
 
     @Option(names = "--classpath", description = "Classpath the agents start from (default: this program's own).")
     String classpath;
@@ -54,18 +55,22 @@ public final class RunCommand implements Callable<Integer> {
         Files.createDirectories(logs);
         String cp = classpath != null ? classpath : System.getProperty("java.class.path");
         List<Scenario> all = f.expand();
-        List<Scenario> selected = all.stream().filter(s -> only == null || s.id().contains(only)).toList();
+        List<Scenario> selected = all.stream().filter(s -> only == null || only.stream().anyMatch(s.id()::contains)).toList();
         w.printf("suite run %s: %d of %d scenarios, results in %s%n", f.name(), selected.size(), all.size(), dir);
         String missing = ScenarioRunner.agentsMissing();
         if (missing != null) {
             w.println("suite run: " + missing + "; every scenario is recorded as skipped");
         }
         List<Scenario> order = ScenarioRunner.executionOrder(selected);
-        String command = "./dev suite run " + file + (only == null ? "" : " --only " + only) + " --out " + dir
+        String command = "./dev suite run " + file + (only == null ? "" : " --only " + String.join(",", only)) + " --out " + dir
                 + (deadline == null ? "" : " --deadline " + deadline) + (freshAgents ? " --fresh-agents" : "");
         java.util.Map<Integer, RunResult> byIndex = new java.util.TreeMap<>();
         try (ScenarioRunner runner = new ScenarioRunner(f, file.getFileName().toString(), cp, logs, w::println,
                 !freshAgents)) {
+            // SIGTERM or Ctrl-C mid-suite: kill the agents and remove the namespaces on the way out
+            // (the tables already hold every finished run).
+            Thread cleanup = new Thread(runner::close, "suite-cleanup");
+            Runtime.getRuntime().addShutdownHook(cleanup);
             for (Scenario s : order) {
                 if (deadline != null && java.time.Instant.now().isAfter(deadline)) {
                     byIndex.put(s.index(), RunResult.skipped(file.getFileName().toString(), s, "NOT_RUN",
@@ -81,6 +86,7 @@ public final class RunCommand implements Callable<Integer> {
                 // Tables after every run, so a suite stopped early still has every run that finished.
                 new SuiteReport(List.copyOf(byIndex.values()), Machine.describe(), command).write(dir, false);
             }
+            Runtime.getRuntime().removeShutdownHook(cleanup);
         }
         List<RunResult> results = List.copyOf(byIndex.values());
         new SuiteReport(results, Machine.describe(), command).write(dir);

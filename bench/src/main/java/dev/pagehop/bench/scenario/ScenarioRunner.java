@@ -311,7 +311,7 @@ public final class ScenarioRunner implements AutoCloseable {
         return r.withHost(load0, Machine.loadAverage(), link0 < 0 || link1 < 0 ? -1 : link1 - link0, runOnPair);
     }
 
-    private void closePair() {
+    private synchronized void closePair() {
         if (pair != null) {
             pair.close();
             pair = null;
@@ -319,7 +319,7 @@ public final class ScenarioRunner implements AutoCloseable {
     }
 
     @Override
-    public void close() {
+    public synchronized void close() {
         closePair();
     }
 

@@ -199,6 +199,10 @@ class ScenarioFileTest {
         assertThat(w.get("hotset-200").rate()).isEqualTo(200.0);
         assertThat(w.get("hotset-200").hotSetMiB()).isEqualTo(32.0);
         assertThat(w.get("hotset-200").hotFraction()).isEqualTo(0.9);
+        // guestperf's stress fills its memory before it starts writing at the rate; so do ours.
+        for (String name : List.of("random-20", "random-200", "hotset-200", "unpaced")) {
+            assertThat(w.get(name).prefill()).as(name).isTrue();
+        }
         // 2 sizes x 5 workloads x 2 links = 20 shapes; each: pre-copy x 3 trackers, post-copy, hybrid.
         assertThat(runs).hasSize(20 * 5);
         assertThat(runs.stream().map(Scenario::cell).distinct()).hasSize(runs.size());

@@ -390,6 +390,8 @@ final class SourceMigration implements Runnable {
         java.util.concurrent.ScheduledExecutorService scheduler = java.util.concurrent.Executors
                 .newSingleThreadScheduledExecutor(r -> Thread.ofPlatform().name("postcopy-" + id).daemon().unstarted(r));
         PostcopyServer server = new PostcopyServer(id, pageSize, mm::peek, async, scheduler, () -> { });
+        server.onLinkChange(this::postcopyLinkChanged);
+        postcopyServer = server;
         try {
             server.start();
             long t0 = nanoTime.getAsLong();
@@ -405,14 +407,26 @@ final class SourceMigration implements Runnable {
                 completeNs = now - t0;
                 downtimeNs = now - freezeStartNs;
                 targetPid = cr.getTargetPid();
+                // From here on the target may run the process: the source never thaws it again.
+                postcopyCommitted = true;
             }
             phase(SourcePhase.POSTCOPY, missing.size() + " ranges missing on the target; serving page demands");
+            if (server.paused()) {
+                postcopyLinkChanged(false);
+            }
             long postStart = nanoTime.getAsLong();
             try {
                 server.completed().get();
             } catch (java.util.concurrent.ExecutionException e) {
-                throw new MigrationException(Status.INTERNAL, "migration " + id + ": post-copy failed: " + e.getCause(),
+                throw new MigrationException(Status.UNAVAILABLE, "migration " + id + ": post-copy failed: "
+                        + e.getCause().getMessage() + "; the process is frozen on both sides, the target cannot complete",
                         e.getCause());
+            }
+            synchronized (this) {
+                if (phase == SourcePhase.POSTCOPY_PAUSED) {
+                    // The completion came on a link that reopened before it was seen up.
+                    phase = phase.checkTransition(SourcePhase.POSTCOPY, id);
+                }
             }
             synchronized (this) {
                 postcopyBytes = server.bytesServed();
@@ -442,6 +456,62 @@ final class SourceMigration implements Runnable {
         phase(SourcePhase.COMPLETED, String.format("post-copy: downtime %.1f ms, %d pages on demand, %d in the "
                 + "background, %.1f ms after the switchover", downtimeNs / 1e6, postcopyUrgentPages,
                 postcopyBackgroundPages, postcopyNs / 1e6));
+    }
+
+    private volatile PostcopyServer postcopyServer;
+    private boolean postcopyCommitted;
+
+    /** The page link went down (paused) or came back: POSTCOPY ⇄ POSTCOPY_PAUSED. */
+    private void postcopyLinkChanged(boolean up) {
+        SourcePhase from;
+        SourcePhase to;
+        synchronized (this) {
+            from = phase;
+            if (up && phase == SourcePhase.POSTCOPY_PAUSED) {
+                to = SourcePhase.POSTCOPY;
+            } else if (!up && phase == SourcePhase.POSTCOPY) {
+                to = SourcePhase.POSTCOPY_PAUSED;
+            } else {
+                return;
+            }
+            phase = phase.checkTransition(to, id);
+        }
+        LOG.info("migration {}: source phase {} (page link {})", id, to, up ? "reconnected" : "lost; reconnecting "
+                + "with backoff, or on RecoverMigration");
+        notifyListeners();
+    }
+
+    /**
+     * RecoverMigration: a paused post-copy reconnects now, with the backoff reset.
+     *
+     * @throws MigrationException FAILED_PRECONDITION naming the phase when not paused post-copy
+     */
+    void recover() {
+        PostcopyServer server = postcopyServer;
+        SourcePhase p = phase();
+        if (p != SourcePhase.POSTCOPY_PAUSED || server == null) {
+            throw new MigrationException(Status.FAILED_PRECONDITION, "migration " + id + " is in phase " + p
+                    + "; only a migration in POSTCOPY_PAUSED (post-copy with its page link lost) can be recovered");
+        }
+        try {
+            server.recoverNow();
+        } catch (IllegalStateException e) {
+            throw new MigrationException(Status.FAILED_PRECONDITION, "migration " + id + " in phase " + phase() + ": "
+                    + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Agent shutdown during post-copy: the frozen image goes away, so the target is told its
+     * missing pages can never arrive (it keeps the process frozen). False if not in post-copy.
+     */
+    boolean abandonPostcopy(String why) {
+        PostcopyServer server = postcopyServer;
+        if (server == null || phase().terminal()) {
+            return false;
+        }
+        server.stop(why);
+        return true;
     }
 
     private long postcopyBytes;
@@ -531,6 +601,10 @@ final class SourceMigration implements Runnable {
     }
 
     private boolean commitUnknown;
+
+    private synchronized boolean postcopyCommittedNow() {
+        return postcopyCommitted;
+    }
 
     // --- rounds -----------------------------------------------------------------------------------
 
@@ -754,7 +828,7 @@ final class SourceMigration implements Runnable {
         if (b != null) {
             b.cancel(cancelled ? "cancelled" : "failed");
         }
-        if (!commitUnknown) {
+        if (!commitUnknown && !postcopyCommittedNow()) {
             try {
                 blocking.withDeadlineAfter(Math.min(5_000, settings.rpcTimeoutMs()), TimeUnit.MILLISECONDS)
                         .abort(AbortRequest.newBuilder().setMigrationId(id).setReason(message).build());
@@ -775,11 +849,16 @@ final class SourceMigration implements Runnable {
         if (mp.process.throttlePercent() != 0) {
             setThrottle(0);
         }
-        if (frozen && !commitUnknown && mp.process.state() == ProcessState.FROZEN) {
+        boolean movedAway;
+        synchronized (this) {
+            movedAway = postcopyCommitted;
+        }
+        if (frozen && !commitUnknown && !movedAway && mp.process.state() == ProcessState.FROZEN) {
             mp.process.thaw();
             frozen = false;
         }
-        mp.release(false);
+        // After a post-copy commit the process lives on the target: never run or migrate this copy again.
+        mp.release(movedAway);
         recordTrackerCost();
         synchronized (this) {
             failure = message;

@@ -64,6 +64,9 @@ public final class ScenarioRunner implements AutoCloseable {
     private final String targetMain;
     private Pair pair;
     private int pairs;
+    /** Agents and namespaces started and not yet closed, so a stopped suite can remove them all. */
+    private final java.util.Set<AutoCloseable> live = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private volatile boolean closed;
 
     public ScenarioRunner(ScenarioFile file, String fileName, String classpath, Path logDir, Consumer<String> log) {
         this(file, fileName, classpath, logDir, log, true);
@@ -131,20 +134,23 @@ public final class ScenarioRunner implements AutoCloseable {
 
         Pair(String bandwidth, int number) throws IOException, InterruptedException {
             this.bandwidth = bandwidth;
-            NetworkProfile n = NetworkProfile.open(bandwidth);
+            NetworkProfile n = live(NetworkProfile.open(bandwidth));
             AgentProcess t = null;
             AgentProcess so = null;
             try {
                 String name = String.format("agents%02d-%s", number, bandwidth);
-                t = AgentProcess.start("target", targetMain, n.targetPrefix(), n.targetBind(), file.heap(),
-                        classpath, logDir.resolve(name + ".target.log"), AGENT_START_TIMEOUT_MS);
-                so = AgentProcess.start("source", sourceMain, n.sourcePrefix(), n.sourceBind(), file.heap(),
-                        classpath, logDir.resolve(name + ".source.log"), AGENT_START_TIMEOUT_MS);
+                t = live(AgentProcess.start("target", targetMain, n.targetPrefix(), n.targetBind(), file.heap(),
+                        classpath, logDir.resolve(name + ".target.log"), AGENT_START_TIMEOUT_MS));
+                so = live(AgentProcess.start("source", sourceMain, n.sourcePrefix(), n.sourceBind(), file.heap(),
+                        classpath, logDir.resolve(name + ".source.log"), AGENT_START_TIMEOUT_MS));
+                if (closed) {
+                    throw new IOException("the suite is stopping");
+                }
             } catch (IOException | RuntimeException | InterruptedException e) {
                 if (t != null) {
-                    t.close();
+                    release(t);
                 }
-                n.close();
+                release(n);
                 throw e;
             }
             net = n;
@@ -213,9 +219,30 @@ public final class ScenarioRunner implements AutoCloseable {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
-            source.close();
-            target.close();
-            net.close();
+            release(source);
+            release(target);
+            release(net);
+        }
+    }
+
+    /** Agents and namespaces open now (tests check a stopped runner leaves none). */
+    int openResources() {
+        return live.size();
+    }
+
+    private <T extends AutoCloseable> T live(T resource) {
+        live.add(resource);
+        return resource;
+    }
+
+    /** Closes a resource once, whoever gets there first: the run that owns it or a stopping suite. */
+    private void release(AutoCloseable resource) {
+        if (live.remove(resource)) {
+            try {
+                resource.close();
+            } catch (Exception e) {
+                log.accept("closing " + resource + " failed: " + e.getMessage());
+            }
         }
     }
 
@@ -318,9 +345,24 @@ public final class ScenarioRunner implements AutoCloseable {
         }
     }
 
+    /**
+     * Ends every agent and namespace this runner started, also from another thread while a run
+     * is in progress or a pair is starting (a shutdown hook: SIGTERM or Ctrl-C mid-suite).
+     */
     @Override
-    public synchronized void close() {
-        closePair();
+    public void close() {
+        closed = true;
+        for (AutoCloseable r : List.copyOf(live)) {
+            if (r instanceof AgentProcess a) {
+                a.kill();
+            }
+        }
+        for (AutoCloseable r : List.copyOf(live)) {
+            release(r);
+        }
+        synchronized (this) {
+            pair = null;
+        }
     }
 
     private RunResult measure(Scenario s, Pair pr, Progress progress) throws InterruptedException {

@@ -85,4 +85,25 @@ class ScenarioRunnerTest {
                 .contains("migration not started").contains("both agents killed");
         assertThat(agentLogs()).isEqualTo(2);
     }
+
+    @Test
+    void stoppingTheRunnerMidRunKillsItsAgents() throws Exception {
+        List<Scenario> runs = twoRuns("\"runTimeoutMs\": 120000,");
+        try (ScenarioRunner r = new ScenarioRunner(file, "s.json", System.getProperty("java.class.path"), dir,
+                m -> { }, true, FakeAgent.Silent.class.getName(), FakeAgent.Silent.class.getName())) {
+            java.util.concurrent.CompletableFuture<RunResult> run = java.util.concurrent.CompletableFuture.supplyAsync(
+                    () -> r.run(runs.getFirst()));
+            org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(60))
+                    .until(() -> r.openResources() == 3 && agentLogs() == 1);
+            List<ProcessHandle> agents = ProcessHandle.current().children().toList();
+            assertThat(agents).hasSizeGreaterThanOrEqualTo(2);
+
+            r.close();
+
+            assertThat(r.openResources()).isZero();
+            assertThat(agents).allSatisfy(p -> assertThat(p.isAlive()).isFalse());
+            RunResult result = run.get(60, java.util.concurrent.TimeUnit.SECONDS);
+            assertThat(result.status()).isEqualTo("FAILED");
+        }
+    }
 }

@@ -36,10 +36,15 @@ import java.util.regex.Pattern;
  * {@code runTimeoutMs} is the runner's hard limit on one run, and {@code stallMs} how long a run
  * may show no progress at all: past either, the runner kills both agents, records the run as
  * failed with the reason, and goes on with fresh agents.
+ *
+ * <p>{@code warmUpAgents}: before a new agent pair's first measured run, migrate a small writer
+ * once in pre-copy and once in post-copy mode, unrecorded, so that no measured run pays for the
+ * agents' JIT compilation (the pair's first run would otherwise be several times slower than the
+ * rest, and which cells come first is an accident of the order).
  */
 public record ScenarioFile(String name, String description, Long warmupMs, Long timeoutMs, Long runTimeoutMs,
-        Long stallMs, String agentHeap, Integer repeat, Map<String, WorkloadShape> workloads, Matrix matrix,
-        List<Matrix> matrices) {
+        Long stallMs, Boolean warmUpAgents, String agentHeap, Integer repeat, Map<String, WorkloadShape> workloads,
+        Matrix matrix, List<Matrix> matrices) {
 
     /** The axes. Every list must be non-empty. */
     public record Matrix(List<String> memory, List<String> workload, List<Integer> threads, List<String> granule,
@@ -80,6 +85,10 @@ public record ScenarioFile(String name, String description, Long warmupMs, Long 
     /** Default: warm-up, the migration's timeout, and 90 s for the cancel and the final reads. */
     public long runTimeout() {
         return runTimeoutMs == null ? warmup() + timeout() + 90_000 : runTimeoutMs;
+    }
+
+    public boolean warmUp() {
+        return Boolean.TRUE.equals(warmUpAgents);
     }
 
     public long stall() {

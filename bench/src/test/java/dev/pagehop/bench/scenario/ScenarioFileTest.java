@@ -147,6 +147,8 @@ class ScenarioFileTest {
         ScenarioFile f = load(VALID);
         assertThat(f.runTimeout()).isEqualTo(100 + 300_000 + 90_000);
         assertThat(f.stall()).isEqualTo(60_000);
+        assertThat(f.warmUp()).isFalse();
+        assertThat(ScenarioFile.load(Path.of("scenarios", "full.json")).warmUp()).isTrue();
         assertThatThrownBy(() -> load(VALID.replace("\"warmupMs\": 100,", "\"warmupMs\": 100, \"runTimeoutMs\": 50,")))
                 .hasMessageContaining("runTimeoutMs 50 leaves no time after the warm-up of 100 ms");
         assertThatThrownBy(() -> load(VALID.replace("\"warmupMs\": 100,", "\"warmupMs\": 100, \"stallMs\": 10,")))

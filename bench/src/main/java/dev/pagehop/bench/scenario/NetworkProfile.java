@@ -216,10 +216,14 @@ public final class NetworkProfile implements AutoCloseable {
         }
     }
 
+    private boolean removed;
+
+    /** Removes the namespaces and links once; a second call (a stopping suite racing a run) waits for the first. */
     @Override
-    public void close() {
-        if (namespaces) {
+    public synchronized void close() {
+        if (namespaces && !removed) {
             removeQuietly();
+            removed = true;
         }
     }
 

@@ -67,6 +67,8 @@ public final class ScenarioRunner implements AutoCloseable {
     /** Agents and namespaces started and not yet closed, so a stopped suite can remove them all. */
     private final java.util.Set<AutoCloseable> live = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private volatile boolean closed;
+    /** Every profile opened; closing one twice is safe, so a stopping suite closes them all again. */
+    private final List<NetworkProfile> profiles = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     public ScenarioRunner(ScenarioFile file, String fileName, String classpath, Path logDir, Consumer<String> log) {
         this(file, fileName, classpath, logDir, log, true);
@@ -135,6 +137,7 @@ public final class ScenarioRunner implements AutoCloseable {
         Pair(String bandwidth, int number) throws IOException, InterruptedException {
             this.bandwidth = bandwidth;
             NetworkProfile n = live(NetworkProfile.open(bandwidth));
+            profiles.add(n);
             AgentProcess t = null;
             AgentProcess so = null;
             try {
@@ -397,6 +400,8 @@ public final class ScenarioRunner implements AutoCloseable {
         for (AutoCloseable r : List.copyOf(live)) {
             release(r);
         }
+        // A run's own close may be removing a profile right now: wait for it to finish.
+        profiles.forEach(NetworkProfile::close);
         synchronized (this) {
             pair = null;
         }

@@ -65,9 +65,12 @@ public final class PostcopyServer {
     private final Thread bulkServer;
     private volatile boolean stopped;
     private volatile Consumer<Boolean> linkListener = up -> { };
+    private volatile dev.pagehop.migrate.FaultInjector faults = dev.pagehop.migrate.FaultInjector.none();
 
     // guarded by this
     private long backoffMs = BACKOFF_MIN_MS;
+    /** A cut by fault point: no automatic reconnect until {@link #recoverNow}. */
+    private boolean heldForRecover;
     private Link current;
     private ScheduledFuture<?> pendingReconnect;
 
@@ -96,6 +99,11 @@ public final class PostcopyServer {
         urgentServer.start();
         bulkServer.start();
         connect();
+    }
+
+    /** The agent's fault points (CUT_PAGE_LINK_AFTER_PAGES); inert by default. */
+    public void faults(dev.pagehop.migrate.FaultInjector f) {
+        this.faults = f;
     }
 
     /**
@@ -156,6 +164,7 @@ public final class PostcopyServer {
                         + " is up");
             }
             backoffMs = BACKOFF_MIN_MS;
+            heldForRecover = false;
             if (pendingReconnect != null) {
                 pendingReconnect.cancel(false);
                 pendingReconnect = null;
@@ -204,10 +213,14 @@ public final class PostcopyServer {
             link = new Link(connects.incrementAndGet());
             current = link;
         }
-        stub.pageRequests(link.urgent);
-        if (!link.broken) {
-            stub.pageRequests(link.bulk);
-        }
+        // Detached from the caller's gRPC context: a reconnect asked for by RecoverMigration must
+        // outlive that call, whose context is cancelled as soon as it answers.
+        io.grpc.Context.current().fork().run(() -> {
+            stub.pageRequests(link.urgent);
+            if (!link.broken) {
+                stub.pageRequests(link.bulk);
+            }
+        });
         link.urgent.greet();
         link.bulk.greet();
     }
@@ -216,6 +229,10 @@ public final class PostcopyServer {
         long delay;
         synchronized (this) {
             if (stopped || completed.isDone() || current != broken || pendingReconnect != null) {
+                return;
+            }
+            if (heldForRecover) {
+                LOG.warn("migration {}: page link {} cut by fault point; waiting for RecoverMigration", id, broken.epoch);
                 return;
             }
             delay = backoffMs;
@@ -269,6 +286,14 @@ public final class PostcopyServer {
                 bytes.addAndGet(wire);
             }
             j.stream.send(answer.build());
+            if (faults.fireIfReached(dev.pagehop.migrate.FaultPoint.CUT_PAGE_LINK_AFTER_PAGES,
+                    urgentPages.get() + backgroundPages.get())) {
+                LOG.warn("migration {}: fault point cut-page-link-after-pages cuts page link {}", id, j.stream.link.epoch);
+                synchronized (this) {
+                    heldForRecover = true;
+                }
+                j.stream.link.broken(new IllegalStateException("fault point cut-page-link-after-pages"));
+            }
         }
     }
 
@@ -283,7 +308,7 @@ public final class PostcopyServer {
             }
         }
         LOG.info("migration {}: target installed every page; releasing the frozen image", id);
-        link.close();
+        later(link::close);
         urgentServer.interrupt();
         bulkServer.interrupt();
         release.run();
@@ -300,10 +325,23 @@ public final class PostcopyServer {
                 pendingReconnect.cancel(false);
             }
         }
-        link.close();
+        later(link::close);
         urgentServer.interrupt();
         bulkServer.interrupt();
         completed.completeExceptionally(new IllegalStateException("the target reports it cannot complete: " + why));
+    }
+
+    /**
+     * Runs a teardown off the calling gRPC callback: closing a stream from inside the other
+     * side's send (in-process transports call straight through) would take locks in the
+     * opposite order to that side.
+     */
+    private void later(Runnable r) {
+        try {
+            scheduler.execute(r);
+        } catch (RejectedExecutionException e) {
+            r.run();
+        }
     }
 
     /** One link epoch: the urgent and the bulk stream, which live and die together. */
@@ -338,12 +376,14 @@ public final class PostcopyServer {
                 broken = true;
             }
             if (completed.isDone() || stopped) {
-                close();
+                later(this::close);
                 return;
             }
             LOG.warn("migration {}: page link {} broke: {}", id, epoch, why.toString());
-            urgent.cancel(why);
-            bulk.cancel(why);
+            later(() -> {
+                urgent.cancel(why);
+                bulk.cancel(why);
+            });
             linkListener.accept(false);
             reconnectLater(this);
         }
@@ -358,8 +398,10 @@ public final class PostcopyServer {
         private final Link link;
         private final PageStreamKind kind;
         private final BlockingQueue<Job> queue;
-        private ClientCallStreamObserver<PageSupply> out;
-        private boolean ended;
+        private volatile ClientCallStreamObserver<PageSupply> out;
+        /** Serialises onNext and onCompleted, which a call stream does not take concurrently. */
+        private final Object sendLock = new Object();
+        private volatile boolean ended;
         volatile boolean ready;
 
         Stream(Link link, PageStreamKind kind, BlockingQueue<Job> queue) {
@@ -379,18 +421,27 @@ public final class PostcopyServer {
             });
         }
 
-        synchronized void send(PageSupply s) {
-            if (out != null && !ended && !link.broken) {
-                try {
-                    out.onNext(s);
-                } catch (RuntimeException e) {
-                    link.broken(e);
+        void send(PageSupply s) {
+            RuntimeException failed = null;
+            synchronized (sendLock) {
+                if (out != null && !ended && !link.broken) {
+                    try {
+                        out.onNext(s);
+                    } catch (RuntimeException e) {
+                        failed = e;
+                    }
                 }
+            }
+            if (failed != null) {
+                link.broken(failed);
             }
         }
 
-        synchronized void complete() {
-            if (!ended) {
+        void complete() {
+            synchronized (sendLock) {
+                if (ended) {
+                    return;
+                }
                 ended = true;
                 if (out == null) {
                     return;
@@ -403,12 +454,14 @@ public final class PostcopyServer {
             }
         }
 
-        synchronized void cancel(Throwable why) {
-            if (!ended) {
-                ended = true;
-                if (out == null) {
-                    return; // never started
+        void cancel(Throwable why) {
+            synchronized (sendLock) {
+                if (ended) {
+                    return;
                 }
+                ended = true;
+            }
+            if (out != null) {
                 out.cancel("page link " + link.epoch + " of migration " + id + " broke", why);
             }
         }
@@ -442,17 +495,13 @@ public final class PostcopyServer {
 
         @Override
         public void onError(Throwable t) {
-            synchronized (this) {
-                ended = true;
-            }
+            ended = true;
             link.broken(t);
         }
 
         @Override
         public void onCompleted() {
-            synchronized (this) {
-                ended = true;
-            }
+            ended = true;
             if (!completed.isDone()) {
                 link.broken(new IllegalStateException("the target closed the " + kind + " stream"));
             }

@@ -391,6 +391,7 @@ final class SourceMigration implements Runnable {
                 .newSingleThreadScheduledExecutor(r -> Thread.ofPlatform().name("postcopy-" + id).daemon().unstarted(r));
         PostcopyServer server = new PostcopyServer(id, pageSize, mm::peek, async, scheduler, () -> { });
         server.onLinkChange(this::postcopyLinkChanged);
+        server.faults(settings.faults());
         postcopyServer = server;
         try {
             server.start();
@@ -459,6 +460,11 @@ final class SourceMigration implements Runnable {
     }
 
     private volatile PostcopyServer postcopyServer;
+
+    /** The post-copy page server once post-copy started, else null (tests read its counters). */
+    PostcopyServer postcopyServer() {
+        return postcopyServer;
+    }
     private boolean postcopyCommitted;
 
     /** The page link went down (paused) or came back: POSTCOPY ⇄ POSTCOPY_PAUSED. */

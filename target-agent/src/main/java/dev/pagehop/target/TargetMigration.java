@@ -90,7 +90,11 @@ final class TargetMigration {
         return phase;
     }
 
+    /** Why it failed; while post-copy is paused, why it is paused. */
     synchronized String failure() {
+        if (phase == TargetPhase.POSTCOPY_PAUSED && postcopy != null && postcopy.pager() != null) {
+            return postcopy.pager().failure();
+        }
         return failure;
     }
 

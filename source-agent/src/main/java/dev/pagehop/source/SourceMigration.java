@@ -670,6 +670,10 @@ final class SourceMigration implements Runnable {
             wire += c.getSerializedSize();
             unmapped += u.lengthBytes();
             sendChunk(b, c, null, null);
+            synchronized (this) {
+                transferredBytes += c.getSerializedSize();
+            }
+            metrics.dataProcessedBytes.increment(c.getSerializedSize());
         }
         unmappedToSend = List.of();
         MemoryManager mm = mp.process.mm();

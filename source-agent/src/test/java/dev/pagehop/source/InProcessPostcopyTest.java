@@ -33,7 +33,8 @@ class InProcessPostcopyTest {
 
     static Stream<Arguments> matrix() {
         List<Arguments> out = new ArrayList<>();
-        for (String w : new String[] {"kv", "zipf", "churn"}) {
+        // Every workload kind of the process model (a64 needs an ELF image; A64MigrationTest has it).
+        for (String w : new String[] {"kv", "zipf", "churn", "uniform", "sequential", "phase", "idle"}) {
             out.add(Arguments.of(w, MigrationMode.MIGRATION_MODE_POSTCOPY));
             out.add(Arguments.of(w, MigrationMode.MIGRATION_MODE_HYBRID));
         }
@@ -74,6 +75,8 @@ class InProcessPostcopyTest {
             EmulatedProcess dst = agents.target.receivedProcess(end.getPeerPid());
             assertThat(dst).isNotNull();
             assertThat(src.state()).isEqualTo(ProcessState.FROZEN);
+            assertThat(dev.pagehop.xfer.MemoryDigest.hex(dev.pagehop.xfer.MemoryDigest.of(dst.mm())))
+                    .as("memory digest").isEqualTo(dev.pagehop.xfer.MemoryDigest.hex(dev.pagehop.xfer.MemoryDigest.of(src.mm())));
             InProcessAgents.assertSameMemory(src.mm(), dst.mm());
             InProcessAgents.assertSameCpu(src, dst);
 
@@ -112,7 +115,7 @@ class InProcessPostcopyTest {
     /** Resumed at once: the workload's threads fault pages in on demand while the pull runs. */
     @ParameterizedTest(name = "{0} running")
     @Timeout(60)
-    @org.junit.jupiter.params.provider.ValueSource(strings = {"kv", "zipf"})
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"kv", "zipf", "churn"})
     void theResumedProcessFaultsItsPagesInAndStaysCorrect(String workload) throws Exception {
         try (InProcessAgents agents = new InProcessAgents()) {
             ProcessInfo p = agents.stub.spawn(SpawnRequest.newBuilder().setWorkload(workload)

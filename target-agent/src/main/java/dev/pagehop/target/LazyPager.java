@@ -686,11 +686,12 @@ final class LazyPager implements AutoCloseable {
 
     private void forgetMoved(long start, long end) {
         var below = moved.lowerEntry(start);
-        for (var e : new ArrayList<>(moved.subMap(start, end).entrySet())) {
-            moved.remove(e.getKey());
-            long[] v = e.getValue();
+        // Keys first: a TreeMap's live entries can take over a successor's key and value when
+        // a node is deleted, so nothing is read from an entry after a remove.
+        for (long key : new ArrayList<>(moved.subMap(start, end).keySet())) {
+            long[] v = moved.remove(key);
             if (v[0] > end) {
-                moved.put(end, new long[] {v[0], v[1] + (end - e.getKey())});
+                moved.put(end, new long[] {v[0], v[1] + (end - key)});
             }
         }
         if (below != null && below.getValue()[0] > start) {

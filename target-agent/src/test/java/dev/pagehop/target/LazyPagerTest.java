@@ -353,6 +353,53 @@ class LazyPagerTest {
     }
 
     /**
+     * An urgent demand whose answer never comes (a stream stuck, not broken) abandons the link at
+     * its deadline: the pager pauses, reconnects and asks again, and the thread gets its page.
+     */
+    @Test
+    void anUnansweredDemandAbandonsTheLinkAtItsDeadlineAndIsAskedAgainOnANewOne() throws Exception {
+        // A stream that is up but stuck: requests go out, answers never come back.
+        List<Long> stuckDemands = new java.util.concurrent.CopyOnWriteArrayList<>();
+        AtomicBoolean abandoned = new AtomicBoolean();
+        FakeLink healthy = new FakeLink();
+        PageLink first = new PageLink() {
+            @Override
+            public CompletableFuture<byte[]> demand(long address, int pages) {
+                stuckDemands.add(address);
+                return new CompletableFuture<>();
+            }
+
+            @Override
+            public CompletableFuture<byte[]> pull(long address, int pages) {
+                return new CompletableFuture<>();
+            }
+
+            @Override
+            public void release() {
+            }
+
+            @Override
+            public void abandon(String why) {
+                abandoned.set(true);
+            }
+        };
+        LazyPager pager = new LazyPager("m-deadline", target, allPages(), first, () -> healthy, scheduler,
+                System::nanoTime, LazyPager.Limits.defaults().withRequestTimeoutMs(200));
+        pagers.add(pager);
+        long page = BASE + 77 * pageSize;
+        AtomicReference<byte[]> got = new AtomicReference<>();
+        reader(page, got).join(30_000);
+        assertThat(got.get()).isEqualTo(sourcePage(page));
+        await().atMost(Duration.ofSeconds(10)).untilTrue(abandoned);
+        assertThat(stuckDemands).containsExactly(page);
+        assertThat(healthy.demands).containsKey(page);
+        assertThat(pager.await(PostcopyState.COMPLETED, 30, TimeUnit.SECONDS)).isEqualTo(PostcopyState.COMPLETED);
+        assertThat(pager.stats().pauses()).isGreaterThanOrEqualTo(1);
+        assertThat(pager.stats().reconnects()).isGreaterThanOrEqualTo(1);
+        assertMemoryEqualsSource();
+    }
+
+    /**
      * The process keeps reading, writing, unmapping, zapping (MADV_DONTNEED) and moving (mremap)
      * ranges that are still missing while the pager runs, as CRIU's maps007 does during a dump.
      * A model of what every page must hold (a source page, zeros, or what the process wrote) is

@@ -76,6 +76,14 @@ class RealAgentsCommandsTest {
         String digest = onSource.out().lines().filter(l -> l.startsWith("memory digest:")).findFirst().orElseThrow();
         assertThat(onTarget.out()).contains(digest);
         assertThat(run("ps", "-a", target).out()).contains(Integer.toString(info.getPeerPid()));
+        // RSS comes from the memory manager: the received process holds its pages, within what it maps.
+        for (String agent : new String[] {source, target}) {
+            for (dev.pagehop.proto.control.v1.ProcessInfo p : Json.parse(run("ps", "-a", agent, "-o", "json").out(),
+                    dev.pagehop.proto.control.v1.ListProcessesResponse.newBuilder()).getProcessesList()) {
+                assertThat(p.getResidentBytes()).as("pid %d on %s", p.getPid(), agent).isPositive()
+                        .isLessThanOrEqualTo(p.getMappedBytes());
+            }
+        }
 
         assertThat(run("stats", "-a", source).out()).containsPattern("Completed \\(converged\\)\\s+1 \\(100% of ended\\)");
         assertThat(run("watch", id, "-a", source).exitCode()).isZero();
@@ -107,6 +115,38 @@ class RealAgentsCommandsTest {
         assertThat(watched.err()).startsWith("pagehop: migration " + id + " cancelled");
         assertThat(run("ps", "-a", source).out()).contains(pid).contains("running");
         assertThat(run("report", id, "-a", source, "-f", dir.resolve("c.html").toString()).exitCode()).isZero();
+    }
+
+    /**
+     * A post-copy whose page link is cut (and stays cut) pauses; 'recover' reconnects it and
+     * follows the migration to its end, and the process on the target passes its own check.
+     */
+    @Test
+    void recoverResumesARealPausedPostcopy() {
+        CliHarness.Result spawned = run("spawn", "-a", source, "-w", "kv", "-m", "1MiB");
+        Matcher m = Pattern.compile("spawned pid (\\d+)").matcher(spawned.out());
+        assertThat(m.find()).as(spawned.out() + spawned.err()).isTrue();
+        agents.sourceFaults.arm(dev.pagehop.migrate.FaultPoint.CUT_PAGE_LINK_AFTER_PAGES, 32);
+        CliHarness.Result started = run("migrate", m.group(1), "-a", source, "-t", target, "--mode", "postcopy",
+                "--leave-paused", "--keep-source", "--detach", "-o", "json");
+        assertThat(started.exitCode()).as(started.err()).isZero();
+        String id = Json.parse(started.out(), MigrationInfo.newBuilder()).getMigrationId();
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30)).until(() -> Json.parse(
+                run("status", id, "-a", source, "-o", "json").out(), MigrationInfo.newBuilder()).getSourcePhase()
+                == SourcePhase.SOURCE_PHASE_POSTCOPY_PAUSED);
+
+        CliHarness.Result recovered = run("recover", id, "-a", source);
+        assertThat(recovered.exitCode()).as(recovered.out() + recovered.err()).isZero();
+        assertThat(recovered.out()).contains(" completed");
+        MigrationInfo end = Json.parse(run("status", id, "-a", source, "-o", "json").out(), MigrationInfo.newBuilder())
+                .build();
+        assertThat(end.getSourcePhase()).isEqualTo(SourcePhase.SOURCE_PHASE_COMPLETED);
+        CliHarness.Result onTarget = run("inspect", Integer.toString(end.getPeerPid()), "-a", target, "--check");
+        assertThat(onTarget.exitCode()).as(onTarget.out() + onTarget.err()).isZero();
+
+        CliHarness.Result again = run("recover", id, "-a", source);
+        assertThat(again.exitCode()).isEqualTo(ExitCode.REFUSED.code());
+        assertThat(again.err()).contains(id).contains("COMPLETED");
     }
 
     @Test

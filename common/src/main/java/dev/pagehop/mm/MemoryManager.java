@@ -129,6 +129,35 @@ public interface MemoryManager extends AutoCloseable {
 
     // --- counters ------------------------------------------------------------------------------
 
+    /**
+     * VmRSS of /proc/PID/status: bytes mapped by present page-table entries in this address
+     * space (a THP block counts whole; the shared zero page does not, as Linux leaves it out of
+     * RSS). Counted with PAGEMAP_SCAN, so it walks only the populated tables.
+     */
+    default long residentBytes() {
+        List<VmaInfo> vmas = vmas();
+        if (vmas.isEmpty()) {
+            return 0;
+        }
+        long end = vmas.getLast().end();
+        long start = vmas.getFirst().start();
+        long bytes = 0;
+        while (start < end) {
+            PmScanArg a = new PmScanArg(start, end).withVec(512).masks(
+                    dev.pagehop.uffd.Uffd.PAGE_IS_PRESENT | dev.pagehop.uffd.Uffd.PAGE_IS_PFNZERO, 0,
+                    dev.pagehop.uffd.Uffd.PAGE_IS_PFNZERO, dev.pagehop.uffd.Uffd.PAGE_IS_PRESENT);
+            int n = pagemapScan(a);
+            for (int i = 0; i < n; i++) {
+                bytes += a.vec[i].end() - a.vec[i].start();
+            }
+            if (a.walkEnd >= end || a.walkEnd <= start) {
+                break;
+            }
+            start = a.walkEnd;
+        }
+        return bytes;
+    }
+
     /** Page-table pages in use now, every level (what VmPTE counts), in pages. */
     long pageTablePages();
 

@@ -52,6 +52,16 @@ public abstract class HeapWorkload implements Workload {
     protected final WorkloadSpec spec;
     protected final long pagesPerThread;
     protected final int writeBytes;
+    /**
+     * Write every heap page once in {@link #setUp}, before the first step, as QEMU guestperf's
+     * stress program does (a memset of its whole RAM before it starts timing): the process then
+     * begins with its memory resident and non-zero, as a long-running one has it, instead of
+     * populating it at the workload's pace.
+     */
+    protected final boolean prefill;
+
+    /** guestperf fills with 0xfe: any non-zero byte, so the pages are data, not zero pages. */
+    static final byte PREFILL_BYTE = (byte) 0xfe;
 
     protected HeapWorkload(WorkloadSpec spec, String kind, Set<String> extraParams, long defaultPages) {
         if (!spec.kind().equals(kind)) {
@@ -60,10 +70,12 @@ public abstract class HeapWorkload implements Workload {
         Set<String> known = new TreeSet<>(extraParams);
         known.add("pagesPerThread");
         known.add("writeBytes");
+        known.add("prefill");
         spec.requireOnly(known);
         this.spec = spec;
         this.pagesPerThread = spec.longParam("pagesPerThread", defaultPages, 1, 1L << 24);
         this.writeBytes = (int) spec.longParam("writeBytes", 64, 8, 65536);
+        this.prefill = spec.longParam("prefill", 0, 0, 1) == 1;
         if (writeBytes % 8 != 0) {
             throw new IllegalArgumentException("workload '" + kind + "': writeBytes=" + writeBytes
                     + " is not a multiple of 8");
@@ -103,6 +115,13 @@ public abstract class HeapWorkload implements Workload {
                     spec.kind(), heap + heapBytes, n, pagesPerThread, end));
         }
         writeHeader(mm, heap, n, ps);
+        if (prefill) {
+            byte[] page = new byte[(int) ps];
+            java.util.Arrays.fill(page, PREFILL_BYTE);
+            for (long a = partitionBase(heap, ps, 0), last = partitionBase(heap, ps, n); a < last; a += ps) {
+                mm.write(a, page);
+            }
+        }
 
         for (int i = 0; i < n; i++) {
             CpuState cpu = threads.get(i);

@@ -39,7 +39,7 @@ class WorkloadSpecTest {
     @Test
     void workloadsRefuseUnknownParametersAndValuesOutOfRange() {
         assertThatThrownBy(() -> Workloads.create("zipf:hotpages=4"))
-                .hasMessageContaining("workload 'zipf' has no parameter 'hotpages' (known: hotPages, pagesPerThread, skew, writeBytes)");
+                .hasMessageContaining("workload 'zipf' has no parameter 'hotpages' (known: hotPages, pagesPerThread, prefill, skew, writeBytes)");
         assertThatThrownBy(() -> Workloads.create("uniform:writeBytes=12"))
                 .hasMessageContaining("writeBytes=12 is not a multiple of 8");
         assertThatThrownBy(() -> Workloads.create("zipf:pagesPerThread=8,hotPages=9"))

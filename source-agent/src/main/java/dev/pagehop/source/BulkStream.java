@@ -266,7 +266,7 @@ final class BulkStream implements ClientResponseObserver<TransferRequest, Transf
     private void awaitProgress(long timeoutNanos, String what) throws InterruptedException {
         long waited = nanoTime.getAsLong() - lastProgressNanos;
         if (waited >= timeoutNanos) {
-            throw new MigrationException(Status.DEADLINE_EXCEEDED, String.format(
+            throw new MigrationException(dev.pagehop.migrate.FailureKind.TIMED_OUT, Status.DEADLINE_EXCEEDED, String.format(
                     "migration %s: no progress from the target for %d ms waiting for %s", migrationId,
                     TimeUnit.NANOSECONDS.toMillis(waited), what));
         }
@@ -277,11 +277,12 @@ final class BulkStream implements ClientResponseObserver<TransferRequest, Transf
         cancel.check();
         if (failure != null) {
             Status s = Status.fromThrowable(failure);
-            throw new MigrationException(s, "migration " + migrationId + ": bulk stream failed: " + s.getCode()
+            throw new MigrationException(dev.pagehop.migrate.FailureKind.ofStream(s.getCode()), s, "migration "
+                    + migrationId + ": bulk stream failed: " + s.getCode()
                     + (s.getDescription() == null ? "" : ": " + s.getDescription()));
         }
         if (completed) {
-            throw new MigrationException(Status.UNAVAILABLE, "migration " + migrationId
+            throw new MigrationException(dev.pagehop.migrate.FailureKind.TARGET_ERROR, Status.UNAVAILABLE, "migration " + migrationId
                     + ": the target closed the bulk stream early");
         }
     }

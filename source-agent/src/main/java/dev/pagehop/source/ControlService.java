@@ -142,6 +142,20 @@ final class ControlService extends AgentControlGrpc.AgentControlImplBase {
     }
 
     @Override
+    public void recoverMigration(dev.pagehop.proto.control.v1.RecoverMigrationRequest r,
+            StreamObserver<MigrationInfo> out) {
+        unary(out, () -> {
+            SourceMigration m = state.requireMigration(r.getMigrationId());
+            try {
+                m.recover();
+            } catch (MigrationException e) {
+                throw Status.fromCode(e.status().getCode()).withDescription(e.getMessage()).asRuntimeException();
+            }
+            return SourceWire.info(m.snapshot());
+        });
+    }
+
+    @Override
     public void watchMigration(WatchMigrationRequest r, StreamObserver<MigrationEvent> responses) {
         SourceMigration m;
         try {
@@ -229,6 +243,10 @@ final class ControlService extends AgentControlGrpc.AgentControlImplBase {
                     .setThrottlePercent(s.throttlePercent());
             if (kind != MigrationEvent.Kind.KIND_PROGRESS) {
                 e.setInfo(info);
+            }
+            // Only once the target has reported: before that there is nothing to show but zeros.
+            if (s.postcopy() != null && s.postcopy().getPagesMissingAtStart() > 0) {
+                e.setPostcopy(s.postcopy());
             }
             out.onNext(e.build());
         }

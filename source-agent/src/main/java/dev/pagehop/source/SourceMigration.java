@@ -3,6 +3,7 @@ package dev.pagehop.source;
 import com.google.protobuf.ByteString;
 import dev.pagehop.migrate.Convergence;
 import dev.pagehop.migrate.Decision;
+import dev.pagehop.migrate.FailureKind;
 import dev.pagehop.migrate.FaultInjector;
 import dev.pagehop.migrate.FaultPoint;
 import dev.pagehop.migrate.MigrationPolicy;
@@ -97,6 +98,7 @@ final class SourceMigration implements Runnable {
     // Guarded by this.
     private SourcePhase phase = SourcePhase.NEW;
     private String failure = "";
+    private FailureKind failureKind;
     private Status failureStatus = Status.OK;
     private final List<Round> rounds = new ArrayList<>();
     private Decision lastDecision;
@@ -183,8 +185,8 @@ final class SourceMigration implements Runnable {
         try {
             tracker = DirtyTrackers.create(trackerName, mm, TrackerOptions.defaults().withWriterFreeze(writerFreeze()));
         } catch (IllegalArgumentException | IllegalStateException e) {
-            throw new MigrationException(Status.FAILED_PRECONDITION, "migration " + id + ": tracker " + trackerName
-                    + " cannot run on process " + mp.pid() + ": " + e.getMessage(), e);
+            throw new MigrationException(FailureKind.SOURCE_ERROR, Status.FAILED_PRECONDITION, "migration " + id
+                    + ": tracker " + trackerName + " cannot run on process " + mp.pid() + ": " + e.getMessage(), e);
         }
         // Tracking starts before round 0 reads anything, so a store during round 0 is never missed.
         tracker.start();
@@ -204,8 +206,8 @@ final class SourceMigration implements Runnable {
                     .setMaxChunkBytes(policy.chunkBytes()).setSourceAgent(settings.agentName())
                     .setThpMode(mm.config().thp().name()).setSoftDirty(mm.config().softDirty()).build());
         } catch (StatusRuntimeException e) {
-            throw new MigrationException(e.getStatus(), "migration " + id + ": target " + target + " refused Prepare: "
-                    + describe(e.getStatus()), e);
+            throw new MigrationException(FailureKind.ofTargetCall(e.getStatus().getCode()), e.getStatus(), "migration "
+                    + id + ": target " + target + " refused Prepare: " + describe(e.getStatus()), e);
         }
         window = Math.max(1, Math.min(policy.maxChunksInFlight(), pr.getMaxChunksInFlight()));
         pending = new PendingPages(pageSize);
@@ -228,7 +230,8 @@ final class SourceMigration implements Runnable {
     private dev.pagehop.xfer.PageSetDigest sentDigest;
     /** The layout {@link #sentDigest} was last brought to. */
     private LayoutSpec digestLayout = LayoutSpec.EMPTY;
-    private PendingPages pending;
+    // Volatile: snapshots read it for the bytes still unacknowledged mid-round.
+    private volatile PendingPages pending;
     private List<PageRange> unmappedToSend = List.of();
 
     /** Pre-copy rounds until the policy decides; true when it decides for post-copy. */
@@ -265,8 +268,8 @@ final class SourceMigration implements Runnable {
                     }
                     return false;
                 }
-                case ABORT -> throw new MigrationException(Status.ABORTED, "migration " + id + ": policy aborted after round "
-                        + round + ": " + d.reason() + ": " + d.detail());
+                case ABORT -> throw new MigrationException(FailureKind.of(d.reason()), Status.ABORTED, "migration " + id
+                        + ": policy aborted after round " + round + ": " + d.reason() + ": " + d.detail());
                 case POSTCOPY -> {
                     synchronized (this) {
                         currentRound = round + 1;
@@ -320,8 +323,10 @@ final class SourceMigration implements Runnable {
         try {
             sr = blocking.withDeadlineAfter(settings.rpcTimeoutMs(), TimeUnit.MILLISECONDS).switchover(req.build());
         } catch (StatusRuntimeException e) {
-            throw new MigrationException(e.getStatus(), "migration " + id + ": target " + target
-                    + " refused the switchover: " + describe(e.getStatus()), e);
+            // The target answers DATA_LOSS to a Switchover only when the memory digests differ.
+            throw new MigrationException(e.getStatus().getCode() == Status.Code.DATA_LOSS ? FailureKind.DIGEST_MISMATCH
+                    : FailureKind.ofTargetCall(e.getStatus().getCode()), e.getStatus(), "migration " + id + ": target "
+                    + target + " refused the switchover: " + describe(e.getStatus()), e);
         }
         synchronized (this) {
             stateSendNs = nanoTime.getAsLong() - capturedAt;
@@ -378,8 +383,8 @@ final class SourceMigration implements Runnable {
         try {
             blocking.withDeadlineAfter(settings.rpcTimeoutMs(), TimeUnit.MILLISECONDS).switchover(req.build());
         } catch (StatusRuntimeException e) {
-            throw new MigrationException(e.getStatus(), "migration " + id + ": target " + target
-                    + " refused the post-copy switchover: " + describe(e.getStatus()), e);
+            throw new MigrationException(FailureKind.ofTargetCall(e.getStatus().getCode()), e.getStatus(), "migration "
+                    + id + ": target " + target + " refused the post-copy switchover: " + describe(e.getStatus()), e);
         }
         synchronized (this) {
             stateSendNs = nanoTime.getAsLong() - capturedAt;
@@ -387,8 +392,14 @@ final class SourceMigration implements Runnable {
         java.util.concurrent.ScheduledExecutorService scheduler = java.util.concurrent.Executors
                 .newSingleThreadScheduledExecutor(r -> Thread.ofPlatform().name("postcopy-" + id).daemon().unstarted(r));
         PostcopyServer server = new PostcopyServer(id, pageSize, mm::peek, async, scheduler, () -> { });
+        server.onLinkChange(this::postcopyLinkChanged);
+        server.faults(settings.faults());
+        postcopyServer = server;
         try {
             server.start();
+            PostcopyProgress progress = new PostcopyProgress(id, async, server, settings.rpcTimeoutMs());
+            progress.start(scheduler);
+            postcopyProgress = progress;
             long t0 = nanoTime.getAsLong();
             CommitResponse cr;
             try {
@@ -402,14 +413,31 @@ final class SourceMigration implements Runnable {
                 completeNs = now - t0;
                 downtimeNs = now - freezeStartNs;
                 targetPid = cr.getTargetPid();
+                // From here on the target may run the process: the source never thaws it again.
+                postcopyCommitted = true;
             }
             phase(SourcePhase.POSTCOPY, missing.size() + " ranges missing on the target; serving page demands");
+            if (server.paused()) {
+                postcopyLinkChanged(false);
+            }
             long postStart = nanoTime.getAsLong();
+            synchronized (this) {
+                postcopyStartNs = postStart;
+            }
             try {
                 server.completed().get();
             } catch (java.util.concurrent.ExecutionException e) {
-                throw new MigrationException(Status.INTERNAL, "migration " + id + ": post-copy failed: " + e.getCause(),
-                        e.getCause());
+                throw new MigrationException(FailureKind.POSTCOPY_CANNOT_COMPLETE, Status.UNAVAILABLE, "migration " + id
+                        + ": post-copy failed: " + e.getCause().getMessage() + "; the process is frozen on both sides, "
+                        + "the target cannot complete", e.getCause());
+            }
+            progress.finish();
+            metrics.postcopyCompleted(progress.stats());
+            synchronized (this) {
+                if (phase == SourcePhase.POSTCOPY_PAUSED) {
+                    // The completion came on a link that reopened before it was seen up.
+                    phase = phase.checkTransition(SourcePhase.POSTCOPY, id);
+                }
             }
             synchronized (this) {
                 postcopyBytes = server.bytesServed();
@@ -441,8 +469,71 @@ final class SourceMigration implements Runnable {
                 postcopyBackgroundPages, postcopyNs / 1e6));
     }
 
+    private volatile PostcopyServer postcopyServer;
+
+    /** The post-copy page server once post-copy started, else null (tests read its counters). */
+    PostcopyServer postcopyServer() {
+        return postcopyServer;
+    }
+    private boolean postcopyCommitted;
+
+    /** The page link went down (paused) or came back: POSTCOPY ⇄ POSTCOPY_PAUSED. */
+    private void postcopyLinkChanged(boolean up) {
+        SourcePhase from;
+        SourcePhase to;
+        synchronized (this) {
+            from = phase;
+            if (up && phase == SourcePhase.POSTCOPY_PAUSED) {
+                to = SourcePhase.POSTCOPY;
+            } else if (!up && phase == SourcePhase.POSTCOPY) {
+                to = SourcePhase.POSTCOPY_PAUSED;
+            } else {
+                return;
+            }
+            phase = phase.checkTransition(to, id);
+        }
+        LOG.info("migration {}: source phase {} (page link {})", id, to, up ? "reconnected" : "lost; reconnecting "
+                + "with backoff, or on RecoverMigration");
+        notifyListeners();
+    }
+
+    /**
+     * RecoverMigration: a paused post-copy reconnects now, with the backoff reset.
+     *
+     * @throws MigrationException FAILED_PRECONDITION naming the phase when not paused post-copy
+     */
+    void recover() {
+        PostcopyServer server = postcopyServer;
+        SourcePhase p = phase();
+        if (p != SourcePhase.POSTCOPY_PAUSED || server == null) {
+            throw new MigrationException(Status.FAILED_PRECONDITION, "migration " + id + " is in phase " + p
+                    + "; only a migration in POSTCOPY_PAUSED (post-copy with its page link lost) can be recovered");
+        }
+        try {
+            server.recoverNow();
+        } catch (IllegalStateException e) {
+            throw new MigrationException(Status.FAILED_PRECONDITION, "migration " + id + " in phase " + phase() + ": "
+                    + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Agent shutdown during post-copy: the frozen image goes away, so the target is told its
+     * missing pages can never arrive (it keeps the process frozen). False if not in post-copy.
+     */
+    boolean abandonPostcopy(String why) {
+        PostcopyServer server = postcopyServer;
+        if (server == null || phase().terminal()) {
+            return false;
+        }
+        server.stop(why);
+        return true;
+    }
+
     private long postcopyBytes;
     private long postcopyNs;
+    private long postcopyStartNs;
+    private volatile PostcopyProgress postcopyProgress;
     private long postcopyUrgentPages;
     private long postcopyBackgroundPages;
 
@@ -527,15 +618,20 @@ final class SourceMigration implements Runnable {
             }
         } catch (StatusRuntimeException unreachable) {
             commitUnknown = true;
-            throw new MigrationException(e.getStatus(), "migration " + id + ": commit outcome unknown, target " + target
+            throw new MigrationException(FailureKind.COMMIT_UNKNOWN, e.getStatus(), "migration " + id
+                    + ": commit outcome unknown, target " + target
                     + " unreachable (" + describe(e.getStatus()) + "); the source process " + mp.pid()
                     + " stays frozen so it never runs twice; inspect the target, then kill or thaw", e);
         }
-        throw new MigrationException(e.getStatus(), "migration " + id + ": target " + target + " refused Commit: "
-                + describe(e.getStatus()), e);
+        throw new MigrationException(FailureKind.ofTargetCall(e.getStatus().getCode()), e.getStatus(), "migration " + id
+                + ": target " + target + " refused Commit: " + describe(e.getStatus()), e);
     }
 
     private boolean commitUnknown;
+
+    private synchronized boolean postcopyCommittedNow() {
+        return postcopyCommitted;
+    }
 
     // --- rounds -----------------------------------------------------------------------------------
 
@@ -574,6 +670,10 @@ final class SourceMigration implements Runnable {
             wire += c.getSerializedSize();
             unmapped += u.lengthBytes();
             sendChunk(b, c, null, null);
+            synchronized (this) {
+                transferredBytes += c.getSerializedSize();
+            }
+            metrics.dataProcessedBytes.increment(c.getSerializedSize());
         }
         unmappedToSend = List.of();
         MemoryManager mm = mp.process.mm();
@@ -802,7 +902,7 @@ final class SourceMigration implements Runnable {
         if (b != null) {
             b.cancel(cancelled ? "cancelled" : "failed");
         }
-        if (!commitUnknown) {
+        if (!commitUnknown && !postcopyCommittedNow()) {
             try {
                 blocking.withDeadlineAfter(Math.min(5_000, settings.rpcTimeoutMs()), TimeUnit.MILLISECONDS)
                         .abort(AbortRequest.newBuilder().setMigrationId(id).setReason(message).build());
@@ -823,14 +923,22 @@ final class SourceMigration implements Runnable {
         if (mp.process.throttlePercent() != 0) {
             setThrottle(0);
         }
-        if (frozen && !commitUnknown && mp.process.state() == ProcessState.FROZEN) {
+        boolean movedAway;
+        synchronized (this) {
+            movedAway = postcopyCommitted;
+        }
+        if (frozen && !commitUnknown && !movedAway && mp.process.state() == ProcessState.FROZEN) {
             mp.process.thaw();
             frozen = false;
         }
-        mp.release(false);
+        // After a post-copy commit the process lives on the target: never run or migrate this copy again.
+        mp.release(movedAway);
         recordTrackerCost();
+        FailureKind kind = cancelled ? FailureKind.CANCELLED
+                : t instanceof MigrationException me ? me.kind() : FailureKind.SOURCE_ERROR;
         synchronized (this) {
             failure = message;
+            failureKind = kind;
             failureStatus = cancelled ? Status.CANCELLED : status;
             endMillis = System.currentTimeMillis();
         }
@@ -868,8 +976,8 @@ final class SourceMigration implements Runnable {
 
     private void checkCancelled() {
         if (cancelRequested) {
-            throw new MigrationException(Status.CANCELLED, "migration " + id + " cancelled by the user in "
-                    + phase() + " (round " + currentRound() + ")");
+            throw new MigrationException(FailureKind.CANCELLED, Status.CANCELLED, "migration " + id
+                    + " cancelled by the user in " + phase() + " (round " + currentRound() + ")");
         }
     }
 
@@ -961,19 +1069,45 @@ final class SourceMigration implements Runnable {
     synchronized Snapshot snapshot() {
         long now = nanoTime.getAsLong();
         long totalNs = endMillis == 0 ? now - startNs : (endMillis - startMillis) * 1_000_000L;
-        return new Snapshot(id, mp.pid(), target, policy, trackerName, phase, failure, new ArrayList<>(rounds),
-                lastDecision, transferredBytes, precopyBytes, downtimeBytes, normalPages, zeroPages, remainingBytes,
+        PostcopyProgress pc = postcopyProgress;
+        dev.pagehop.proto.types.v1.PostcopyStats postcopy = pc == null ? null : pc.stats();
+        long pcBytes = pc == null ? postcopyBytes : postcopy.getSourceBytes();
+        long pcNs = postcopyNs != 0 || postcopyStartNs == 0 ? postcopyNs : now - postcopyStartNs;
+        return new Snapshot(id, mp.pid(), target, policy, trackerName, phase, failure, failureKind,
+                new ArrayList<>(rounds), lastDecision, transferredBytes, precopyBytes, downtimeBytes, normalPages, zeroPages,
+                liveRemainingBytes(postcopy),
                 memoryBytes, pageSize, throttle, currentRound, roundPagesSent, startMillis, endMillis, totalNs, setupNs,
                 downtimeNs, freezeNs, finalRoundNs, stateCaptureNs, stateSendNs, completeNs, sourceDigest.clone(),
                 targetDigest.clone(), tracker == null ? trackerCost : (phase.terminal() ? trackerCost : tracker.cost()),
-                targetPid);
+                targetPid, postcopy, pcBytes, pcNs);
+    }
+
+    /**
+     * What is still to send, as of now: while a round streams, the pending set shrinks as the
+     * target acknowledges chunks (so progress moves within a round, not only at its end); in
+     * post-copy, the pages the target last said it still misses.
+     */
+    private long liveRemainingBytes(dev.pagehop.proto.types.v1.PostcopyStats postcopy) {
+        if (postcopy != null && postcopy.getPagesMissingAtStart() > 0) {
+            return postcopy.getPagesMissing() * pageSize;
+        }
+        PendingPages p = pending;
+        // A switch to post-copy empties the pending set (the pages stay missing on the target):
+        // until the target reports, the last round's figure stands.
+        boolean stopAndCopy = phase == SourcePhase.STOP_AND_COPY && lastDecision != null
+                && lastDecision.action() == Decision.Action.SWITCHOVER;
+        if (p != null && (phase == SourcePhase.ITERATING || stopAndCopy) && postcopyProgress == null) {
+            return p.bytes();
+        }
+        return remainingBytes;
     }
 
     record Snapshot(String id, int pid, String target, MigrationPolicy policy, String tracker, SourcePhase phase,
-            String failure, List<Round> rounds, Decision lastDecision, long transferredBytes, long precopyBytes,
-            long downtimeBytes, long normalPages, long zeroPages, long remainingBytes, long memoryBytes, long pageSize,
+            String failure, FailureKind failureKind, List<Round> rounds, Decision lastDecision, long transferredBytes,
+            long precopyBytes, long downtimeBytes, long normalPages, long zeroPages, long remainingBytes, long memoryBytes, long pageSize,
             int throttlePercent, int currentRound, long roundPagesSent, long startMillis, long endMillis, long totalNs,
             long setupNs, long downtimeNs, long freezeNs, long finalRoundNs, long stateCaptureNs, long stateSendNs,
-            long completeNs, byte[] sourceDigest, byte[] targetDigest, TrackerCost trackerCost, int targetPid) {
+            long completeNs, byte[] sourceDigest, byte[] targetDigest, TrackerCost trackerCost, int targetPid,
+            dev.pagehop.proto.types.v1.PostcopyStats postcopy, long postcopyBytes, long postcopyNs) {
     }
 }

@@ -176,11 +176,14 @@ class ProcessLevelMigrationTest {
                 String metrics = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
                         URI.create("http://127.0.0.1:" + source.metricsPort + "/metrics")).build(),
                         HttpResponse.BodyHandlers.ofString()).body();
-                assertThat(metrics).contains("pagehop_migration_succeeded_total 1.0", "pagehop_migration_downtime_seconds");
+                assertThat(metrics).contains("pagehop_migration_succeeded_total 1.0", "pagehop_migration_downtime_seconds",
+                        "pagehop_migration_postcopy_bytes_total", "pagehop_migration_postcopy_fault_latency_p99_seconds");
                 String tm = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
                         URI.create("http://127.0.0.1:" + target.metricsPort + "/metrics")).build(),
                         HttpResponse.BodyHandlers.ofString()).body();
-                assertThat(tm).contains("pagehop_target_migrations_completed_total 1.0");
+                assertThat(tm).contains("pagehop_target_migrations_completed_total 1.0",
+                        "pagehop_target_postcopy_fault_latency_seconds_bucket{le=\"2.0E-4\"} 0",
+                        "pagehop_target_postcopy_pages_total{how=\"on_demand\"} 0.0", "pagehop_target_postcopy_pages_missing 0.0");
             } finally {
                 sc.shutdownNow();
                 tc.shutdownNow();

@@ -71,6 +71,8 @@ final class TargetMigration {
     private EmulatedProcess process;
     private byte[] digest = new byte[0];
     private long endMillis;
+    private dev.pagehop.proto.control.v1.FailureKind failureKind = dev.pagehop.proto.control.v1.FailureKind.FAILURE_KIND_UNSPECIFIED;
+    private volatile PostcopyMeters postcopyMeters = PostcopyMeters.NONE;
 
     TargetMigration(String id, MigrationMode mode, int sourcePid, String workload, String sourceAgent,
             MemoryManager mm, long maxChunkBytes, FaultInjector faults, Runnable killTarget, LongSupplier nanoTime) {
@@ -92,7 +94,11 @@ final class TargetMigration {
         return phase;
     }
 
+    /** Why it failed; while post-copy is paused, why it is paused. */
     synchronized String failure() {
+        if (phase == TargetPhase.POSTCOPY_PAUSED && postcopy != null && postcopy.pager() != null) {
+            return postcopy.pager().failure();
+        }
         return failure;
     }
 
@@ -118,6 +124,23 @@ final class TargetMigration {
 
     synchronized long endMillis() {
         return endMillis;
+    }
+
+    /** Why it failed, where the target can tell (UNSPECIFIED otherwise). */
+    synchronized dev.pagehop.proto.control.v1.FailureKind failureKind() {
+        return failureKind;
+    }
+
+    /** Where a post-copy pager of this migration counts for /metrics. */
+    void postcopyMeters(PostcopyMeters m) {
+        postcopyMeters = m;
+    }
+
+    /** The post-copy figures so far; null before the pager started (or without post-copy). */
+    dev.pagehop.proto.types.v1.PostcopyStats postcopyStats() {
+        PostcopyEndpoint e = postcopy;
+        LazyPager p = e == null ? null : e.pager();
+        return p == null ? null : TargetWire.postcopy(p);
     }
 
     /** The memory being rebuilt (tests read it back). */
@@ -311,6 +334,7 @@ final class TargetMigration {
         long t2 = nanoTime.getAsLong();
         if (verify && !Arrays.equals(have, r.getMemoryDigest().toByteArray())) {
             fail("memory digest mismatch");
+            failureKind = dev.pagehop.proto.control.v1.FailureKind.FAILURE_KIND_DIGEST_MISMATCH;
             throw Status.DATA_LOSS.withDescription("migration " + id + ": memory digest at the target "
                     + MemoryDigest.hex(have) + " differs from the source's " + MemoryDigest.hex(r.getMemoryDigest().toByteArray()))
                     .asRuntimeException();
@@ -339,6 +363,13 @@ final class TargetMigration {
 
     /** How long the source may stay away during post-copy before the migration cannot complete. */
     static final long SOURCE_LOST_AFTER_MS = 150_000;
+
+    private LazyPager.Limits postcopyLimits = LazyPager.Limits.defaults().withSourceLostAfterMs(SOURCE_LOST_AFTER_MS);
+
+    /** The lazy pager's limits for this migration (the agent's configuration); before switchover. */
+    synchronized void postcopyLimits(LazyPager.Limits limits) {
+        this.postcopyLimits = limits;
+    }
 
     private SwitchoverResponse postcopySwitchover(SwitchoverRequest r, ProcessImage image) {
         if (r.getPostcopyMissingRangesCount() % 2 != 0) {
@@ -382,7 +413,8 @@ final class TargetMigration {
         long t2 = nanoTime.getAsLong();
         postcopyScheduler = java.util.concurrent.Executors.newScheduledThreadPool(1,
                 x -> Thread.ofPlatform().name("postcopy-" + id).daemon().unstarted(x));
-        postcopy = new PostcopyEndpoint(id, mm, missing, maxChunkBytes, postcopyScheduler, nanoTime, SOURCE_LOST_AFTER_MS);
+        postcopy = new PostcopyEndpoint(id, mm, missing, maxChunkBytes, postcopyScheduler, nanoTime, postcopyLimits);
+        postcopy.meters(postcopyMeters);
         phase(TargetPhase.POSTCOPY, missing.pageCount() + " pages missing in " + missing.rangeCount()
                 + " ranges; process restored frozen");
         return SwitchoverResponse.newBuilder().setApplyNanos(t1 - t0).setRestoreNanos(t2 - t1).build();
@@ -416,7 +448,11 @@ final class TargetMigration {
                 if (phase == TargetPhase.POSTCOPY_PAUSED) {
                     phase(TargetPhase.POSTCOPY, "the source reconnected");
                 }
-                digest = MemoryDigest.of(memory.memory());
+                // Only a process left paused still has the memory it had at the source's freeze; a
+                // running one has changed it (and may be unmapping under a digest).
+                if (process != null && process.state() == dev.pagehop.proc.ProcessState.FROZEN) {
+                    digest = MemoryDigest.of(memory.memory());
+                }
                 phase(TargetPhase.RUNNING, "post-copy complete: every page installed");
                 endMillis = System.currentTimeMillis();
                 postcopyScheduler.shutdown();
@@ -424,6 +460,7 @@ final class TargetMigration {
             case CANNOT_COMPLETE -> {
                 // Never zero-filled: the process stays frozen, its faulting threads asleep.
                 failure = postcopy.pager().failure();
+                failureKind = dev.pagehop.proto.control.v1.FailureKind.FAILURE_KIND_POSTCOPY_CANNOT_COMPLETE;
                 phase = phase.checkTransition(TargetPhase.FAILED, id);
                 LOG.warn("migration {}: post-copy cannot complete: {}", id, failure);
                 if (process != null) {
@@ -468,6 +505,15 @@ final class TargetMigration {
         } catch (IllegalStateException e) {
             throw failedPrecondition(e.getMessage());
         }
+        EmulatedProcess proc = process;
+        pager.threads(proc.threads().size(), host -> {
+            for (dev.pagehop.proc.EmulatedThread t : proc.threads()) {
+                if (t.hostThreadId() == host) {
+                    return t.tid();
+                }
+            }
+            return host;
+        });
         pager.onState(this::postcopyState);
         long t0 = nanoTime.getAsLong();
         if (!leavePaused) {
@@ -493,6 +539,26 @@ final class TargetMigration {
         failure = "aborted by the source: " + reason;
         release();
         return true;
+    }
+
+    /**
+     * The agent shuts down: a migration before its commit is aborted; one in post-copy fails (its
+     * process cannot live on without the pages it still misses) and its pager is released.
+     * True if the migration was still active.
+     */
+    synchronized boolean shutdown(String reason) {
+        if (phase.terminal()) {
+            return false;
+        }
+        if ((phase == TargetPhase.POSTCOPY || phase == TargetPhase.POSTCOPY_PAUSED) && postcopy != null
+                && postcopy.pagerStarted()) {
+            LazyPager pager = postcopy.pager();
+            fail(reason + " during post-copy, " + pager.stats().pagesMissing() + " pages still missing");
+            pager.releaseAfterProcessGone();
+            postcopyScheduler.shutdownNow();
+            return true;
+        }
+        return abort(reason);
     }
 
     /** Ends the migration as failed (bad message, broken stream); idempotent. */

@@ -29,6 +29,7 @@ final class TargetState {
     private final Map<Integer, Received> processes = new ConcurrentSkipListMap<>();
     private final Counter completed;
     private final Counter failed;
+    private final PostcopyMeters postcopyMeters;
 
     record Received(EmulatedProcess process, TargetMigration migration) {
     }
@@ -43,14 +44,46 @@ final class TargetState {
                 "Incoming migrations whose process runs here").register(registry);
         this.failed = Counter.builder("pagehop_target_migrations_failed").description(
                 "Incoming migrations aborted or failed").register(registry);
+        this.postcopyMeters = new PostcopyMeters(registry);
+        Gauge.builder("pagehop_target_postcopy_pages_missing", this, TargetState::postcopyPagesMissing)
+                .description("Pages post-copy migrations still miss (threads fault on them)").register(registry);
         Gauge.builder("pagehop_target_processes", processes, Map::size).description("Processes received and held")
                 .register(registry);
         Gauge.builder("pagehop_target_migrations_active", this, TargetState::activeCount)
                 .description("Incoming migrations in progress").register(registry);
     }
 
+    PostcopyMeters postcopyMeters() {
+        return postcopyMeters;
+    }
+
+    /** Pages still missing over every post-copy migration in progress. */
+    synchronized long postcopyPagesMissing() {
+        long n = 0;
+        for (TargetMigration m : migrations.values()) {
+            PostcopyEndpoint e = m.phase().terminal() ? null : m.postcopy();
+            LazyPager p = e == null ? null : e.pager();
+            if (p != null) {
+                n += p.stats().pagesMissing();
+            }
+        }
+        return n;
+    }
+
     TargetConfig config() {
         return config;
+    }
+
+    private volatile LazyPager.Limits postcopyLimits = LazyPager.Limits.defaults()
+            .withSourceLostAfterMs(TargetMigration.SOURCE_LOST_AFTER_MS);
+
+    /** The lazy pager's limits for migrations prepared from now on. */
+    LazyPager.Limits postcopyLimits() {
+        return postcopyLimits;
+    }
+
+    void postcopyLimits(LazyPager.Limits limits) {
+        this.postcopyLimits = limits;
     }
 
     FaultInjector faults() {
@@ -136,7 +169,7 @@ final class TargetState {
     /** Graceful shutdown: aborts every migration still in progress, stops every process. */
     void shutdown(String reason) {
         for (TargetMigration m : migrations()) {
-            if (m.abort(reason)) {
+            if (m.shutdown(reason)) {
                 failed.increment();
             }
         }

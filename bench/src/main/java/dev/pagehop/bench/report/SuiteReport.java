@@ -31,6 +31,25 @@ public final class SuiteReport {
     }
 
     public List<Path> write(Path dir) throws IOException {
+        return write(dir, true);
+    }
+
+    /**
+     * Reads a suite's runs.json back, to rewrite its tables and report (after a suite that was
+     * stopped, or with a newer report layout).
+     */
+    public static SuiteReport read(Path runsJson) throws IOException {
+        Document d = new ObjectMapper().configure(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES,
+                false).readValue(runsJson.toFile(), Document.class);
+        return new SuiteReport(d.runs() == null ? List.of() : d.runs(), d.machine(), d.command());
+    }
+
+    public List<RunResult> runs() {
+        return runs;
+    }
+
+    /** The tables always; the charts and report.html only with {@code charts} (they take a while). */
+    public List<Path> write(Path dir, boolean withCharts) throws IOException {
         Files.createDirectories(dir);
         List<Path> out = new ArrayList<>();
         List<String> rows = new ArrayList<>();
@@ -46,6 +65,9 @@ public final class SuiteReport {
                 new Document(machine, command, runs));
         out.add(json);
         out.add(Files.writeString(dir.resolve("summary.md"), markdown()));
+        if (!withCharts) {
+            return out;
+        }
         List<Chart> charts = charts(dir);
         out.add(Files.writeString(dir.resolve("report.html"), html(charts)));
         charts.forEach(c -> out.add(c.png()));
@@ -119,20 +141,57 @@ public final class SuiteReport {
         return new Chart(q, p);
     }
 
+    /** Load average over the runs that measured it: min, max, mean of start and end; "" when none did. */
+    String loadSummary() {
+        var stats = runs.stream().flatMapToDouble(r -> java.util.stream.DoubleStream.of(r.loadAvgStart(), r.loadAvgEnd()))
+                .filter(d -> !Double.isNaN(d)).summaryStatistics();
+        if (stats.getCount() == 0) {
+            return "";
+        }
+        return String.format(Locale.ROOT, "1-minute load average %.1f to %.1f (mean %.1f) over %d runs", stats.getMin(),
+                stats.getMax(), stats.getAverage(), runs.stream().filter(r -> !Double.isNaN(r.loadAvgStart())).count());
+    }
+
     String markdown() {
         StringBuilder b = new StringBuilder();
-        b.append("| run | status | dirty MB/s | total ms | downtime ms | rounds | MiB sent | ampl. | Mbit/s | slowdown % | "
-                + "src CPU % | tgt CPU % | digest | note |\n");
-        b.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|\n");
+        b.append("Machine: ").append(machine).append("  \nCommand: `").append(command).append("`  \n");
+        java.util.Map<String, Long> byStatus = new java.util.TreeMap<>();
+        runs.forEach(r -> byStatus.merge(r.status(), 1L, Long::sum));
+        b.append("Runs: ").append(runs.size()).append(" ").append(byStatus).append("  \n");
+        String load = loadSummary();
+        if (!load.isEmpty()) {
+            b.append("Host load: ").append(load).append(". The machine is shared: compare runs of this table with "
+                    + "each other, as ratios, not with other tables.\n");
+        }
+        b.append("\n| run | status | dirty MB/s | total ms | downtime ms | rounds | MiB sent | link MiB | ampl. | Mbit/s | "
+                + "slowdown % | src CPU % | tgt CPU % | load | digest | note |\n");
+        b.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|\n");
         for (RunResult r : runs) {
-            b.append(String.format(Locale.ROOT, "| %s | %s | %.1f | %d | %d | %d | %.1f | %.2f | %.0f | %s | %s | %s | %s | %s |%n",
+            b.append(String.format(Locale.ROOT, "| %s | %s | %.1f | %d | %d | %d | %.1f | %s | %.2f | %.0f | %s | %s | %s | %s | %s | %s |%n",
                     r.id(), r.status(), mbs(r.dirtyRateBytesPerSec()), r.totalTimeMs(), r.downtimeMs(), r.rounds(),
-                    r.transferredBytes() / 1048576.0, r.amplification(), r.mbps(), num(r.slowdownPercent()),
-                    num(r.sourceCpuPercent()), num(r.targetCpuPercent()),
-                    r.completed() ? (r.digestsMatch() ? "match" : "MISMATCH") : "-",
+                    r.transferredBytes() / 1048576.0, linkMib(r), r.amplification(), r.mbps(), num(r.slowdownPercent()),
+                    num(r.sourceCpuPercent()), num(r.targetCpuPercent()), load(r), digest(r),
                     r.reason() == null ? "" : r.reason().replace('|', '/')));
         }
         return b.toString();
+    }
+
+    private static String linkMib(RunResult r) {
+        return r.linkBytes() < 0 ? "-" : String.format(Locale.ROOT, "%.1f", r.linkBytes() / 1048576.0);
+    }
+
+    private static String load(RunResult r) {
+        return Double.isNaN(r.loadAvgStart()) ? "-" : String.format(Locale.ROOT, "%.1f–%.1f", r.loadAvgStart(), r.loadAvgEnd());
+    }
+
+    private static String digest(RunResult r) {
+        if (!r.completed()) {
+            return "-";
+        }
+        if (!r.digestChecked()) {
+            return "n/a (post-copy)";
+        }
+        return r.digestsMatch() ? "match" : "MISMATCH";
     }
 
     private static String num(double d) {
@@ -144,14 +203,21 @@ public final class SuiteReport {
                 + "</title><style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse;font-size:12px}"
                 + "td,th{border:1px solid #ccc;padding:2px 6px;text-align:right}td:first-child{text-align:left}</style>"
                 + "</head><body><h1>pagehop scenario suite</h1>");
-        b.append("<p>Machine: ").append(esc(machine)).append("<br>Command: <code>").append(esc(command)).append("</code></p>");
+        b.append("<p>Machine: ").append(esc(machine)).append("<br>Command: <code>").append(esc(command)).append("</code>");
+        String load = loadSummary();
+        if (!load.isEmpty()) {
+            b.append("<br>Host load: ").append(esc(load)).append(". The machine is shared with other work: compare runs "
+                    + "of this report with each other, as ratios, never with another report's absolute figures.");
+        }
+        b.append("</p>");
         for (Chart c : charts) {
             b.append("<h2>").append(esc(c.question())).append("</h2><img src=\"").append(c.png().getFileName())
                     .append("\" alt=\"").append(esc(c.question())).append("\">");
         }
         b.append("<h2>Runs</h2><table><tr>");
         for (String h : List.of("run", "status", "dirty MB/s", "total ms", "downtime ms", "rounds", "MiB sent",
-                "amplification", "Mbit/s", "slowdown %", "ms/GB before", "ms/GB during", "src CPU %", "tgt CPU %", "note")) {
+                "link MiB", "amplification", "Mbit/s", "slowdown %", "ms/GB before", "ms/GB during", "src CPU %", "tgt CPU %",
+                "load", "digest", "note")) {
             b.append("<th>").append(h).append("</th>");
         }
         b.append("</tr>");
@@ -159,10 +225,10 @@ public final class SuiteReport {
             b.append("<tr>");
             for (Object v : List.of(r.id(), r.status(), String.format(Locale.ROOT, "%.1f", mbs(r.dirtyRateBytesPerSec())),
                     r.totalTimeMs(), r.downtimeMs(), r.rounds(),
-                    String.format(Locale.ROOT, "%.1f", r.transferredBytes() / 1048576.0),
+                    String.format(Locale.ROOT, "%.1f", r.transferredBytes() / 1048576.0), linkMib(r),
                     String.format(Locale.ROOT, "%.2f", r.amplification()), String.format(Locale.ROOT, "%.0f", r.mbps()),
                     num(r.slowdownPercent()), num(r.msPerGbBefore()), num(r.msPerGbDuring()), num(r.sourceCpuPercent()),
-                    num(r.targetCpuPercent()), r.reason() == null ? "" : r.reason())) {
+                    num(r.targetCpuPercent()), load(r), digest(r), r.reason() == null ? "" : r.reason())) {
                 b.append("<td>").append(esc(String.valueOf(v))).append("</td>");
             }
             b.append("</tr>");

@@ -10,6 +10,15 @@ public final class Machine {
     private Machine() {
     }
 
+    /** The 1-minute load average (/proc/loadavg), NaN where there is none. */
+    public static double loadAverage() {
+        try {
+            return Double.parseDouble(Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+")[0]);
+        } catch (IOException | RuntimeException e) {
+            return Double.NaN;
+        }
+    }
+
     public static String describe() {
         String model = "unknown CPU";
         try {

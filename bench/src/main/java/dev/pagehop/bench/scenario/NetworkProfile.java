@@ -19,26 +19,54 @@ import java.util.concurrent.TimeUnit;
  * the namespaces or loopback is ever a target.
  *
  * <pre>
- *   initial ns                 pagehop-bsrc              pagehop-btgt
- *   phb-cs0 10.231.1.1 ─── phb-cs1 10.231.1.2
- *                              phb-s 10.231.0.1 ══tbf══ phb-t 10.231.0.2
- *   phb-ct0 10.231.2.1 ───────────────────────────── phb-ct1 10.231.2.2
+ *   initial ns                 pagehop-bsrc-K            pagehop-btgt-K
+ *   phbKcs0 10.231.3K+1.1 ─── phbKcs1 10.231.3K+1.2
+ *                              phbKs 10.231.3K.1 ══tbf══ phbKt 10.231.3K.2
+ *   phbKct0 10.231.3K+2.1 ──────────────────────────── phbKct1 10.231.3K+2.2
  * </pre>
+ *
+ * <p>K is a slot (0..49) this profile holds while open: the first slot, starting from the
+ * runner's pid, whose namespaces do not exist. Two runners on one machine (a benchmark run and a
+ * test suite) therefore never tear down each other's links.
  */
 public final class NetworkProfile implements AutoCloseable {
 
     public static final String LOOPBACK = "loopback";
     public static final List<String> NAMES = List.of(LOOPBACK, "1gbit", "10gbit");
 
-    static final String SRC_NS = "pagehop-bsrc";
-    static final String TGT_NS = "pagehop-btgt";
+    static final String SRC_NS = "pagehop-bsrc-";
+    static final String TGT_NS = "pagehop-btgt-";
+    static final int SLOTS = 50;
 
     private final String name;
     private final boolean namespaces;
+    private final int slot;
 
-    private NetworkProfile(String name, boolean namespaces) {
+    private NetworkProfile(String name, boolean namespaces, int slot) {
         this.name = name;
         this.namespaces = namespaces;
+        this.slot = slot;
+    }
+
+    String sourceNamespace() {
+        return SRC_NS + slot;
+    }
+
+    String targetNamespace() {
+        return TGT_NS + slot;
+    }
+
+    /** The source's end of the capped pair (the page stream leaves through it). */
+    String sourceLinkDevice() {
+        return "phb" + slot + "s";
+    }
+
+    String targetLinkDevice() {
+        return "phb" + slot + "t";
+    }
+
+    private String net(int link, int host) {
+        return "10.231." + (3 * slot + link) + "." + host;
     }
 
     public String name() {
@@ -47,11 +75,11 @@ public final class NetworkProfile implements AutoCloseable {
 
     /** Command prefix to start the source agent (empty on loopback). */
     public List<String> sourcePrefix() {
-        return namespaces ? List.of("ip", "netns", "exec", SRC_NS) : List.of();
+        return namespaces ? List.of("ip", "netns", "exec", sourceNamespace()) : List.of();
     }
 
     public List<String> targetPrefix() {
-        return namespaces ? List.of("ip", "netns", "exec", TGT_NS) : List.of();
+        return namespaces ? List.of("ip", "netns", "exec", targetNamespace()) : List.of();
     }
 
     /** Address each agent binds. */
@@ -65,16 +93,16 @@ public final class NetworkProfile implements AutoCloseable {
 
     /** Where the runner reaches each agent's control port. */
     public String sourceControlHost() {
-        return namespaces ? "10.231.1.2" : "127.0.0.1";
+        return namespaces ? net(1, 2) : "127.0.0.1";
     }
 
     public String targetControlHost() {
-        return namespaces ? "10.231.2.2" : "127.0.0.1";
+        return namespaces ? net(2, 2) : "127.0.0.1";
     }
 
     /** The address the source streams pages to: over the capped link when there is one. */
     public String migrationHost() {
-        return namespaces ? "10.231.0.2" : "127.0.0.1";
+        return namespaces ? net(0, 2) : "127.0.0.1";
     }
 
     /** Why {@code profile} cannot run on this machine, or null if it can. */
@@ -103,35 +131,40 @@ public final class NetworkProfile implements AutoCloseable {
             throw new IllegalStateException(why);
         }
         if (profile.equals(LOOPBACK)) {
-            return new NetworkProfile(profile, false);
+            return new NetworkProfile(profile, false, -1);
         }
         String rate = profile.equals("1gbit") ? "1gbit" : "10gbit";
         // burst must cover at least rate / HZ bytes or tbf cannot reach the rate; these leave room
         // for HZ=100 (10 ms of traffic).
         String burst = profile.equals("1gbit") ? "2mb" : "16mb";
-        removeQuietly();
-        NetworkProfile p = new NetworkProfile(profile, true);
+        NetworkProfile p = new NetworkProfile(profile, true, freeSlot());
+        String src = p.sourceNamespace();
+        String tgt = p.targetNamespace();
+        String cs0 = "phb" + p.slot + "cs0";
+        String ct0 = "phb" + p.slot + "ct0";
         try {
-            sh("ip", "netns", "add", SRC_NS);
-            sh("ip", "netns", "add", TGT_NS);
-            sh("ip", "link", "add", "phb-s", "netns", SRC_NS, "type", "veth", "peer", "name", "phb-t", "netns", TGT_NS);
-            sh("ip", "link", "add", "phb-cs0", "type", "veth", "peer", "name", "phb-cs1", "netns", SRC_NS);
-            sh("ip", "link", "add", "phb-ct0", "type", "veth", "peer", "name", "phb-ct1", "netns", TGT_NS);
-            sh("ip", "addr", "add", "10.231.1.1/30", "dev", "phb-cs0");
-            sh("ip", "addr", "add", "10.231.2.1/30", "dev", "phb-ct0");
-            sh("ip", "link", "set", "phb-cs0", "up");
-            sh("ip", "link", "set", "phb-ct0", "up");
-            for (String[] nsDevAddr : new String[][] {{SRC_NS, "phb-s", "10.231.0.1/30"}, {TGT_NS, "phb-t", "10.231.0.2/30"},
-                    {SRC_NS, "phb-cs1", "10.231.1.2/30"}, {TGT_NS, "phb-ct1", "10.231.2.2/30"}}) {
+            sh("ip", "netns", "add", src);
+            sh("ip", "netns", "add", tgt);
+            sh("ip", "link", "add", p.sourceLinkDevice(), "netns", src, "type", "veth", "peer", "name",
+                    p.targetLinkDevice(), "netns", tgt);
+            sh("ip", "link", "add", cs0, "type", "veth", "peer", "name", "phb" + p.slot + "cs1", "netns", src);
+            sh("ip", "link", "add", ct0, "type", "veth", "peer", "name", "phb" + p.slot + "ct1", "netns", tgt);
+            sh("ip", "addr", "add", p.net(1, 1) + "/30", "dev", cs0);
+            sh("ip", "addr", "add", p.net(2, 1) + "/30", "dev", ct0);
+            sh("ip", "link", "set", cs0, "up");
+            sh("ip", "link", "set", ct0, "up");
+            for (String[] nsDevAddr : new String[][] {{src, p.sourceLinkDevice(), p.net(0, 1) + "/30"},
+                    {tgt, p.targetLinkDevice(), p.net(0, 2) + "/30"}, {src, "phb" + p.slot + "cs1", p.net(1, 2) + "/30"},
+                    {tgt, "phb" + p.slot + "ct1", p.net(2, 2) + "/30"}}) {
                 sh("ip", "-n", nsDevAddr[0], "addr", "add", nsDevAddr[2], "dev", nsDevAddr[1]);
                 sh("ip", "-n", nsDevAddr[0], "link", "set", nsDevAddr[1], "up");
             }
-            sh("ip", "-n", SRC_NS, "link", "set", "lo", "up");
-            sh("ip", "-n", TGT_NS, "link", "set", "lo", "up");
-            sh("ip", "netns", "exec", SRC_NS, "tc", "qdisc", "add", "dev", "phb-s", "root", "tbf", "rate", rate, "burst",
-                    burst, "latency", "100ms");
-            sh("ip", "netns", "exec", TGT_NS, "tc", "qdisc", "add", "dev", "phb-t", "root", "tbf", "rate", rate, "burst",
-                    burst, "latency", "100ms");
+            sh("ip", "-n", src, "link", "set", "lo", "up");
+            sh("ip", "-n", tgt, "link", "set", "lo", "up");
+            sh("ip", "netns", "exec", src, "tc", "qdisc", "add", "dev", p.sourceLinkDevice(), "root", "tbf", "rate", rate,
+                    "burst", burst, "latency", "100ms");
+            sh("ip", "netns", "exec", tgt, "tc", "qdisc", "add", "dev", p.targetLinkDevice(), "root", "tbf", "rate", rate,
+                    "burst", burst, "latency", "100ms");
         } catch (IOException | RuntimeException e) {
             p.close();
             throw e;
@@ -139,10 +172,58 @@ public final class NetworkProfile implements AutoCloseable {
         return p;
     }
 
+    /**
+     * The first slot from this runner's pid on whose namespaces nobody holds. Slots of a runner
+     * that died without closing stay taken until someone deletes their namespaces; there are 50.
+     */
+    private static int freeSlot() throws IOException, InterruptedException {
+        String list = run(List.of("ip", "netns", "list")).output;
+        java.util.Set<String> taken = new java.util.HashSet<>();
+        for (String line : list.split("\n")) {
+            if (!line.isBlank()) {
+                taken.add(line.trim().split("\\s+")[0]);
+            }
+        }
+        int start = (int) (ProcessHandle.current().pid() % SLOTS);
+        for (int i = 0; i < SLOTS; i++) {
+            int k = (start + i) % SLOTS;
+            if (!taken.contains(SRC_NS + k) && !taken.contains(TGT_NS + k)) {
+                return k;
+            }
+        }
+        throw new IOException("all " + SLOTS + " benchmark network slots are taken (ip netns list: "
+                + String.join(", ", taken) + "); delete stale pagehop-bsrc-N / pagehop-btgt-N namespaces");
+    }
+
+    /**
+     * Bytes the source's end of the capped link has sent so far (the page stream and the
+     * post-copy answers, with TCP/IP overhead), or -1 on loopback, where the link is shared with
+     * everything else on the machine.
+     */
+    public long sourceLinkTxBytes() {
+        if (!namespaces) {
+            return -1;
+        }
+        try {
+            Result r = run(List.of("ip", "netns", "exec", sourceNamespace(), "cat",
+                    "/sys/class/net/" + sourceLinkDevice() + "/statistics/tx_bytes"));
+            return r.exit == 0 ? Long.parseLong(r.output.trim()) : -1;
+        } catch (IOException | NumberFormatException e) {
+            return -1;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return -1;
+        }
+    }
+
+    private boolean removed;
+
+    /** Removes the namespaces and links once; a second call (a stopping suite racing a run) waits for the first. */
     @Override
-    public void close() {
-        if (namespaces) {
+    public synchronized void close() {
+        if (namespaces && !removed) {
             removeQuietly();
+            removed = true;
         }
     }
 
@@ -152,10 +233,11 @@ public final class NetworkProfile implements AutoCloseable {
      * {@code ip netns del}, so relying on that alone would leave the initial-namespace ends
      * visible for a while and make the next set-up fail with "File exists".
      */
-    private static void removeQuietly() {
-        List<List<String>> steps = List.of(List.of("ip", "link", "del", "phb-cs0"), List.of("ip", "link", "del", "phb-ct0"),
-                List.of("ip", "-n", SRC_NS, "link", "del", "phb-s"), List.of("ip", "netns", "del", SRC_NS),
-                List.of("ip", "netns", "del", TGT_NS));
+    private void removeQuietly() {
+        List<List<String>> steps = List.of(List.of("ip", "link", "del", "phb" + slot + "cs0"),
+                List.of("ip", "link", "del", "phb" + slot + "ct0"),
+                List.of("ip", "-n", sourceNamespace(), "link", "del", sourceLinkDevice()),
+                List.of("ip", "netns", "del", sourceNamespace()), List.of("ip", "netns", "del", targetNamespace()));
         for (List<String> step : steps) {
             try {
                 run(step);

@@ -3,7 +3,6 @@ package dev.pagehop.bench.scenario;
 import dev.pagehop.bench.report.SuiteReport;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -24,11 +23,19 @@ public final class RunCommand implements Callable<Integer> {
     @Option(names = "--out", description = "Output directory (default bench/results/<scenario name>).")
     Path out;
 
-    @Option(names = "--only", description = "Run only scenarios whose id contains this text.")
-    String only;
+    @Option(names = "--only", split = ",", description = {"Run only scenarios whose id contains this text (comma-separated or",
+            "repeated: any of them), e.g. --only -postcopy-,-hybrid-"})
+    List<String> only;
 
     @Option(names = "--classpath", description = "Classpath the agents start from (default: this program's own).")
     String classpath;
+
+    @Option(names = "--deadline", description = {"Start no run after this instant (ISO-8601, e.g. 2026-11-26T07:05:00Z);",
+            "the runs left are recorded as NOT_RUN, and the report covers what finished."})
+    java.time.Instant deadline;
+
+    @Option(names = "--fresh-agents", description = "Start a fresh agent pair for every run instead of reusing one per network profile.")
+    boolean freshAgents;
 
     @Spec
     picocli.CommandLine.Model.CommandSpec spec;
@@ -48,27 +55,44 @@ public final class RunCommand implements Callable<Integer> {
         Files.createDirectories(logs);
         String cp = classpath != null ? classpath : System.getProperty("java.class.path");
         List<Scenario> all = f.expand();
-        List<Scenario> selected = all.stream().filter(s -> only == null || s.id().contains(only)).toList();
+        List<Scenario> selected = all.stream().filter(s -> only == null || only.stream().anyMatch(s.id()::contains)).toList();
         w.printf("suite run %s: %d of %d scenarios, results in %s%n", f.name(), selected.size(), all.size(), dir);
         String missing = ScenarioRunner.agentsMissing();
         if (missing != null) {
             w.println("suite run: " + missing + "; every scenario is recorded as skipped");
         }
-        ScenarioRunner runner = new ScenarioRunner(f, file.getFileName().toString(), cp, logs, w::println);
-        List<RunResult> results = new ArrayList<>();
-        for (Scenario s : selected) {
-            RunResult r = runner.run(s);
-            results.add(r);
-            w.printf("%-70s %-9s total=%6d ms downtime=%5d ms rounds=%2d sent=%8.1f MiB %s%n", r.id(), r.status(),
-                    r.totalTimeMs(), r.downtimeMs(), r.rounds(), r.transferredBytes() / 1048576.0,
-                    r.completed() ? "" : r.reason());
-            w.flush();
+        List<Scenario> order = ScenarioRunner.executionOrder(selected);
+        String command = "./dev suite run " + file + (only == null ? "" : " --only " + String.join(",", only)) + " --out " + dir
+                + (deadline == null ? "" : " --deadline " + deadline) + (freshAgents ? " --fresh-agents" : "");
+        java.util.Map<Integer, RunResult> byIndex = new java.util.TreeMap<>();
+        try (ScenarioRunner runner = new ScenarioRunner(f, file.getFileName().toString(), cp, logs, w::println,
+                !freshAgents)) {
+            // SIGTERM or Ctrl-C mid-suite: kill the agents and remove the namespaces on the way out
+            // (the tables already hold every finished run).
+            Thread cleanup = new Thread(runner::close, "suite-cleanup");
+            Runtime.getRuntime().addShutdownHook(cleanup);
+            for (Scenario s : order) {
+                if (deadline != null && java.time.Instant.now().isAfter(deadline)) {
+                    byIndex.put(s.index(), RunResult.skipped(file.getFileName().toString(), s, "NOT_RUN",
+                            "not started: the suite's deadline " + deadline + " had passed"));
+                    continue;
+                }
+                RunResult r = runner.run(s);
+                byIndex.put(s.index(), r);
+                w.printf("%-70s %-9s total=%6d ms downtime=%5d ms rounds=%2d sent=%8.1f MiB load=%.1f %s%n", r.id(),
+                        r.status(), r.totalTimeMs(), r.downtimeMs(), r.rounds(), r.transferredBytes() / 1048576.0,
+                        r.loadAvgEnd(), r.completed() ? "" : r.reason());
+                w.flush();
+                // Tables after every run, so a suite stopped early still has every run that finished.
+                new SuiteReport(List.copyOf(byIndex.values()), Machine.describe(), command).write(dir, false);
+            }
+            Runtime.getRuntime().removeShutdownHook(cleanup);
         }
-        String command = "./dev suite run " + file + (only == null ? "" : " --only " + only) + " --out " + dir;
+        List<RunResult> results = List.copyOf(byIndex.values());
         new SuiteReport(results, Machine.describe(), command).write(dir);
         w.println("wrote " + dir.resolve("report.html"));
-        long failed = results.stream().filter(r -> r.status().equals("FAILED") || r.status().equals("TIMEOUT")).count();
-        long incomplete = results.stream().filter(r -> r.completed() && !r.digestsMatch()).count();
+        long failed = results.stream().filter(RunResult::broken).count();
+        long incomplete = results.stream().filter(RunResult::digestMismatch).count();
         if (incomplete > 0) {
             spec.commandLine().getErr().println("suite run: " + incomplete + " completed runs have a memory digest mismatch");
         }

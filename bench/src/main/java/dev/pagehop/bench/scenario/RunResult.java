@@ -16,8 +16,17 @@ import java.util.List;
  * @param msPerGbBefore        guestperf's figure: ms the workload needs to write 1 GB, before the migration
  * @param msPerGbDuring        the same while pre-copy ran
  * @param sourceCpuPercent     source agent CPU (user+system) over the migration's wall time, 100 = one core
+ * @param digestChecked       both agents digested the memory at the switchover (pre-copy's stop-and-copy;
+ *                            a post-copy switchover has no complete memory on the target to digest)
  * @param digestsMatch        the target's memory digest equals the source's at freeze
  * @param resumedOnTarget     the workload made progress on the target after the switchover
+ * @param loadAvgStart        the machine's 1-minute load average when the run started (other users' load:
+ *                            compare runs of one suite run only, as ratios)
+ * @param loadAvgEnd          the same when it ended
+ * @param linkBytes           bytes the source's end of the capped link sent during the migration (pages,
+ *                            post-copy answers, TCP/IP overhead), -1 on loopback
+ * @param agentRun            1 for the first run of a freshly started agent pair, then 2, 3, ... as the
+ *                            runner reuses the pair; 0 when no agents ran
  */
 public record RunResult(String id, String scenarioFile, String memory, long memoryBytes, String workload, int threads,
         String granule, String tracker, String mode, String bandwidth, long downtimeLimitMs, int repetition,
@@ -32,7 +41,8 @@ public record RunResult(String id, String scenarioFile, String memory, long memo
         long traps, long trapNs, long collects, long collectNs, long pageTablesPopulated, long pagesReported,
         long falsePositivePages,
         long freezeNs, long finalRoundNs, long stateCaptureNs, long stateSendNs, long completeNs,
-        boolean digestsMatch, boolean resumedOnTarget, List<Round> perRound) {
+        boolean digestChecked, boolean digestsMatch, boolean resumedOnTarget, double loadAvgStart, double loadAvgEnd, long linkBytes,
+        int agentRun, List<Round> perRound) {
 
     /** One pre-copy round (QEMU dirty-sync), as the source reported it. */
     public record Round(int round, boolean fin, long durationMs, long normalPages, long zeroPages,
@@ -47,7 +57,8 @@ public record RunResult(String id, String scenarioFile, String memory, long memo
             + "dirty_rate_bytes_per_sec,baseline_steps_per_sec,during_steps_per_sec,slowdown_percent,ms_per_gb_before,"
             + "ms_per_gb_during,source_cpu_ms,target_cpu_ms,source_cpu_percent,target_cpu_percent,traps,trap_ns,collects,"
             + "collect_ns,page_tables_populated,pages_reported,false_positive_pages,freeze_ns,final_round_ns,"
-            + "state_capture_ns,state_send_ns,complete_ns,digests_match,resumed_on_target,reason";
+            + "state_capture_ns,state_send_ns,complete_ns,digest_checked,digests_match,resumed_on_target,load_avg_start,load_avg_end,"
+            + "link_bytes,agent_run,reason";
 
     public String csvRow() {
         Object[] v = {id, scenarioFile, memory, memoryBytes, workload, threads, granule, tracker, mode, bandwidth,
@@ -57,7 +68,8 @@ public record RunResult(String id, String scenarioFile, String memory, long memo
                 fmt(baselineStepsPerSec), fmt(duringStepsPerSec), fmt(slowdownPercent), fmt(msPerGbBefore),
                 fmt(msPerGbDuring), sourceCpuMs, targetCpuMs, fmt(sourceCpuPercent), fmt(targetCpuPercent), traps, trapNs,
                 collects, collectNs, pageTablesPopulated, pagesReported, falsePositivePages, freezeNs, finalRoundNs,
-                stateCaptureNs, stateSendNs, completeNs, digestsMatch, resumedOnTarget, quote(reason)};
+                stateCaptureNs, stateSendNs, completeNs, digestChecked, digestsMatch, resumedOnTarget, fmt(loadAvgStart), fmt(loadAvgEnd),
+                linkBytes, agentRun, quote(reason)};
         StringBuilder b = new StringBuilder();
         for (int i = 0; i < v.length; i++) {
             if (i > 0) {
@@ -89,15 +101,38 @@ public record RunResult(String id, String scenarioFile, String memory, long memo
         return s == null ? "" : '"' + s.replace("\"", "\"\"").replace('\n', ' ') + '"';
     }
 
+    /** Completed, digested on both sides, and the digests differ: the target lost a change. */
+    public boolean digestMismatch() {
+        return completed() && digestChecked && !digestsMatch;
+    }
+
     public boolean completed() {
         return status.equals("COMPLETED");
     }
 
-    /** A run that did not reach the agents: only the scenario and the reason are set. */
-    static RunResult skipped(String file, Scenario s, String status, String reason) {
+    /** A run that did not reach the agents (or broke before it measured): only the scenario and the reason are set. */
+    public static RunResult skipped(String file, Scenario s, String status, String reason) {
         return new RunResult(s.id(), file, (s.memoryBytes() >> 20) + "MiB", s.memoryBytes(), s.workloadName(), s.threads(),
                 s.granule(), s.tracker(), s.mode(), s.bandwidth(), s.downtimeLimitMs(), s.repetition(), status, reason,
                 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, "", 0, 0, Double.NaN, Double.NaN, Double.NaN, Double.NaN,
-                Double.NaN, 0, 0, Double.NaN, Double.NaN, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, false, false, List.of());
+                Double.NaN, 0, 0, Double.NaN, Double.NaN, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, false, false, false, Double.NaN,
+                Double.NaN, -1, 0, List.of());
+    }
+
+    /** This run with the host's figures the runner measured around it. */
+    RunResult withHost(double loadStart, double loadEnd, long link, int agentRunOnPair) {
+        return new RunResult(id, scenarioFile, memory, memoryBytes, workload, threads, granule, tracker, mode, bandwidth,
+                downtimeLimitMs, repetition, status, reason, totalTimeMs, setupTimeMs, downtimeMs, expectedDowntimeMs,
+                rounds, transferredBytes, precopyBytes, downtimeBytes, postcopyBytes, normalPages, zeroPages, mappedBytes,
+                amplification, mbps, bandwidthBytesPerSec, lastDecision, throttlePercent, dirtyRateBytesPerSec,
+                baselineStepsPerSec, duringStepsPerSec, slowdownPercent, msPerGbBefore, msPerGbDuring, sourceCpuMs,
+                targetCpuMs, sourceCpuPercent, targetCpuPercent, traps, trapNs, collects, collectNs, pageTablesPopulated,
+                pagesReported, falsePositivePages, freezeNs, finalRoundNs, stateCaptureNs, stateSendNs, completeNs,
+                digestChecked, digestsMatch, resumedOnTarget, loadStart, loadEnd, link, agentRunOnPair, perRound);
+    }
+
+    /** Broken runs: the runner restarts the agents after one. */
+    public boolean broken() {
+        return status.equals("FAILED") || status.equals("TIMEOUT") || status.equals("CANCELLED");
     }
 }

@@ -27,6 +27,12 @@ public record Scenario(int index, long memoryBytes, String workloadName, Workloa
         };
     }
 
+    /** The cell without its position: two scenarios with the same cell measure the same thing. */
+    String cell() {
+        return String.format("%d-%s-t%d-%s-%s-%s-%s-%d-r%d", memoryBytes, workloadName, threads, granule, tracker, mode,
+                bandwidth, downtimeLimitMs, repetition);
+    }
+
     /** A stable id for file names and tables, e.g. {@code 003-512MiB-random-20-t1-4K-uffd-wp-async-precopy-loopback-300ms}. */
     public String id() {
         return String.format("%03d-%dMiB-%s-t%d-%s-%s-%s-%s-%dms%s", index, memoryBytes >> 20, workloadName, threads, granule,

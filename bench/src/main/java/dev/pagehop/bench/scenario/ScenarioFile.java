@@ -27,9 +27,24 @@ import java.util.regex.Pattern;
  *   }
  * }
  * }</pre>
+ *
+ * <p>Instead of one {@code matrix}, {@code matrices} may list several: the runs are their union,
+ * in order, so axes that make no difference for a mode (the tracker, for post-copy, which switches
+ * over before any round) need not be multiplied out.
+ *
+ * <p>{@code timeoutMs} is the migration's own overall timeout (the policy aborts at it, a result);
+ * {@code runTimeoutMs} is the runner's hard limit on one run, and {@code stallMs} how long a run
+ * may show no progress at all: past either, the runner kills both agents, records the run as
+ * failed with the reason, and goes on with fresh agents.
+ *
+ * <p>{@code warmUpAgents}: before a new agent pair's first measured run, migrate a small writer
+ * once in pre-copy and once in post-copy mode, unrecorded, so that no measured run pays for the
+ * agents' JIT compilation (the pair's first run would otherwise be several times slower than the
+ * rest, and which cells come first is an accident of the order).
  */
-public record ScenarioFile(String name, String description, Long warmupMs, Long timeoutMs, String agentHeap,
-        Integer repeat, Map<String, WorkloadShape> workloads, Matrix matrix) {
+public record ScenarioFile(String name, String description, Long warmupMs, Long timeoutMs, Long runTimeoutMs,
+        Long stallMs, Boolean warmUpAgents, String agentHeap, Integer repeat, Map<String, WorkloadShape> workloads,
+        Matrix matrix, List<Matrix> matrices) {
 
     /** The axes. Every list must be non-empty. */
     public record Matrix(List<String> memory, List<String> workload, List<Integer> threads, List<String> granule,
@@ -67,6 +82,24 @@ public record ScenarioFile(String name, String description, Long warmupMs, Long 
         return agentHeap == null ? "1g" : agentHeap;
     }
 
+    /** Default: warm-up, the migration's timeout, and 90 s for the cancel and the final reads. */
+    public long runTimeout() {
+        return runTimeoutMs == null ? warmup() + timeout() + 90_000 : runTimeoutMs;
+    }
+
+    public boolean warmUp() {
+        return Boolean.TRUE.equals(warmUpAgents);
+    }
+
+    public long stall() {
+        return stallMs == null ? 60_000 : stallMs;
+    }
+
+    /** {@code matrix}, or every entry of {@code matrices}. */
+    public List<Matrix> allMatrices() {
+        return matrix != null ? List.of(matrix) : matrices;
+    }
+
     public int repeats() {
         return repeat == null ? 1 : repeat;
     }
@@ -75,12 +108,32 @@ public record ScenarioFile(String name, String description, Long warmupMs, Long 
         if (name == null || name.isBlank()) {
             throw new IllegalArgumentException("scenario file " + where + ": 'name' is missing");
         }
-        if (matrix == null) {
-            throw new IllegalArgumentException("scenario file " + where + ": 'matrix' is missing");
+        if (matrix == null && (matrices == null || matrices.isEmpty())) {
+            throw new IllegalArgumentException("scenario file " + where + ": 'matrix' (or 'matrices') is missing");
+        }
+        if (matrix != null && matrices != null) {
+            throw new IllegalArgumentException("scenario file " + where + ": give 'matrix' or 'matrices', not both");
         }
         if (repeats() < 1) {
             throw new IllegalArgumentException("scenario file " + where + ": repeat " + repeat + " is below 1");
         }
+        if (runTimeoutMs != null && runTimeoutMs <= warmup()) {
+            throw new IllegalArgumentException("scenario file " + where + ": runTimeoutMs " + runTimeoutMs
+                    + " leaves no time after the warm-up of " + warmup() + " ms");
+        }
+        if (stallMs != null && stallMs < 1000) {
+            throw new IllegalArgumentException("scenario file " + where + ": stallMs " + stallMs + " is below 1000");
+        }
+        List<Matrix> all = allMatrices();
+        for (int i = 0; i < all.size(); i++) {
+            if (all.get(i) == null) {
+                throw new IllegalArgumentException("scenario file " + where + ": matrices[" + i + "] is empty");
+            }
+            validate(all.size() == 1 ? where : where + " matrices[" + i + "]", all.get(i));
+        }
+    }
+
+    private void validate(String where, Matrix matrix) {
         requireAxis(where, "memory", matrix.memory());
         requireAxis(where, "workload", matrix.workload());
         requireAxis(where, "threads", matrix.threads());
@@ -128,21 +181,31 @@ public record ScenarioFile(String name, String description, Long warmupMs, Long 
         }
     }
 
-    /** Every run of the matrix, in a stable order (outermost axis first as listed in {@link Matrix}). */
+    /**
+     * Every run of the matrices, in a stable order: matrix by matrix, and within one the outermost
+     * axis first as listed in {@link Matrix}. A cell listed by two matrices runs once.
+     */
     public List<Scenario> expand() {
         List<Scenario> out = new ArrayList<>();
+        java.util.Set<String> seen = new java.util.HashSet<>();
         int index = 0;
-        for (String mem : matrix.memory()) {
-            for (String w : matrix.workload()) {
-                for (Integer t : matrix.threads()) {
-                    for (String g : matrix.granule()) {
-                        for (String tr : matrix.tracker()) {
-                            for (String m : matrix.mode()) {
-                                for (String bw : matrix.bandwidth()) {
-                                    for (Long d : matrix.downtimeLimitMs()) {
-                                        for (int r = 0; r < repeats(); r++) {
-                                            out.add(new Scenario(++index, parseBytes(mem), w, workloads.get(w), t, g, tr, m,
-                                                    bw, d, r));
+        for (Matrix matrix : allMatrices()) {
+            for (String mem : matrix.memory()) {
+                for (String w : matrix.workload()) {
+                    for (Integer t : matrix.threads()) {
+                        for (String g : matrix.granule()) {
+                            for (String tr : matrix.tracker()) {
+                                for (String m : matrix.mode()) {
+                                    for (String bw : matrix.bandwidth()) {
+                                        for (Long d : matrix.downtimeLimitMs()) {
+                                            for (int r = 0; r < repeats(); r++) {
+                                                Scenario s = new Scenario(index + 1, parseBytes(mem), w, workloads.get(w), t,
+                                                        g, tr, m, bw, d, r);
+                                                if (seen.add(s.cell())) {
+                                                    index++;
+                                                    out.add(s);
+                                                }
+                                            }
                                         }
                                     }
                                 }

@@ -5,7 +5,7 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /** {@code ./dev suite ...}: the tracker comparison and the migration scenario runner. */
-@Command(name = "suite", mixinStandardHelpOptions = true, subcommands = {TrackersCommand.class, RunCommand.class},
+@Command(name = "suite", mixinStandardHelpOptions = true, subcommands = {TrackersCommand.class, RunCommand.class, ReportCommand.class},
         description = "pagehop benchmark suite: tracker comparison and migration scenarios.")
 public final class Suite implements Runnable {
 

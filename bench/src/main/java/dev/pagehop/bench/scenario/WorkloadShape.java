@@ -15,7 +15,11 @@ import java.util.TreeMap;
  *       with {@code params};</li>
  *   <li>{@code workingSetFraction}: the part of the process memory written (384 of 512 MiB is 0.75);</li>
  *   <li>{@code rateMBps}: pages dirtied per second times the page size, in MB/s (10^6 bytes) for the
- *       whole process; 0 = unpaced, as fast as the emulator runs.</li>
+ *       whole process; 0 = unpaced, as fast as the emulator runs;</li>
+ *   <li>{@code prefill}: write the whole heap once before the workload starts, as guestperf's
+ *       stress program does, so the process begins with all its memory resident and non-zero
+ *       (without it, memory becomes resident at the workload's pace and round 0 carries only
+ *       what it wrote so far).</li>
  * </ul>
  *
  * Each step of the random and hot-set shapes writes one whole page, so the bytes the workload
@@ -23,7 +27,7 @@ import java.util.TreeMap;
  */
 @JsonIgnoreProperties(ignoreUnknown = false)
 public record WorkloadShape(String kind, Double workingSetFraction, Double rateMBps, Double hotSetMiB,
-        Double hotFraction, Map<String, String> params) {
+        Double hotFraction, Boolean prefill, Map<String, String> params) {
 
     public static final String RANDOM = "random";
     public static final String HOTSET = "hotset";
@@ -45,8 +49,12 @@ public record WorkloadShape(String kind, Double workingSetFraction, Double rateM
             throw new IllegalArgumentException("workload 'hotset' needs hotSetMiB > 0 and hotFraction in (0, 1), got "
                     + hotSetMiB + " and " + hotFraction);
         }
+        if (Boolean.TRUE.equals(prefill) && kind.equals(IDLE)) {
+            throw new IllegalArgumentException("workload 'idle' has no heap to prefill");
+        }
         params = params == null ? Map.of() : Map.copyOf(params);
     }
+
 
     public double rate() {
         return rateMBps == null ? 0 : rateMBps;
@@ -79,6 +87,9 @@ public record WorkloadShape(String kind, Double workingSetFraction, Double rateM
             }
             case IDLE -> agentKind = "idle";
             default -> agentKind = kind;
+        }
+        if (Boolean.TRUE.equals(prefill)) {
+            p.put("prefill", "1");
         }
         long perThreadRate = rate() <= 0 ? 0 : Math.max(1, Math.round(rate() * 1e6 / threads));
         return new Spawn(agentKind, p, perThreadRate);

@@ -107,7 +107,7 @@ class ScenarioFileTest {
 
     @Test
     void theShippedScenarioFilesAreValid() throws IOException {
-        for (String name : List.of("smoke", "short", "full")) {
+        for (String name : List.of("smoke", "short", "full", "hybrid-vs-precopy")) {
             ScenarioFile f = ScenarioFile.load(Path.of("scenarios", name + ".json"));
             assertThat(f.name()).isEqualTo(name);
             assertThat(f.expand()).isNotEmpty();
@@ -115,20 +115,105 @@ class ScenarioFileTest {
     }
 
     @Test
-    void theFullMatrixHasTheFieldsStandardShapes() throws IOException {
+    void matricesAreAUnionInOrderAndACellListedTwiceRunsOnce() throws IOException {
+        String m = """
+                {"name": "u", "workloads": {"idle": {"kind": "idle"}}, "matrices": [
+                  {"memory": ["16MiB"], "workload": ["idle"], "threads": [1], "granule": ["4K"],
+                   "tracker": ["uffd-wp-async", "soft-dirty"], "mode": ["precopy"], "bandwidth": ["loopback"],
+                   "downtimeLimitMs": [300]},
+                  {"memory": ["16MiB"], "workload": ["idle"], "threads": [1], "granule": ["4K"],
+                   "tracker": ["uffd-wp-async"], "mode": ["precopy", "postcopy"], "bandwidth": ["loopback"],
+                   "downtimeLimitMs": [300]}]}
+                """;
+        List<Scenario> runs = load(m).expand();
+        assertThat(runs).extracting(Scenario::id).containsExactly(
+                "001-16MiB-idle-t1-4K-uffd-wp-async-precopy-loopback-300ms",
+                "002-16MiB-idle-t1-4K-soft-dirty-precopy-loopback-300ms",
+                "003-16MiB-idle-t1-4K-uffd-wp-async-postcopy-loopback-300ms");
+    }
+
+    @Test
+    void rejectsBothMatrixFormsAndABadMatrixNamesWhichOne() {
+        assertThatThrownBy(() -> load(VALID.replace("\"matrix\": {", "\"matrices\": [], \"matrix\": {")))
+                .hasMessageContaining("give 'matrix' or 'matrices', not both");
+        String two = VALID.replace("\"matrix\": {", "\"matrices\": [{").replace("\"downtimeLimitMs\": [300]\n  }",
+                "\"downtimeLimitMs\": [300]}, {\"memory\": [\"1GiB\"]}]");
+        assertThatThrownBy(() -> load(two)).hasMessageContaining("matrices[1]")
+                .hasMessageContaining("matrix axis 'workload' is missing or empty");
+    }
+
+    @Test
+    void runLimitsDefaultFromTheTimeoutsAndAreChecked() throws IOException {
+        ScenarioFile f = load(VALID);
+        assertThat(f.runTimeout()).isEqualTo(100 + 300_000 + 90_000);
+        assertThat(f.stall()).isEqualTo(60_000);
+        assertThat(f.warmUp()).isFalse();
+        assertThat(ScenarioFile.load(Path.of("scenarios", "full.json")).warmUp()).isTrue();
+        assertThatThrownBy(() -> load(VALID.replace("\"warmupMs\": 100,", "\"warmupMs\": 100, \"runTimeoutMs\": 50,")))
+                .hasMessageContaining("runTimeoutMs 50 leaves no time after the warm-up of 100 ms");
+        assertThatThrownBy(() -> load(VALID.replace("\"warmupMs\": 100,", "\"warmupMs\": 100, \"stallMs\": 10,")))
+                .hasMessageContaining("stallMs 10 is below 1000");
+    }
+
+    @Test
+    void executionGroupsRunsByMemoryAndLinkSoAgentsCanBeReused() throws IOException {
+        List<Scenario> runs = load(VALID).expand();
+        List<Scenario> order = ScenarioRunner.executionOrder(runs);
+        assertThat(order).hasSameElementsAs(runs);
+        // 512MiB loopback, 512MiB 1gbit, 1GiB loopback, 1GiB 1gbit: the link changes three times.
+        int changes = 0;
+        for (int i = 1; i < order.size(); i++) {
+            if (!order.get(i).bandwidth().equals(order.get(i - 1).bandwidth())) {
+                changes++;
+            }
+        }
+        assertThat(changes).isEqualTo(3);
+        assertThat(order.getFirst()).isEqualTo(runs.getFirst());
+    }
+
+    /**
+     * The issue's standard shapes, exactly: 512 MiB and 1 GiB; idle; random writes over 75 % at
+     * 20 and 200 MB/s; 200 MB/s with 90 % in 32 MiB; unpaced; 300 ms; loopback and 1 Gbit/s;
+     * pre-copy with every tracker, post-copy and hybrid with the default one. Nothing else, and
+     * no cell twice.
+     */
+    @Test
+    void theFullMatrixHasExactlyTheFieldsStandardShapes() throws IOException {
         ScenarioFile f = ScenarioFile.load(Path.of("scenarios", "full.json"));
-        assertThat(f.matrix().memory()).contains("512MiB", "1GiB");
-        assertThat(f.matrix().mode()).containsExactlyInAnyOrder("precopy", "postcopy", "hybrid");
-        assertThat(f.matrix().bandwidth()).contains("loopback", "1gbit");
-        assertThat(f.matrix().downtimeLimitMs()).containsExactly(300L);
-        assertThat(f.workloads().values()).anySatisfy(w -> assertThat(w.kind()).isEqualTo("idle"));
-        assertThat(f.workloads().values()).anySatisfy(w -> {
-            assertThat(w.kind()).isEqualTo("hotset");
-            assertThat(w.hotSetMiB()).isEqualTo(32.0);
-            assertThat(w.hotFraction()).isEqualTo(0.9);
-            assertThat(w.rateMBps()).isEqualTo(200.0);
-        });
-        assertThat(f.workloads().values()).anySatisfy(w -> assertThat(w.rate()).isZero());
-        assertThat(f.workloads().values()).anySatisfy(w -> assertThat(w.rate()).isEqualTo(20.0));
+        List<Scenario> runs = f.expand();
+        assertThat(runs).extracting(Scenario::memoryBytes).containsOnly(512L << 20, 1L << 30);
+        assertThat(runs).extracting(Scenario::bandwidth).containsOnly("loopback", "1gbit");
+        assertThat(runs).extracting(Scenario::downtimeLimitMs).containsOnly(300L);
+        assertThat(runs).extracting(Scenario::threads).containsOnly(1);
+        assertThat(runs).extracting(Scenario::granule).containsOnly("4K");
+        assertThat(runs).extracting(Scenario::workloadName)
+                .containsOnly("idle", "random-20", "random-200", "hotset-200", "unpaced");
+        var w = f.workloads();
+        assertThat(w.get("idle").kind()).isEqualTo("idle");
+        for (String name : List.of("random-20", "random-200", "unpaced")) {
+            assertThat(w.get(name).kind()).isEqualTo("random");
+            assertThat(w.get(name).workingSet()).isEqualTo(0.75);
+        }
+        assertThat(w.get("random-20").rate()).isEqualTo(20.0);
+        assertThat(w.get("random-200").rate()).isEqualTo(200.0);
+        assertThat(w.get("unpaced").rate()).isZero();
+        assertThat(w.get("hotset-200").kind()).isEqualTo("hotset");
+        assertThat(w.get("hotset-200").rate()).isEqualTo(200.0);
+        assertThat(w.get("hotset-200").hotSetMiB()).isEqualTo(32.0);
+        assertThat(w.get("hotset-200").hotFraction()).isEqualTo(0.9);
+        // guestperf's stress fills its memory before it starts writing at the rate; so do ours.
+        for (String name : List.of("random-20", "random-200", "hotset-200", "unpaced")) {
+            assertThat(w.get(name).prefill()).as(name).isTrue();
+        }
+        // 2 sizes x 5 workloads x 2 links = 20 shapes; each: pre-copy x 3 trackers, post-copy, hybrid.
+        assertThat(runs).hasSize(20 * 5);
+        assertThat(runs.stream().map(Scenario::cell).distinct()).hasSize(runs.size());
+        assertThat(runs.stream().filter(s -> s.mode().equals("precopy")).map(Scenario::tracker).distinct())
+                .containsExactlyInAnyOrder("uffd-wp-async", "soft-dirty", "uffd-wp-sync");
+        assertThat(runs.stream().filter(s -> !s.mode().equals("precopy")).map(Scenario::tracker).distinct())
+                .containsExactly("uffd-wp-async");
+        assertThat(runs.stream().filter(s -> s.mode().equals("precopy"))).hasSize(60);
+        assertThat(runs.stream().filter(s -> s.mode().equals("postcopy"))).hasSize(20);
+        assertThat(runs.stream().filter(s -> s.mode().equals("hybrid"))).hasSize(20);
     }
 }

@@ -29,4 +29,5 @@ build isa isa.c -lm
 build isa-o3 isa.c -lm -O3 -funroll-loops
 build syscalls syscalls.c
 build bare bare.S -nostdlib -march=armv8.1-a
+build atomics atomics.S -nostdlib -march=armv8.1-a
 echo "$out"

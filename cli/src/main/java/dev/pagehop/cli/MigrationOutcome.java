@@ -1,12 +1,12 @@
 package dev.pagehop.cli;
 
+import dev.pagehop.proto.control.v1.FailureKind;
 import dev.pagehop.proto.control.v1.MigrationInfo;
-import java.util.Locale;
 
 /**
- * The exit code of a finished migration. The agent says how it ended in the phase and, for
- * failures, in one line of text; until the protocol carries a machine-readable failure kind, the
- * refusal and timeout cases are recognised by the words the agents use for them.
+ * The exit code of a finished migration: from its phase, and for failures from the failure kind
+ * the agent set where the failure happened (MigrationInfo.failure_kind), never from the text.
+ * An agent that predates the field reports UNSPECIFIED, which exits FAILED.
  */
 public final class MigrationOutcome {
     private MigrationOutcome() {
@@ -16,7 +16,7 @@ public final class MigrationOutcome {
         return switch (m.getSourcePhase()) {
             case SOURCE_PHASE_COMPLETED -> ExitCode.OK;
             case SOURCE_PHASE_CANCELLED -> ExitCode.CANCELLED;
-            case SOURCE_PHASE_FAILED -> ofFailure(m.getFailure());
+            case SOURCE_PHASE_FAILED -> of(m.getFailureKind());
             default -> targetSide(m);
         };
     }
@@ -25,27 +25,22 @@ public final class MigrationOutcome {
         return switch (m.getTargetPhase()) {
             case TARGET_PHASE_RUNNING -> ExitCode.OK;
             case TARGET_PHASE_ABORTED -> ExitCode.CANCELLED;
-            case TARGET_PHASE_FAILED -> ofFailure(m.getFailure());
+            case TARGET_PHASE_FAILED -> of(m.getFailureKind());
             default -> ExitCode.FAILED;
         };
     }
 
-    static ExitCode ofFailure(String failure) {
-        String f = failure.toLowerCase(Locale.ROOT);
-        // A target nobody answers for shows up as the gRPC status the source got from it.
-        if (f.contains("unavailable") || f.contains("connection refused") || f.contains("unreachable")) {
-            return ExitCode.UNREACHABLE;
-        }
-        // The agent words every failed call as "<target> refused <Call>: <status>"; the status decides.
-        if (f.contains("timed out") || f.contains("timeout") || f.contains("deadline_exceeded")) {
-            return ExitCode.TIMED_OUT;
-        }
-        if (f.contains("refused") || f.contains("refuses")) {
-            return ExitCode.REFUSED;
-        }
-        if (f.contains("cancelled") || f.contains("canceled")) {
-            return ExitCode.CANCELLED;
-        }
-        return ExitCode.FAILED;
+    static ExitCode of(FailureKind kind) {
+        return switch (kind) {
+            case FAILURE_KIND_TARGET_UNREACHABLE -> ExitCode.UNREACHABLE;
+            case FAILURE_KIND_REFUSED_BY_TARGET -> ExitCode.REFUSED;
+            case FAILURE_KIND_TIMED_OUT -> ExitCode.TIMED_OUT;
+            case FAILURE_KIND_CANCELLED -> ExitCode.CANCELLED;
+            case FAILURE_KIND_DIGEST_MISMATCH -> ExitCode.VERIFY_FAILED;
+            case FAILURE_KIND_DID_NOT_CONVERGE -> ExitCode.NOT_CONVERGED;
+            case FAILURE_KIND_COMMIT_UNKNOWN, FAILURE_KIND_POSTCOPY_CANNOT_COMPLETE -> ExitCode.NEEDS_ATTENTION;
+            case FAILURE_KIND_TARGET_ERROR, FAILURE_KIND_SOURCE_ERROR, FAILURE_KIND_UNSPECIFIED, UNRECOGNIZED ->
+                    ExitCode.FAILED;
+        };
     }
 }

@@ -33,6 +33,7 @@ final class StatsCommand extends AgentCommand {
                 } else {
                     out().println(MigrationSummary.title(m));
                     MigrationSummary.figures(m).print(out());
+                    MigrationSummary.postcopy(out(), m);
                     out().flush();
                 }
                 return ExitCode.OK.code();

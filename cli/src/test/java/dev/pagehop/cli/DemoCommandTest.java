@@ -124,7 +124,8 @@ class DemoCommandTest {
     @Test
     void aFailedMigrationExitsWithItsCodeAndStillStopsTheAgents() {
         cli.source.outcome = q -> Migrations.ended(Migrations.completed("", 1, q.getTarget()),
-                dev.pagehop.proto.types.v1.SourcePhase.SOURCE_PHASE_FAILED, "overall timeout of 300000 ms reached in round 30");
+                dev.pagehop.proto.types.v1.SourcePhase.SOURCE_PHASE_FAILED, "overall timeout of 300000 ms reached in round 30",
+                dev.pagehop.proto.control.v1.FailureKind.FAILURE_KIND_TIMED_OUT);
         CliHarness.Result r = cli.run("demo", "--progress", "plain");
         assertThat(r.exitCode()).isEqualTo(ExitCode.TIMED_OUT.code());
         assertThat(r.out()).doesNotContain("verify:");

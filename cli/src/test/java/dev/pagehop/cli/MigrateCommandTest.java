@@ -3,6 +3,7 @@ package dev.pagehop.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.pagehop.cli.output.Json;
+import dev.pagehop.proto.control.v1.FailureKind;
 import dev.pagehop.proto.control.v1.MigrationInfo;
 import dev.pagehop.proto.control.v1.ProcessState;
 import dev.pagehop.proto.control.v1.StartMigrationRequest;
@@ -174,7 +175,8 @@ class MigrateCommandTest {
     @Test
     void refusalReportedAsAFailedMigrationAlsoExitsRefused() {
         cli.source.outcome = q -> Migrations.ended(Migrations.completed("", 1, q.getTarget()), SourcePhase.SOURCE_PHASE_FAILED,
-                "prepare refused by target: address space of 9.0 GiB exceeds the limit of 8.0 GiB");
+                "prepare refused by target: address space of 9.0 GiB exceeds the limit of 8.0 GiB",
+                FailureKind.FAILURE_KIND_REFUSED_BY_TARGET);
         CliHarness.Result r = migrate();
         assertThat(r.exitCode()).isEqualTo(ExitCode.REFUSED.code());
         assertThat(r.err().strip()).isEqualTo("pagehop: migration m-1 failed: prepare refused by target: address space of "
@@ -185,7 +187,7 @@ class MigrateCommandTest {
     @Test
     void timeoutExitsTimedOut() {
         cli.source.outcome = q -> Migrations.ended(Migrations.completed("", 1, q.getTarget()), SourcePhase.SOURCE_PHASE_FAILED,
-                "progress timeout: nothing transferred for 150000 ms in round 4");
+                "progress timeout: nothing transferred for 150000 ms in round 4", FailureKind.FAILURE_KIND_TIMED_OUT);
         CliHarness.Result r = migrate();
         assertThat(r.exitCode()).isEqualTo(ExitCode.TIMED_OUT.code());
         assertThat(r.err()).contains("migration m-1 failed: progress timeout: nothing transferred for 150000 ms in round 4");
@@ -201,19 +203,36 @@ class MigrateCommandTest {
     }
 
     @Test
-    void otherFailuresExitFailed() {
+    void noConvergenceExitsNotConverged() {
         cli.source.outcome = q -> Migrations.ended(Migrations.completed("", 1, q.getTarget()), SourcePhase.SOURCE_PHASE_FAILED,
-                "did not converge: dirty set grew 35 % in round 3 (limit 10 %)");
+                "did not converge: dirty set grew 35 % in round 3 (limit 10 %)", FailureKind.FAILURE_KIND_DID_NOT_CONVERGE);
         CliHarness.Result r = migrate();
-        assertThat(r.exitCode()).isEqualTo(ExitCode.FAILED.code());
+        assertThat(r.exitCode()).isEqualTo(ExitCode.NOT_CONVERGED.code()).isEqualTo(9);
         assertThat(r.err()).contains("did not converge: dirty set grew 35 % in round 3");
         assertThat(r.out()).containsPattern("Downtime\\s+-\\s+reported on completion only");
     }
 
     @Test
+    void aFailureOfTheTargetExitsFailed() {
+        cli.source.outcome = q -> Migrations.ended(Migrations.completed("", 1, q.getTarget()), SourcePhase.SOURCE_PHASE_FAILED,
+                "bulk stream failed: DATA_LOSS: missing sequence 17", FailureKind.FAILURE_KIND_TARGET_ERROR);
+        CliHarness.Result r = migrate();
+        assertThat(r.exitCode()).isEqualTo(ExitCode.FAILED.code());
+        assertThat(r.err()).contains("missing sequence 17");
+    }
+
+    @Test
+    void aCommitOfUnknownOutcomeExitsNeedsAttention() {
+        cli.source.outcome = q -> Migrations.ended(Migrations.completed("", 1, q.getTarget()), SourcePhase.SOURCE_PHASE_FAILED,
+                "commit outcome unknown, target unreachable; the source process 1 stays frozen", FailureKind.FAILURE_KIND_COMMIT_UNKNOWN);
+        CliHarness.Result r = migrate();
+        assertThat(r.exitCode()).isEqualTo(ExitCode.NEEDS_ATTENTION.code()).isEqualTo(10);
+    }
+
+    @Test
     void aTargetTheSourceCannotReachExitsUnreachable() {
         cli.source.outcome = q -> Migrations.ended(Migrations.completed("", 1, q.getTarget()), SourcePhase.SOURCE_PHASE_FAILED,
-                "target 127.0.0.1:1 refused Prepare: UNAVAILABLE: io exception");
+                "target 127.0.0.1:1 refused Prepare: UNAVAILABLE: io exception", FailureKind.FAILURE_KIND_TARGET_UNREACHABLE);
         CliHarness.Result r = migrate();
         assertThat(r.exitCode()).isEqualTo(ExitCode.UNREACHABLE.code());
         assertThat(r.err()).contains("target 127.0.0.1:1 refused Prepare: UNAVAILABLE");

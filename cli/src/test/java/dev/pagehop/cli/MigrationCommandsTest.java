@@ -160,6 +160,25 @@ class MigrationCommandsTest {
     }
 
     @Test
+    void statsOfAPostcopyShowFaultsLatencyHistogramAndBlocktime() {
+        record(Migrations.postcopy("m-pc", 1, "t:1"));
+        CliHarness.Result r = cli.onSource("stats", "m-pc");
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        assertThat(r.out()).containsPattern("Post-copy faults\\s+3\\s+fault round trip p50 180.0 µs, p99 250.0 µs, max 250.0 µs")
+                .containsPattern("Post-copy blocktime\\s+90.0 µs\\s+every thread blocked at once; 610.0 µs summed over 2")
+                .containsPattern("Post-copy pages\\s+3 on demand\\s+16381 in the background, 0 of 16384 still missing")
+                .containsPattern("FAULT ROUND TRIP\\s+FAULTS")
+                .containsPattern("≤ 256.0 µs\\s+2\\s+#{40}\\n")
+                .containsPattern("≤ 128.0 µs\\s+1\\s+#{20}\\n")
+                .containsPattern("101\\s+430.0 µs");
+        MigrationStats s = Json.parse(cli.onSource("stats", "m-pc", "-o", "json").out(), MigrationStats.newBuilder()).build();
+        assertThat(s.getPostcopy().getFaultLatencyP99Ns()).isEqualTo(250_000);
+        assertThat(s.getPostcopy().getFaultLatencyHistogramCount()).isEqualTo(9);
+        assertThat(s.getPostcopy().getBlockedPerThreadList()).hasSize(2);
+        assertThat(cli.onSource("stats", "m-pc", "-o", "json").out()).contains("\"allThreadsBlockedNs\": \"90000\"");
+    }
+
+    @Test
     void statsWithoutIdAggregateConvergence() {
         completed("m-1");
         completed("m-2");

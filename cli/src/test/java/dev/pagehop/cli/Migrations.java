@@ -70,8 +70,42 @@ final class Migrations {
                 .build();
     }
 
+    /** A completed post-copy: 3 faults at 100-250 µs, two threads blocked, the rest pulled in the background. */
+    static MigrationInfo postcopy(String id, int pid, String target) {
+        MigrationInfo pre = completed(id, pid, target);
+        dev.pagehop.proto.types.v1.PostcopyStats pc = dev.pagehop.proto.types.v1.PostcopyStats.newBuilder()
+                .setFaults(3).setFaultsOnPagesInFlight(1).setZeroPagesMapped(0)
+                .setFaultLatencyP50Ns(180_000).setFaultLatencyP99Ns(250_000).setFaultLatencyMaxNs(250_000)
+                .setFaultLatencyMeanNs(176_000)
+                .addFaultLatencyHistogram(bucket(1_000, 0)).addFaultLatencyHistogram(bucket(2_000, 0))
+                .addFaultLatencyHistogram(bucket(4_000, 0)).addFaultLatencyHistogram(bucket(8_000, 0))
+                .addFaultLatencyHistogram(bucket(16_000, 0)).addFaultLatencyHistogram(bucket(32_000, 0))
+                .addFaultLatencyHistogram(bucket(64_000, 0)).addFaultLatencyHistogram(bucket(128_000, 1))
+                .addFaultLatencyHistogram(bucket(256_000, 2))
+                .setBlockedTotalNs(610_000).setAllThreadsBlockedNs(90_000)
+                .addBlockedPerThread(dev.pagehop.proto.types.v1.ThreadBlocktime.newBuilder().setTid(101).setBlockedNs(430_000))
+                .addBlockedPerThread(dev.pagehop.proto.types.v1.ThreadBlocktime.newBuilder().setTid(102).setBlockedNs(180_000))
+                .setPagesOnDemand(3).setPagesBackground(16_381).setPagesMissingAtStart(16_384).setPagesMissing(0)
+                .setBytesReceived(16_384L * 4096).setDurationNs(812_000_000L).setSourcePagesUrgent(3)
+                .setSourcePagesBackground(16_381).setSourceBytes(65 * MIB).setComplete(true).build();
+        return pre.toBuilder().setMode(MigrationMode.MIGRATION_MODE_POSTCOPY)
+                .setStats(pre.getStats().toBuilder().setPostcopy(pc).setPostcopyBytes(65 * MIB).setPostcopyTimeMs(812))
+                .build();
+    }
+
+    private static dev.pagehop.proto.types.v1.LatencyBucket bucket(long upperNs, long count) {
+        return dev.pagehop.proto.types.v1.LatencyBucket.newBuilder().setUpperBoundNs(upperNs).setCount(count).build();
+    }
+
     static MigrationInfo ended(MigrationInfo base, SourcePhase phase, String failure) {
-        return base.toBuilder().setSourcePhase(phase).setFailure(failure)
+        return ended(base, phase, failure, phase == SourcePhase.SOURCE_PHASE_CANCELLED
+                ? dev.pagehop.proto.control.v1.FailureKind.FAILURE_KIND_CANCELLED
+                : dev.pagehop.proto.control.v1.FailureKind.FAILURE_KIND_UNSPECIFIED);
+    }
+
+    static MigrationInfo ended(MigrationInfo base, SourcePhase phase, String failure,
+            dev.pagehop.proto.control.v1.FailureKind kind) {
+        return base.toBuilder().setSourcePhase(phase).setFailure(failure).setFailureKind(kind)
                 .setStats(base.getStats().toBuilder().setDowntimeMs(0).clearTargetDigest()).setPeerPid(0).build();
     }
 

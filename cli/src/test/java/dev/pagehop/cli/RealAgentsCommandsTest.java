@@ -76,6 +76,14 @@ class RealAgentsCommandsTest {
         String digest = onSource.out().lines().filter(l -> l.startsWith("memory digest:")).findFirst().orElseThrow();
         assertThat(onTarget.out()).contains(digest);
         assertThat(run("ps", "-a", target).out()).contains(Integer.toString(info.getPeerPid()));
+        // RSS comes from the memory manager: the received process holds its pages, within what it maps.
+        for (String agent : new String[] {source, target}) {
+            for (dev.pagehop.proto.control.v1.ProcessInfo p : Json.parse(run("ps", "-a", agent, "-o", "json").out(),
+                    dev.pagehop.proto.control.v1.ListProcessesResponse.newBuilder()).getProcessesList()) {
+                assertThat(p.getResidentBytes()).as("pid %d on %s", p.getPid(), agent).isPositive()
+                        .isLessThanOrEqualTo(p.getMappedBytes());
+            }
+        }
 
         assertThat(run("stats", "-a", source).out()).containsPattern("Completed \\(converged\\)\\s+1 \\(100% of ended\\)");
         assertThat(run("watch", id, "-a", source).exitCode()).isZero();

@@ -99,6 +99,27 @@ class ReportCommandTest {
     }
 
     @Test
+    void aPostcopyMigrationsReportChartsItsFaultLatencyHistogram() throws Exception {
+        cli.source.migrations.put("m-pc", Migrations.postcopy("m-pc", 1, cli.targetAddress.toString()));
+        Path file = dir.resolve("pc.html");
+        CliHarness.Result r = cli.onSource("report", "m-pc", "--file", file.toString());
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        assertThat(r.out()).contains("4 charts").contains("chart-fault-latency");
+        String html = Files.readString(file, StandardCharsets.UTF_8);
+        List<Chart> charts = charts(html);
+        assertThat(charts).extracting(Chart::id).containsExactly("chart-pages-per-round", "chart-dirty-rate-vs-bandwidth",
+                "chart-remaining-over-time", "chart-fault-latency");
+        Chart latency = charts.getLast();
+        assertThat(latency.alt()).isEqualTo("Post-copy fault latency");
+        assertThat(distinctColours(latency.image())).isGreaterThan(5);
+        assertThat(html).doesNotContain("no-fault-latency")
+                .contains("<tr data-metric=\"postcopy\"><th>Post-copy faults</th><td class=\"num\">3</td>")
+                .contains("<tr data-metric=\"postcopy-blocktime\"><th>Post-copy blocktime</th><td class=\"num\">90.0 µs</td>")
+                .contains("<table id=\"postcopy\">").contains("<table id=\"postcopy-threads\">")
+                .contains("<td class=\"num\">101</td>");
+    }
+
+    @Test
     void readsASavedStatusJsonWithoutAnAgent() throws Exception {
         Path saved = dir.resolve("m.json");
         Files.writeString(saved, cli.onSource("status", "m-1", "-o", "json").out());

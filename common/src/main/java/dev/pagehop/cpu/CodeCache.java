@@ -4,6 +4,7 @@ import dev.pagehop.mm.MemoryManager;
 import dev.pagehop.mm.Prot;
 import dev.pagehop.mm.SegmentationFault;
 import dev.pagehop.mm.VmaInfo;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Decoded instructions of one address space, by address, in 4 KiB blocks. A block covers only
@@ -12,7 +13,11 @@ import dev.pagehop.mm.VmaInfo;
  * {@link #invalidate()}. Code on writable pages is decoded at every execution, so a program
  * that writes its own code always runs what it wrote. IC IVAU also invalidates.
  *
- * <p>Not thread-safe: shared only by the vCPUs that one thread runs in turn.
+ * <p>Not thread-safe: shared only by the vCPUs that one thread runs in turn. vCPUs on different
+ * threads each have their own cache over one shared {@link AtomicLong} epoch: an invalidation
+ * by any of them bumps it, and every cache drops its blocks at its next block lookup (a thread
+ * finishes at most the block it is in, as a CPU may still run instructions it fetched before
+ * another CPU's munmap).
  */
 public final class CodeCache {
     /** 4 KiB: no granule has a smaller page, so one block never spans two protections. */
@@ -21,19 +26,32 @@ public final class CodeCache {
     private static final long EMPTY = -1;
 
     private final MemoryManager mm;
+    private final AtomicLong epoch;
+    private long seenEpoch;
     private long[] keys;
     private Decoded[][] blocks;
     private int size;
     private long invalidations;
 
     public CodeCache(MemoryManager mm) {
+        this(mm, new AtomicLong());
+    }
+
+    /** A cache of one of several threads of the same address space, invalidated through {@code sharedEpoch}. */
+    public CodeCache(MemoryManager mm, AtomicLong sharedEpoch) {
         this.mm = mm;
+        this.epoch = sharedEpoch;
+        this.seenEpoch = sharedEpoch.get();
         clear(64);
     }
 
-    /** Drops every decoded instruction; the next execution of each address decodes it again. */
+    /**
+     * Drops every decoded instruction of this cache and of every cache sharing its epoch; the
+     * next execution of each address decodes it again.
+     */
     public void invalidate() {
         invalidations++;
+        seenEpoch = epoch.incrementAndGet();
         if (size > 0) {
             clear(keys.length);
         }
@@ -60,6 +78,13 @@ public final class CodeCache {
      * Raises the SIGSEGV an instruction fetch from unmapped or non-executable memory gets.
      */
     Decoded[] block(long pc) {
+        long e = epoch.get();
+        if (e != seenEpoch) {
+            seenEpoch = e;
+            if (size > 0) {
+                clear(keys.length);
+            }
+        }
         long key = pc >>> BLOCK_SHIFT;
         int mask = keys.length - 1;
         int i = (int) (key * 0x9E3779B97F4A7C15L >>> 40) & mask;

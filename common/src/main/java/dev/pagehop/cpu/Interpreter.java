@@ -2,6 +2,7 @@ package dev.pagehop.cpu;
 
 import dev.pagehop.mm.MemoryManager;
 import java.lang.invoke.VarHandle;
+import java.util.concurrent.locks.Lock;
 import java.util.function.LongSupplier;
 
 /**
@@ -64,7 +65,9 @@ public final class Interpreter {
     private final CodeCache code;
     private final LongSupplier counterNs;
     /** Serialises read-modify-write atomics among the vCPUs of one process. */
-    private final Object atomicLock;
+    private final Lock atomicLock;
+    /** Told when this vCPU has to wait for the atomics lock another vCPU holds; null if nobody asks. */
+    private LockWait lockWait;
     private final Decoded scratch = new Decoded();
     private CpuState state;
     private Decoded[] block;
@@ -72,7 +75,7 @@ public final class Interpreter {
     private long retired;
 
     public Interpreter(MemoryManager mm, SupervisorCall supervisor, CodeCache code, LongSupplier counterNs,
-            Object atomicLock) {
+            Lock atomicLock) {
         this.mm = mm;
         this.supervisor = supervisor;
         this.code = code;
@@ -82,7 +85,8 @@ public final class Interpreter {
 
     /** For a single-threaded program: its own code cache, the system clock, a private lock. */
     public static Interpreter create(MemoryManager mm, SupervisorCall supervisor) {
-        return new Interpreter(mm, supervisor, new CodeCache(mm), System::nanoTime, new Object());
+        return new Interpreter(mm, supervisor, new CodeCache(mm), System::nanoTime,
+                new java.util.concurrent.locks.ReentrantLock());
     }
 
     public CodeCache codeCache() {
@@ -126,6 +130,18 @@ public final class Interpreter {
 
     private boolean lastStepEffect;
 
+    /** Hears when a vCPU waits for a lock another vCPU of the process holds. */
+    public interface LockWait {
+        void begins();
+
+        void ends();
+    }
+
+    /** Sets who hears this vCPU's lock waits (the thread running it), or null. */
+    public void setLockWait(LockWait wait) {
+        this.lockWait = wait;
+    }
+
     /** Whether the last {@link #step} ended with an instruction that wrote memory or entered the kernel. */
     public boolean lastStepHadSideEffect() {
         return lastStepEffect;
@@ -155,8 +171,9 @@ public final class Interpreter {
 
     /**
      * As {@link #step(CpuState, long)}; {@code beforeCommit} (if not null) runs after the last
-     * instruction completed and before the registers are written back to {@code state}, which is
-     * where a process model holds a thread whose fault was resolved while it was frozen.
+     * instruction completed, with {@code state} already holding the registers after it: that is
+     * where a process model holds a thread whose fault was resolved while it was frozen, and an
+     * image taken meanwhile resumes after the instruction whose write already landed.
      */
     public long step(CpuState state, long maxInstructions, Runnable beforeCommit) {
         lastStepEffect = false;
@@ -183,6 +200,13 @@ public final class Interpreter {
                 }
             }
             if (beforeCommit != null) {
+                // The last instruction completed, its write included: publish the registers
+                // after it before the process may hold the thread here. A thread held because
+                // its fault was resolved while frozen has a write in memory that an image
+                // taken now copies, so the image must not re-execute the instruction: a
+                // read-modify-write (LDADD, CAS, STXR after a lost monitor) would take effect
+                // twice.
+                store(state);
                 beforeCommit.run();
             }
             return n;
@@ -814,7 +838,33 @@ public final class Interpreter {
         }
     }
 
-    Object atomicLock() {
-        return atomicLock;
+    /**
+     * Takes the atomics lock. If another vCPU holds it (and that one may be asleep in a userfault
+     * with it), this one tells {@link #lockWait} before and after waiting, so a process model can
+     * count it stopped meanwhile instead of waiting for it to reach a boundary.
+     */
+    void lockAtomics() {
+        if (atomicLock.tryLock()) {
+            return;
+        }
+        LockWait w = lockWait;
+        if (w == null) {
+            atomicLock.lock();
+            return;
+        }
+        w.begins();
+        try {
+            atomicLock.lockInterruptibly();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("vCPU interrupted waiting for the atomics lock at pc 0x"
+                    + Long.toHexString(pc), e);
+        } finally {
+            w.ends();
+        }
+    }
+
+    void unlockAtomics() {
+        atomicLock.unlock();
     }
 }

@@ -301,7 +301,8 @@ final class LoadStoreUnit {
             return 1;
         }
         c.exclValid = false;
-        synchronized (c.atomicLock()) {
+        c.lockAtomics();
+        try {
             // The monitor is emulated by value: the store succeeds if memory still holds what
             // the load-exclusive saw (QEMU does the same with a host compare-and-swap).
             long now1 = c.loadSized(addr, scale);
@@ -314,6 +315,8 @@ final class LoadStoreUnit {
                 c.storeSized(addr + (1 << scale), v2, scale);
             }
             return 0;
+        } finally {
+            c.unlockAtomics();
         }
     }
 
@@ -326,11 +329,14 @@ final class LoadStoreUnit {
         long m = mask(size);
         long expected = c.r[rs] & m;
         long old;
-        synchronized (c.atomicLock()) {
+        c.lockAtomics();
+        try {
             old = c.loadSized(addr, size);
             if (old == expected) {
                 c.storeSized(addr, c.r[rt], size);
             }
+        } finally {
+            c.unlockAtomics();
         }
         if (rs != 31) {
             c.r[rs] = old;
@@ -344,13 +350,16 @@ final class LoadStoreUnit {
         long e2 = c.r[rs + 1] & m;
         long o1;
         long o2;
-        synchronized (c.atomicLock()) {
+        c.lockAtomics();
+        try {
             o1 = c.loadSized(addr, scale);
             o2 = c.loadSized(addr + (1 << scale), scale);
             if (o1 == e1 && o2 == e2) {
                 c.storeSized(addr, c.r[rt], scale);
                 c.storeSized(addr + (1 << scale), c.r[rt + 1], scale);
             }
+        } finally {
+            c.unlockAtomics();
         }
         if (rs != 31) {
             c.r[rs] = o1;
@@ -387,7 +396,8 @@ final class LoadStoreUnit {
         int bits = 8 << size;
         long operand = c.r[rs] & m;
         long old;
-        synchronized (c.atomicLock()) {
+        c.lockAtomics();
+        try {
             old = c.loadSized(addr, size);
             long v;
             if (o3) {
@@ -405,6 +415,8 @@ final class LoadStoreUnit {
                 };
             }
             c.storeSized(addr, v, size);
+        } finally {
+            c.unlockAtomics();
         }
         if (rt != 31) {
             c.r[rt] = old;

@@ -35,6 +35,25 @@ public final class Convergence {
      */
     public static Decision decide(MigrationPolicy p, List<RoundStats> rounds, long pendingBytes, long pageSize,
             long memoryBytes, long transferredBytes, long elapsedNs, long sinceProgressNs, int throttlePercent) {
+        return decide(p, rounds, pendingBytes, pageSize, memoryBytes, transferredBytes, elapsedNs, sinceProgressNs,
+                throttlePercent, 0);
+    }
+
+    /**
+     * As above, with the downtime a switchover costs beyond sending the pending pages:
+     * {@code switchoverFixedNs} (freezing, the final collect, capturing and sending the CPU state
+     * and process image, the target's restore and the commit, as the caller measured or estimated
+     * them). Expected downtime = fixed + pending / bandwidth, and the switch-over rule becomes
+     * expected ≤ limit, i.e. pending ≤ bandwidth × (limit − fixed): QEMU's rule when fixed is 0.
+     * QEMU's predictor leaves the fixed part out; for a process whose final round is small, it is
+     * most of the downtime.
+     */
+    public static Decision decide(MigrationPolicy p, List<RoundStats> rounds, long pendingBytes, long pageSize,
+            long memoryBytes, long transferredBytes, long elapsedNs, long sinceProgressNs, int throttlePercent,
+            long switchoverFixedNs) {
+        if (switchoverFixedNs < 0) {
+            throw new IllegalArgumentException("switchover fixed cost " + switchoverFixedNs + " ns is negative");
+        }
         if (rounds.isEmpty()) {
             if (p.mode() == MigrationMode.POSTCOPY) {
                 return new Decision(Decision.Action.POSTCOPY, Decision.Reason.POSTCOPY_MODE,
@@ -45,11 +64,13 @@ public final class Convergence {
         }
         RoundStats last = rounds.getLast();
         long bandwidth = bandwidth(rounds);
-        long expectedMs = bandwidth == 0 ? (pendingBytes == 0 ? 0 : Long.MAX_VALUE)
-                : (long) Math.ceil(pendingBytes * 1000.0 / bandwidth);
-        String numbers = String.format("round %d, pending %d bytes, bandwidth %d B/s, expected downtime %s ms, "
-                + "limit %d ms", last.round(), pendingBytes, bandwidth,
-                expectedMs == Long.MAX_VALUE ? "unknown" : Long.toString(expectedMs), p.downtimeLimitMs());
+        double expectedNs = bandwidth == 0 ? (pendingBytes == 0 ? switchoverFixedNs : Double.POSITIVE_INFINITY)
+                : switchoverFixedNs + pendingBytes * 1e9 / bandwidth;
+        long expectedMs = Double.isInfinite(expectedNs) ? Long.MAX_VALUE : (long) Math.ceil(expectedNs / 1e6);
+        String numbers = String.format("round %d, pending %d bytes, bandwidth %d B/s, expected downtime %s ms "
+                + "(%.1f ms of it fixed), limit %d ms", last.round(), pendingBytes, bandwidth,
+                expectedMs == Long.MAX_VALUE ? "unknown" : Long.toString(expectedMs), switchoverFixedNs / 1e6,
+                p.downtimeLimitMs());
 
         if (elapsedNs >= p.overallTimeoutMs() * 1_000_000L) {
             return decision(Decision.Action.ABORT, Decision.Reason.OVERALL_TIMEOUT, String.format(
@@ -63,10 +84,11 @@ public final class Convergence {
         }
         if (pendingBytes == 0) {
             return decision(Decision.Action.SWITCHOVER, Decision.Reason.NOTHING_PENDING, numbers, throttlePercent,
-                    0, bandwidth);
+                    expectedMs, bandwidth);
         }
-        // QEMU: threshold = bandwidth × downtime_limit; pending ≤ threshold. In integers, without overflow.
-        if (bandwidth > 0 && pendingBytes * 1000.0 <= (double) bandwidth * p.downtimeLimitMs()) {
+        // QEMU: threshold = bandwidth × downtime_limit; pending ≤ threshold; here with the limit
+        // less the switchover's fixed cost. In doubles, without overflow.
+        if (bandwidth > 0 && pendingBytes * 1e9 <= (double) bandwidth * (p.downtimeLimitMs() * 1e6 - switchoverFixedNs)) {
             return decision(Decision.Action.SWITCHOVER, Decision.Reason.CONVERGED, numbers, throttlePercent,
                     expectedMs, bandwidth);
         }

@@ -22,5 +22,11 @@ public enum FaultPoint {
     /** Target: refuse Prepare. */
     REFUSE_PREPARE,
     /** Target: fail the switchover (final state) with an internal error. */
-    FAIL_FINAL_STATE
+    FAIL_FINAL_STATE,
+    /**
+     * Target: acknowledge the final round's chunk with the armed index (0 = its first) without
+     * applying it: pages lost between the wire and memory that no sequence or checksum check
+     * sees and no later round re-sends; only the memory digest at switchover can catch it.
+     */
+    LOSE_CHUNK
 }

@@ -29,10 +29,20 @@ public final class ProcessWire {
         WorkloadStats ws = p.stats();
         ProcessInfo.Builder b = ProcessInfo.newBuilder().setPid(p.pid()).setWorkload(p.workloadSpec().toString())
                 .setMemoryBytes(memoryBytes).setGranule(PolicyWire.granule(mm.config().granule())).setState(state)
-                .setThreads(p.threads().size()).setMappedBytes(mapped).setProgress(ws.steps())
+                .setThreads(p.threads().size()).setMappedBytes(mapped).setResidentBytes(residentBytes(mm))
+                .setProgress(ws.steps())
                 .setWriteRateBytesPerSec((long) ws.bytesPerSecond()).setMigrationId(migrationId);
         p.stopReason().ifPresent(r -> b.setStopReason(r.toString()));
         return b.build();
+    }
+
+    /** RSS, or 0 once the address space is closed (a process killed while being listed). */
+    private static long residentBytes(MemoryManager mm) {
+        try {
+            return mm.residentBytes();
+        } catch (IllegalStateException closed) {
+            return 0;
+        }
     }
 
     public static dev.pagehop.proto.control.v1.ProcessState state(ProcessState s) {

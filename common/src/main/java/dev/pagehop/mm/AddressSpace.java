@@ -583,6 +583,26 @@ final class AddressSpace implements MemoryManager {
         }
     }
 
+    @Override
+    public void write(long addr, java.nio.ByteBuffer src) {
+        MemorySegment from = MemorySegment.ofBuffer(src);
+        long length = from.byteSize();
+        Mmu m = enter();
+        try {
+            long done = 0;
+            while (done < length) {
+                long a = addr + done;
+                long off = a & pageMask;
+                long n = Math.min(pageSize - off, length - done);
+                MemorySegment s = translate(m, a, true);
+                MemorySegment.copy(from, done, s, off, n);
+                done += n;
+            }
+        } finally {
+            m.leave();
+        }
+    }
+
     /** The frame behind {@code addr} for a user access, faulting as needed; fills the TLB. */
     private MemorySegment translate(Mmu m, long addr, boolean write) {
         lock.lock();

@@ -74,6 +74,17 @@ public interface MemoryManager extends AutoCloseable {
     /** Writes {@code src} at {@code addr} with user-mode faults (like a CPU loop). */
     void write(long addr, byte[] src);
 
+    /**
+     * Writes the remaining bytes of {@code src} at {@code addr} with user-mode faults, straight
+     * from the buffer (heap or direct) into the frames: a receiver holding pages in network
+     * buffers needs no intermediate array. The buffer's position is not moved.
+     */
+    default void write(long addr, java.nio.ByteBuffer src) {
+        byte[] copy = new byte[src.remaining()];
+        src.duplicate().get(copy);
+        write(addr, copy);
+    }
+
     // --- /proc/PID views -------------------------------------------------------------------------
 
     /** The 64-bit /proc/PID/pagemap entry of the page holding {@code addr} (PFN shown, as for CAP_SYS_ADMIN). */
@@ -117,6 +128,35 @@ public interface MemoryManager extends AutoCloseable {
     void peek(long addr, byte[] dst, int offset, int length);
 
     // --- counters ------------------------------------------------------------------------------
+
+    /**
+     * VmRSS of /proc/PID/status: bytes mapped by present page-table entries in this address
+     * space (a THP block counts whole; the shared zero page does not, as Linux leaves it out of
+     * RSS). Counted with PAGEMAP_SCAN, so it walks only the populated tables.
+     */
+    default long residentBytes() {
+        List<VmaInfo> vmas = vmas();
+        if (vmas.isEmpty()) {
+            return 0;
+        }
+        long end = vmas.getLast().end();
+        long start = vmas.getFirst().start();
+        long bytes = 0;
+        while (start < end) {
+            PmScanArg a = new PmScanArg(start, end).withVec(512).masks(
+                    dev.pagehop.uffd.Uffd.PAGE_IS_PRESENT | dev.pagehop.uffd.Uffd.PAGE_IS_PFNZERO, 0,
+                    dev.pagehop.uffd.Uffd.PAGE_IS_PFNZERO, dev.pagehop.uffd.Uffd.PAGE_IS_PRESENT);
+            int n = pagemapScan(a);
+            for (int i = 0; i < n; i++) {
+                bytes += a.vec[i].end() - a.vec[i].start();
+            }
+            if (a.walkEnd >= end || a.walkEnd <= start) {
+                break;
+            }
+            start = a.walkEnd;
+        }
+        return bytes;
+    }
 
     /** Page-table pages in use now, every level (what VmPTE counts), in pages. */
     long pageTablePages();

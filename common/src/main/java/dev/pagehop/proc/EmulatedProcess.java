@@ -14,6 +14,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.LockSupport;
@@ -33,12 +34,19 @@ import org.slf4j.LoggerFactory;
 public final class EmulatedProcess implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(EmulatedProcess.class);
 
+    /** Threads a process may reach, spawned and cloned: as many as {@link #spawn} allows. */
+    static final int MAX_THREADS = 1024;
+
     private final int pid;
     private final MemoryManager mm;
     private final Workload workload;
     private final Ticker ticker;
     private final ProcessOptions.YieldPoints yieldPointsMode;
-    private final List<EmulatedThread> threads = new ArrayList<>();
+    /**
+     * In index order. Copy-on-write: a direct-memory workload adds threads while the others step
+     * (clone), and readers such as {@link #stats()} iterate without the lock.
+     */
+    private final List<EmulatedThread> threads = new CopyOnWriteArrayList<>();
 
     private final ReentrantLock lock = new ReentrantLock();
     /**
@@ -53,6 +61,8 @@ public final class EmulatedProcess implements AutoCloseable {
     // Guarded by lock.
     private ProcessState state = ProcessState.NEW;
     private int threadsInFault;
+    /** Threads asleep in {@link #idleAtBoundary}. */
+    private int idleThreads;
     private long allBlockedSinceNanos;
     private long allBlockedNanos;
     private StopReason stopReason;
@@ -273,6 +283,7 @@ public final class EmulatedProcess implements AutoCloseable {
         try {
             state = state.checkTransition(ProcessState.FREEZING, pid, "freeze");
             freezeRequested = true;
+            wakeIdleThreads();
             for (EmulatedThread t : threads) {
                 if (t.state == ThreadState.RUNNING && t.claimAtBoundary()) {
                     t.state = t.state.checkTransition(ThreadState.FROZEN, t.tid());
@@ -309,6 +320,7 @@ public final class EmulatedProcess implements AutoCloseable {
             }
             state = state.checkTransition(ProcessState.FREEZING, pid, action);
             stopAtStep = stepsPerThread;
+            wakeIdleThreads();
             awaitAll(s -> s == ThreadState.FROZEN || s == ThreadState.EXITED);
             freezeRequested = true;
             FreezeResult r = finishFreeze(t0, action);
@@ -579,6 +591,7 @@ public final class EmulatedProcess implements AutoCloseable {
      */
     public int awaitParkedFaultsLanded(long timeoutNanos) throws InterruptedException {
         lock.lock();
+        landingWaiters++;
         try {
             long deadline = System.nanoTime() + timeoutNanos;
             while (true) {
@@ -595,9 +608,26 @@ public final class EmulatedProcess implements AutoCloseable {
                 stopped.awaitNanos(left);
             }
         } finally {
+            landingWaiters--;
             lock.unlock();
         }
     }
+
+    /**
+     * Callers now inside {@link #awaitParkedFaultsLanded}: a userfault handler that wants the
+     * frozen process's reader to see its resolution (a test standing in for a monitor) resolves
+     * once someone waits, instead of guessing when that is.
+     */
+    public int parkedFaultWaiters() {
+        lock.lock();
+        try {
+            return landingWaiters;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private int landingWaiters;
 
     /** Userfault counts and blocked time of all threads so far. */
     public FaultStats faultStats() {
@@ -637,6 +667,120 @@ public final class EmulatedProcess implements AutoCloseable {
             stopped.signalAll();
         } finally {
             lock.unlock();
+        }
+    }
+
+    /**
+     * A stepping thread adds a thread (a guest clone): the next index, tid pid + index, starting
+     * at {@code registers}. It runs at once if the process runs; if the process is freezing or
+     * frozen (the parent completing a step the freeze waits for, or held at its fault gate), it
+     * starts frozen at its first boundary and the freeze waits for it as for any other thread.
+     */
+    int spawnThread(EmulatedThread parent, CpuState registers) {
+        lock.lock();
+        try {
+            int index = threads.size();
+            if (index >= MAX_THREADS) {
+                throw new IllegalStateException("process " + pid + ": thread " + parent.tid() + " spawns thread index "
+                        + index + ", past the limit of " + MAX_THREADS);
+            }
+            EmulatedThread t = new EmulatedThread(this, pid + index, index, registers, 0, List.of());
+            threads.add(t);
+            if (exitRequested) {
+                t.state = t.state.checkTransition(ThreadState.EXITED, t.tid());
+                stopped.signalAll();
+                return index;
+            }
+            if (!freezeRequested) {
+                t.state = t.state.checkTransition(ThreadState.RUNNING, t.tid());
+            }
+            // Otherwise NEW until its first boundary, where it freezes: a freeze in progress
+            // waits for it (NEW is not stopped), as restore's threads.
+            t.start();
+            LOG.debug("process {}: thread {} spawned thread {} (index {})", pid, parent.tid(), t.tid(), index);
+            return index;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Ends an idle wait of the thread of {@code index}, or makes its next one return at once. */
+    void wakeThread(EmulatedThread waker, int index) {
+        lock.lock();
+        try {
+            if (index < 0 || index >= threads.size()) {
+                throw new IllegalArgumentException("process " + pid + ": thread " + waker.tid() + " wakes thread index "
+                        + index + " but the threads are 0.." + (threads.size() - 1));
+            }
+            threads.get(index).wakePermit = true;
+            resume.signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * The thread waits mid-step for a lock another thread holds, which may be asleep in a
+     * userfault holding it: it counts as stopped (PARKED_IN_FAULT, at no address, and not
+     * counted as a userfault in {@link #faultStats()}) so a freeze need not wait for that fault.
+     */
+    void lockWaitBegins(EmulatedThread t) {
+        lock.lock();
+        try {
+            t.faultAddress = -1;
+            if (t.state != ThreadState.PARKED_IN_FAULT) {
+                t.state = t.state.checkTransition(ThreadState.PARKED_IN_FAULT, t.tid());
+            }
+            t.gateArmed = false;
+            signalIfAllStopped();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The lock is taken: as a fault resolved, it runs on, or holds at its gate if frozen meanwhile. */
+    void lockWaitEnds(EmulatedThread t) {
+        lock.lock();
+        try {
+            if (freezeRequested && !exitRequested) {
+                t.gateArmed = true;
+                return;
+            }
+            if (t.state == ThreadState.PARKED_IN_FAULT) {
+                t.state = t.state.checkTransition(ThreadState.RUNNING, t.tid());
+            }
+            stopped.signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * After a step that asked to idle: sleeps until another thread wakes this one, or the
+     * process freezes, stops at a step count or exits (the thread loop then handles those at
+     * its boundary, and the next step looks again whether the thread can run).
+     */
+    void idleAtBoundary(EmulatedThread t) {
+        lock.lock();
+        try {
+            idleThreads++;
+            try {
+                while (!t.wakePermit && !freezeRequested && !exitRequested && t.steps() < stopAtStep) {
+                    resume.awaitUninterruptibly();
+                }
+            } finally {
+                idleThreads--;
+            }
+            t.wakePermit = false;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Under the lock: idle threads look at the freeze or stop request (nobody else is woken). */
+    private void wakeIdleThreads() {
+        if (idleThreads > 0) {
+            resume.signalAll();
         }
     }
 

@@ -37,6 +37,8 @@ public final class EmulatedThread {
     boolean gateArmed;
     /** The thread waits at its fault gate: its resolved faulting access has landed. */
     boolean atGate;
+    /** Another thread woke this one (see {@link StepContext#wakeThread}) since it last went idle. */
+    boolean wakePermit;
     long faults;
     long blockedNanos;
     long faultSinceNanos;
@@ -91,6 +93,27 @@ public final class EmulatedThread {
         }
         ctx.setAfterEffect(this::gate);
         ctx.setDirect(process.workload().directMemory());
+        ctx.setThreads(new StepContext.Threads() {
+            @Override
+            public int spawn(CpuState registers) {
+                return process.spawnThread(EmulatedThread.this, registers);
+            }
+
+            @Override
+            public void wake(int threadIndex) {
+                process.wakeThread(EmulatedThread.this, threadIndex);
+            }
+
+            @Override
+            public void lockWaitBegins() {
+                process.lockWaitBegins(EmulatedThread.this);
+            }
+
+            @Override
+            public void lockWaitEnds() {
+                process.lockWaitEnds(EmulatedThread.this);
+            }
+        });
     }
 
     public int tid() {
@@ -139,6 +162,15 @@ public final class EmulatedThread {
 
     Thread javaThread() {
         return javaThread;
+    }
+
+    /**
+     * The id of the host thread that runs this one (what a userfaultfd message's ptid names under
+     * UFFD_FEATURE_THREAD_ID), or -1 before the thread first started.
+     */
+    public long hostThreadId() {
+        Thread t = javaThread;
+        return t == null ? -1 : t.threadId();
     }
 
     /** Freezer side: claims the thread if it sits yielded at a step boundary. */
@@ -244,6 +276,13 @@ public final class EmulatedThread {
             }
             ctx.commit();
             account();
+            if (ctx.takeIdle()) {
+                // Nothing to run until another thread wakes this one: sleep at the boundary,
+                // where a freeze counts the thread stopped.
+                process.idleAtBoundary(this);
+                now = ticker.nanoTime();
+                continue;
+            }
             long end = ticker.nanoTime();
             pacer.afterStep(now, end, ctx.stepPages(), ctx.stepBytes(), process.throttlePercent());
             now = end;

@@ -49,9 +49,22 @@
  * wait), so that one access completes; the thread then stays PARKED_IN_FAULT and holds at its
  * next gate, before the next effect and before its registers or step count change, until thaw.
  * The image taken meanwhile still lists the faulting effect as pending, so the target replays it
- * (the same store of the same value) and ends up identical either way. To keep even that one
+ * (the same store of the same value) and ends up identical either way. A direct-memory workload
+ * (the A64 interpreter) instead holds with its registers already past the instruction whose
+ * access landed, so the image resumes after it: a read-modify-write is never repeated. To keep even that one
  * access from landing while frozen, whoever resolves faults (a uffd-wp monitor, a lazy pager)
  * should not wake threads of a frozen process.
+ *
+ * <h2>Threads that come and wait</h2>
+ * A direct-memory workload may add threads while it runs ({@link
+ * dev.pagehop.workload.StepContext#spawnThread}, the A64 kernel's clone): the new thread takes
+ * the next index and tid pid + index, runs at once, or, if the process is freezing or frozen,
+ * starts NEW and freezes at its first boundary (a freeze in progress waits for it). A thread
+ * with nothing to do (a futex wait, an exited guest thread) asks to idle
+ * ({@link dev.pagehop.workload.StepContext#idle}): it sleeps at its step boundary until another
+ * thread wakes it ({@link dev.pagehop.workload.StepContext#wakeThread}) or the process freezes,
+ * so a freeze finds it FROZEN there and the image lists it like any other thread; its next step
+ * looks again (in memory) whether it may run. The image carries every thread in index order.
  *
  * <h2>Steps, faults and the image</h2>
  * A step is loads, then buffered effects (stores, mmap/mprotect/mremap/munmap/madvise), see

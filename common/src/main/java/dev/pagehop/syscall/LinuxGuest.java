@@ -55,7 +55,7 @@ public final class LinuxGuest implements SupervisorCall {
     private final MemoryManager mm;
     private final GuestClock clock;
     private final CodeCache code;
-    private final Object atomicLock = new Object();
+    private final java.util.concurrent.locks.Lock atomicLock = new java.util.concurrent.locks.ReentrantLock();
     private final List<GuestThread> threads = new ArrayList<>();
     private final ByteArrayOutputStream stdout = new ByteArrayOutputStream();
     private final ByteArrayOutputStream stderr = new ByteArrayOutputStream();

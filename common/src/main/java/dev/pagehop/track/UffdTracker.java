@@ -89,7 +89,7 @@ abstract class UffdTracker extends LifecycleTracker {
         }
         long tablesBefore = mm.pageTablesPopulated();
         try {
-            uffd.writeprotect(start, end - start, Uffd.WRITEPROTECT_MODE_WP);
+            writeprotect(start, end - start, Uffd.WRITEPROTECT_MODE_WP);
             // Markers on unpopulated pages need PTE tables (§B.8). Faults of other threads in the
             // same instant count too: a small overcount, never an undercount.
             meter.pageTablesPopulated(mm.pageTablesPopulated() - tablesBefore);
@@ -101,6 +101,46 @@ abstract class UffdTracker extends LifecycleTracker {
                     name(), start, end, e.getMessage()), e);
         }
         return true;
+    }
+
+    /**
+     * Most retries of one UFFDIO_WRITEPROTECT that keeps finding new events pending: each retry
+     * first reads every event queued, so only a process producing events faster than the tracker
+     * reads them can exhaust this; the error then names the range and the count.
+     */
+    static final int MAX_EAGAIN_RETRIES = 10_000;
+
+    /**
+     * UFFDIO_WRITEPROTECT that reads pending non-cooperative events first when the kernel says
+     * so. With event features on, the ioctl fails EAGAIN while an event (unmap, remap, remove)
+     * is queued and unread (mmap_changing), because the range it names may be changing under
+     * it; the monitor must read and apply the events, then retry. A tracker that gave up would
+     * leave a page unprotected, and its next writes untracked.
+     */
+    protected final void writeprotect(long start, long len, int mode) {
+        for (int attempt = 0; ; attempt++) {
+            try {
+                uffd.writeprotect(start, len, mode);
+                return;
+            } catch (ErrnoException e) {
+                if (e.errno() != Errno.EAGAIN) {
+                    throw e;
+                }
+                if (attempt == MAX_EAGAIN_RETRIES) {
+                    throw new IllegalStateException(String.format("%s tracker: UFFDIO_WRITEPROTECT of [0x%x, 0x%x) "
+                            + "mode %d still finds unread events after reading them %d times: %s", name(), start,
+                            start + len, mode, attempt, e.getMessage()), e);
+                }
+                drainPendingEvents();
+            }
+        }
+    }
+
+    /**
+     * Reads and applies every message queued on the uffd (a tracker with event features must;
+     * the default, for trackers without events, has nothing to read).
+     */
+    protected void drainPendingEvents() {
     }
 
     /**

@@ -108,7 +108,7 @@ public final class UffdWpSyncTracker extends UffdTracker {
                 synchronized (recordLock) {
                     record(page);
                     try {
-                        uffd.writeprotect(page, pageSize, 0);
+                        writeprotect(page, pageSize, 0);
                     } catch (ErrnoException e) {
                         // The VMA went away or changed under the fault; just let the writer retry.
                         uffd.wake(page, pageSize);
@@ -202,15 +202,53 @@ public final class UffdWpSyncTracker extends UffdTracker {
             registrationEvents = new ArrayList<>();
             List<PageRange> rearm = RangeList.intersect(taken.toList(), RangeList.intersect(registered, layout));
             for (PageRange r : rearm) {
-                try {
-                    uffd.writeprotect(r.start(), r.lengthBytes(), Uffd.WRITEPROTECT_MODE_WP);
-                } catch (ErrnoException e) {
-                    // Unmapped (or replaced) since: nothing left to arm; the layout diff reports it.
-                    LOG.debug("{} tracker: re-arm of [0x{}, 0x{}) skipped: {}", NAME, Long.toHexString(r.start()),
-                            Long.toHexString(r.end()), e.getMessage());
-                }
+                rearm(r);
             }
             written.addAll(RangeList.intersect(taken.toList(), layout));
+        }
+    }
+
+    /**
+     * Re-protects a range the last collect reported. UFFDIO_WRITEPROTECT stops at the first VMA
+     * that is not registered (one mapped into a hole since), leaving the VMAs after it as they
+     * were; so on ENOENT each current VMA piece of the range is re-protected on its own, and only
+     * pieces that are really gone are skipped (the layout diff reports those).
+     */
+    private void rearm(PageRange r) {
+        try {
+            writeprotect(r.start(), r.lengthBytes(), Uffd.WRITEPROTECT_MODE_WP);
+            return;
+        } catch (ErrnoException e) {
+            LOG.debug("{} tracker: re-arm of [0x{}, 0x{}) failed whole ({}); re-arming VMA by VMA", NAME,
+                    Long.toHexString(r.start()), Long.toHexString(r.end()), e.getMessage());
+        }
+        for (dev.pagehop.mm.VmaInfo v : mm.vmas()) {
+            long s = Math.max(r.start(), v.start());
+            long e = Math.min(r.end(), v.end());
+            if (s >= e) {
+                continue;
+            }
+            try {
+                writeprotect(s, e - s, Uffd.WRITEPROTECT_MODE_WP);
+            } catch (ErrnoException gone) {
+                LOG.debug("{} tracker: re-arm of [0x{}, 0x{}) skipped: {}", NAME, Long.toHexString(s),
+                        Long.toHexString(e), gone.getMessage());
+            }
+        }
+    }
+
+    /**
+     * Reads every queued message under the monitor's lock, so the monitor thread cannot read an
+     * event between this drain and the caller's retry and leave it half-applied. Called from the
+     * monitor itself (the lock is reentrant) and from collect().
+     */
+    @Override
+    protected void drainPendingEvents() {
+        monitorLock.lock();
+        try {
+            drainMessages();
+        } finally {
+            monitorLock.unlock();
         }
     }
 

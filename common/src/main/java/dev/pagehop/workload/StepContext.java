@@ -107,6 +107,94 @@ public final class StepContext {
         return mm;
     }
 
+    /**
+     * What a direct-memory workload may ask of the process it runs in: more threads, and waking
+     * one that idles (a guest kernel's clone and futex, for instance).
+     */
+    public interface Threads {
+        /**
+         * Adds a thread to the process that starts at {@code registers} at its first step (frozen
+         * first if the process is freezing); returns its index.
+         */
+        int spawn(CpuState registers);
+
+        /** Lets the thread of {@code threadIndex} run a step if it idles, or its next idle return at once. */
+        void wake(int threadIndex);
+
+        /** See {@link StepContext#lockWaitBegins()}. */
+        void lockWaitBegins();
+
+        /** See {@link StepContext#lockWaitEnds()}. */
+        void lockWaitEnds();
+    }
+
+    private Threads threads;
+    private boolean idle;
+
+    /** Set by the runner: how the step reaches the process's threads. */
+    public void setThreads(Threads threads) {
+        this.threads = threads;
+    }
+
+    /** Adds a thread running {@code registers} to the process (direct-memory workloads only); returns its index. */
+    public int spawnThread(CpuState registers) {
+        return threads().spawn(registers);
+    }
+
+    /** Wakes the thread of {@code threadIndex} if it idles (direct-memory workloads only). */
+    public void wakeThread(int threadIndex) {
+        threads().wake(threadIndex);
+    }
+
+    private Threads threads() {
+        memory(); // the same rule: only a direct-memory workload reaches beyond its step
+        if (threads == null) {
+            throw new IllegalStateException("thread " + threadIndex + ": this step runs outside a process; no threads to spawn or wake");
+        }
+        return threads;
+    }
+
+    /**
+     * The thread is about to wait, mid-step, for a lock another thread of the process holds (a
+     * guest kernel's lock, an atomics lock). That thread may be asleep in a userfault with it,
+     * so this one counts as stopped, as if asleep in a fault itself, until
+     * {@link #lockWaitEnds()}; a freeze does not wait for it. The step must not have changed
+     * anything an image records since its last fault-safe point (the registers of the
+     * instruction in progress are in place). Outside a process (no threads) it does nothing.
+     */
+    public void lockWaitBegins() {
+        if (threads != null) {
+            threads.lockWaitBegins();
+        }
+    }
+
+    /**
+     * The lock is taken. If the process froze meanwhile, the thread goes on to its next
+     * {@link #checkpoint()} and holds there until thaw, as after a fault resolved while frozen.
+     */
+    public void lockWaitEnds() {
+        if (threads != null) {
+            threads.lockWaitEnds();
+        }
+    }
+
+    /**
+     * Declares that this thread has nothing to do until another one wakes it (a futex wait, an
+     * exited thread): after this step it sleeps at its step boundary, where a freeze finds it
+     * stopped, until {@link #wakeThread} names it. Its next step must look again whether it can
+     * run: a wake-up may be spurious.
+     */
+    public void idle() {
+        idle = true;
+    }
+
+    /** Runner side: whether the step asked to idle; clears the request. */
+    public boolean takeIdle() {
+        boolean was = idle;
+        idle = false;
+        return was;
+    }
+
     /** Adds writes a direct-memory step made to this step's counters. */
     public void countWrite(long bytes, long pages) {
         stepBytes += bytes;
@@ -114,9 +202,10 @@ public final class StepContext {
     }
 
     /**
-     * In a direct-memory step, right after an access that can fault and before the registers
-     * change: lets the process hold the thread here if that fault was resolved while the process
-     * was frozen.
+     * In a direct-memory step, once the instruction whose access can fault has completed and its
+     * registers are in place: lets the process hold the thread here if that fault was resolved
+     * (and the access landed) while the process was frozen, so an image taken meanwhile resumes
+     * after the instruction instead of repeating it.
      */
     public void checkpoint() {
         if (afterEffect != null) {

@@ -39,10 +39,12 @@ public interface Workload {
      * on memory directly ({@link StepContext#memory()}), and must keep the registers at the
      * boundary of the instruction in progress whenever an access can fault, as a CPU does; a
      * thread frozen in a fault is then saved with those registers and re-executes that one
-     * instruction where it resumes. Such a step calls {@link StepContext#checkpoint()} right
-     * after each access that can fault and before it updates the registers (a fault resolved
-     * while the process is frozen holds the thread there, so the saved registers stay those of
-     * the instruction's start), and reports its writes with {@link StepContext#countWrite}.
+     * instruction where it resumes. Such a step calls {@link StepContext#checkpoint()} once the
+     * instruction whose access can fault has completed, with the registers already past it: a
+     * fault resolved while the process is frozen lets the access land and holds the thread
+     * there, so an image taken meanwhile holds both the write and the registers after it, and
+     * a read-modify-write takes effect once. It reports its writes with
+     * {@link StepContext#countWrite}.
      */
     default boolean directMemory() {
         return false;

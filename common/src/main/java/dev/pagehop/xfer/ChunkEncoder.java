@@ -33,10 +33,24 @@ public final class ChunkEncoder {
     }
 
     public static Encoded pages(String migrationId, long round, long sequence, ChunkSpec spec, PageReader reader) {
+        return pages(migrationId, round, sequence, spec, reader, new byte[Math.toIntExact(spec.lengthBytes())]);
+    }
+
+    /**
+     * As {@link #pages(String, long, long, ChunkSpec, PageReader)}, reading into {@code buf}
+     * (at least the chunk's length), which the returned chunk's data then aliases: the caller
+     * may reuse {@code buf} only once nothing reads the chunk any more (on the source, when the
+     * target acknowledged it), so a stream of chunks allocates nothing per chunk.
+     */
+    public static Encoded pages(String migrationId, long round, long sequence, ChunkSpec spec, PageReader reader,
+            byte[] buf) {
         int pageSize = Math.toIntExact(spec.pageSize());
         int pages = spec.pageCount();
-        byte[] buf = new byte[Math.toIntExact(spec.lengthBytes())];
-        reader.read(spec.address(), buf, 0, buf.length);
+        int length = Math.toIntExact(spec.lengthBytes());
+        if (buf.length < length) {
+            throw new IllegalArgumentException("buffer of " + buf.length + " bytes cannot hold a chunk of " + length);
+        }
+        reader.read(spec.address(), buf, 0, length);
         byte[] bitmap = new byte[(pages + 7) >>> 3];
         int write = 0;
         int zeros = 0;

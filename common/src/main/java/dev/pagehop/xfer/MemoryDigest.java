@@ -2,20 +2,16 @@ package dev.pagehop.xfer;
 
 import dev.pagehop.mm.MemoryManager;
 import dev.pagehop.mm.VmaInfo;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.zip.CRC32C;
 
 /**
- * A digest of a whole address space's contents: SHA-256 over, for every mapped page in address
- * order, its address and the CRC32C of its contents (unpopulated pages read as zeros, as the
- * kernel shows them). Hashing each page with CRC32C first keeps the expensive hash off the bulk
- * of the bytes: the JDK's CRC32C runs at memory speed, and SHA-256 then sees 12 bytes per page.
- * Two address spaces with the same mapped addresses and the same bytes have equal digests.
+ * The digest of a whole address space's contents: the {@link PageSetDigest} of every mapped page
+ * (unpopulated pages read as zeros, as the kernel shows them), read in one pass. A migration keeps
+ * the same digest incrementally on both sides; this full read is for inspection and tests, and
+ * equals the incremental one over the same contents. Hashing each page with CRC32C keeps the
+ * cost at memory speed; the set digest then sees one 64-bit hash per page.
  */
 public final class MemoryDigest {
     /** Read 1 MiB at a time: large enough to amortise the kernel-side read, small enough to stay cached. */
@@ -29,11 +25,10 @@ public final class MemoryDigest {
     }
 
     public static byte[] of(List<VmaInfo> vmas, long pageSize, ChunkEncoder.PageReader reader) {
-        MessageDigest sha = sha256();
         int ps = Math.toIntExact(pageSize);
         byte[] block = new byte[Math.max(ps, BLOCK_BYTES - BLOCK_BYTES % ps)];
-        ByteBuffer record = ByteBuffer.allocate(12).order(ByteOrder.LITTLE_ENDIAN);
         CRC32C crc = new CRC32C();
+        PageSetDigest.Sum sum = new PageSetDigest.Sum();
         for (VmaInfo v : vmas) {
             for (long addr = v.start(); addr < v.end(); ) {
                 int len = (int) Math.min(block.length, v.end() - addr);
@@ -41,25 +36,15 @@ public final class MemoryDigest {
                 for (int off = 0; off < len; off += ps) {
                     crc.reset();
                     crc.update(block, off, ps);
-                    record.clear();
-                    record.putLong(addr + off).putInt((int) crc.getValue());
-                    sha.update(record.array());
+                    sum.add(addr + off, crc.getValue());
                 }
                 addr += len;
             }
         }
-        return sha.digest();
+        return sum.digest();
     }
 
     public static String hex(byte[] digest) {
         return HexFormat.of().formatHex(digest);
-    }
-
-    private static MessageDigest sha256() {
-        try {
-            return MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("every JDK has SHA-256", e);
-        }
     }
 }

@@ -54,6 +54,32 @@ class ConvergenceTest {
     }
 
     @Test
+    void theSwitchoversFixedCostComesOffTheLimitAndIntoTheExpectedDowntime() {
+        MigrationPolicy p = MigrationPolicy.defaults().withDowntimeLimitMs(300).withStopPages(0);
+        List<RoundStats> r = List.of(round(0, 1000, BW, 29_000_000));
+        // 80 ms fixed: 220 ms left for pages = 22 MB at 100 MB/s.
+        Decision fits = Convergence.decide(p, r, 22_000_000, P, MEM, 0, 1000 * MS, 0, 0, 80 * MS);
+        assertThat(fits.action()).isEqualTo(Action.SWITCHOVER);
+        assertThat(fits.reason()).isEqualTo(Reason.CONVERGED);
+        assertThat(fits.expectedDowntimeMs()).isEqualTo(300);
+        assertThat(fits.detail()).contains("expected downtime 300 ms (80.0 ms of it fixed)");
+        Decision over = Convergence.decide(p, r, 22_004_096, P, MEM, 0, 1000 * MS, 0, 0, 80 * MS);
+        assertThat(over.action()).isEqualTo(Action.CONTINUE);
+        assertThat(over.expectedDowntimeMs()).isEqualTo(301);
+        // QEMU's rule alone would have switched over at 30 MB and missed the limit by the fixed part.
+        assertThat(decide(p, r, 30_000_000, 0).action()).isEqualTo(Action.SWITCHOVER);
+        assertThat(Convergence.decide(p, r, 30_000_000, P, MEM, 0, 1000 * MS, 0, 0, 80 * MS).expectedDowntimeMs())
+                .isEqualTo(380);
+        // A fixed cost over the limit never converges by this rule; nothing pending still switches over.
+        assertThat(Convergence.decide(p, r, P, P, MEM, 0, 1000 * MS, 0, 0, 400 * MS).action()).isEqualTo(Action.CONTINUE);
+        Decision none = Convergence.decide(p, r, 0, P, MEM, 0, 1000 * MS, 0, 0, 400 * MS);
+        assertThat(none.reason()).isEqualTo(Reason.NOTHING_PENDING);
+        assertThat(none.expectedDowntimeMs()).isEqualTo(400);
+        assertThatThrownBy(() -> Convergence.decide(p, r, 0, P, MEM, 0, 0, 0, 0, -1))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("-1 ns");
+    }
+
+    @Test
     void nothingPendingSwitchesOverEvenWithoutABandwidthMeasurement() {
         Decision d = decide(MigrationPolicy.defaults(), List.of(round(0, 0, 0, 0)), 0, 0);
         assertThat(d.reason()).isEqualTo(Reason.NOTHING_PENDING);

@@ -16,6 +16,31 @@ class AddressSpaceTest {
 
     @ParameterizedTest
     @EnumSource(Granule.class)
+    void writeFromADirectBufferCrossesPagesAndLeavesTheBufferAsItWas(Granule g) {
+        try (MemoryManager mm = MemoryManager.create(MmConfig.arm64(g))) {
+            long p = mm.pageSize();
+            long a = mm.mmap(0, 4 * p, RW, ANON);
+            java.nio.ByteBuffer src = java.nio.ByteBuffer.allocateDirect((int) (2 * p + 7));
+            for (int i = 0; i < src.capacity(); i++) {
+                src.put(i, (byte) (i * 31 + 1));
+            }
+            src.position(3);
+            mm.write(a + p - 11, src);
+            assertThat(src.position()).isEqualTo(3);
+            byte[] back = new byte[src.remaining()];
+            mm.read(a + p - 11, back);
+            for (int i = 0; i < back.length; i++) {
+                assertThat(back[i]).as("byte %d", i).isEqualTo((byte) ((i + 3) * 31 + 1));
+            }
+            assertThat(mm.load8(a + p - 12)).isZero();
+            assertThat(mm.load8(a + p - 11 + back.length)).isZero();
+            assertThatThrownBy(() -> mm.write(a + 4 * p - 2, java.nio.ByteBuffer.allocate(4)))
+                    .isInstanceOf(SegmentationFault.class);
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Granule.class)
     void storesAndLoadsRoundTripAtEverySize(Granule g) {
         try (MemoryManager mm = MemoryManager.create(MmConfig.arm64(g))) {
             long p = mm.pageSize();

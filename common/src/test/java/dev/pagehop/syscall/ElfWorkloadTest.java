@@ -143,7 +143,7 @@ class ElfWorkloadTest {
                 .hasMessageContaining("needs elf=");
         MemoryManager mm2 = MemoryManager.create(MmConfig.arm64(Granule.K4));
         assertThatThrownBy(() -> EmulatedProcess.spawn(PID, mm2, spec("hello", "hello"), 2, options()))
-                .hasMessageContaining("runs one thread").hasMessageContaining("got 2 threads");
+                .hasMessageContaining("starts with one thread").hasMessageContaining("got 2 threads");
         assertThat(Files.exists(Paths.get("target/a64-programs/hello"))).isTrue();
         assertThat(MapFlags.FIXED).isPositive();
     }

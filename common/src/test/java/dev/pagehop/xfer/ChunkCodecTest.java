@@ -128,4 +128,34 @@ class ChunkCodecTest {
         assertThatThrownBy(() -> ChunkEncoder.range("m", 0, 0, ChunkKind.CHUNK_KIND_PAGES, BASE, 4096))
                 .hasMessageContaining("CHUNK_KIND_PAGES");
     }
+
+    @Test
+    void aReusedBufferCarriesEachChunkExactlyAndIsAliasedNotCopied() {
+        int pageSize = 4096;
+        byte[] mem = image(8, pageSize, 0b0010_0100L, 5);
+        byte[] buffer = new byte[16 * pageSize];
+        Arrays.fill(buffer, (byte) 0x77);
+        ChunkEncoder.Encoded first = ChunkEncoder.pages("m", 0, 0, new ChunkSpec(BASE, 8L * pageSize, pageSize),
+                reader(mem), buffer);
+        assertThat(first.normalPages()).isEqualTo(6);
+        assertThat(first.zeroPages()).isEqualTo(2);
+        ChunkDecoder.validate(first.chunk(), pageSize, 8L * pageSize);
+        // The chunk's data is the buffer itself: the non-zero pages compacted to its start.
+        assertThat(first.chunk().getData().toByteArray()).isEqualTo(Arrays.copyOf(buffer, 6 * pageSize));
+        buffer[0] ^= 1;
+        assertThat(first.chunk().getData().byteAt(0)).isEqualTo(buffer[0]);
+
+        byte[] other = image(3, pageSize, 0, 9);
+        ChunkEncoder.Encoded second = ChunkEncoder.pages("m", 0, 1, new ChunkSpec(BASE, 3L * pageSize, pageSize),
+                reader(other), buffer);
+        ChunkDecoder.validate(second.chunk(), pageSize, 8L * pageSize);
+        assertThat(second.chunk().getData().toByteArray()).isEqualTo(other);
+    }
+
+    @Test
+    void aBufferSmallerThanTheChunkIsRefused() {
+        assertThatThrownBy(() -> ChunkEncoder.pages("m", 0, 0, new ChunkSpec(BASE, 2L * 4096, 4096),
+                reader(new byte[2 * 4096]), new byte[4096]))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("4096 bytes cannot hold a chunk of 8192");
+    }
 }

@@ -7,6 +7,7 @@ import dev.pagehop.xfer.ChunkSpec;
 import io.grpc.Status;
 import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
+import java.util.ArrayDeque;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
@@ -38,7 +39,18 @@ final class BulkStream implements ClientResponseObserver<TransferRequest, Transf
     private final LongSupplier nanoTime;
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition changed = lock.newCondition();
-    private final TreeMap<Long, ChunkSpec> inFlight = new TreeMap<>();
+    private final TreeMap<Long, InFlight> inFlight = new TreeMap<>();
+    /**
+     * Chunk buffers whose chunk the target acknowledged, ready to be read into again. A buffer
+     * comes back only on acknowledgment: by then gRPC has long serialised the message, and an
+     * in-process transport (which hands the message object itself to the target) is done with
+     * it too. At most {@code window} buffers are out, so this never holds more than that.
+     */
+    private final ArrayDeque<byte[]> freeBuffers = new ArrayDeque<>();
+
+    /** An unacknowledged chunk: the pages it covers (null for records) and the buffer its data aliases. */
+    private record InFlight(ChunkSpec spec, byte[] buffer) {
+    }
     private ClientCallStreamObserver<TransferRequest> requests;
     private RoundAck roundAck;
     private Throwable failure;
@@ -69,10 +81,13 @@ final class BulkStream implements ClientResponseObserver<TransferRequest, Transf
             switch (resp.getBodyCase()) {
                 case CHUNK_ACK -> {
                     long seq = resp.getChunkAck().getSequence();
-                    Map<Long, ChunkSpec> done = inFlight.headMap(seq, true);
-                    for (ChunkSpec c : done.values()) {
-                        if (c != null) {
-                            pending.acknowledged(c.address(), c.end());
+                    Map<Long, InFlight> done = inFlight.headMap(seq, true);
+                    for (InFlight c : done.values()) {
+                        if (c.spec() != null) {
+                            pending.acknowledged(c.spec().address(), c.spec().end());
+                        }
+                        if (c.buffer() != null) {
+                            freeBuffers.push(c.buffer());
                         }
                         acknowledgedChunks++;
                     }
@@ -125,7 +140,7 @@ final class BulkStream implements ClientResponseObserver<TransferRequest, Transf
      * page range a chunk covers (null for records without pages); it leaves the pending set when
      * the target acknowledges {@code sequence}. {@code sequence} < 0 for non-chunk messages.
      */
-    void send(TransferRequest message, long sequence, ChunkSpec spec, int window, long ackTimeoutNanos,
+    void send(TransferRequest message, long sequence, ChunkSpec spec, byte[] buffer, int window, long ackTimeoutNanos,
             CancelCheck cancel) throws InterruptedException {
         lock.lock();
         try {
@@ -145,7 +160,7 @@ final class BulkStream implements ClientResponseObserver<TransferRequest, Transf
                         + " (" + inFlight.size() + " of " + window + " unacknowledged)");
             }
             if (sequence >= 0) {
-                inFlight.put(sequence, spec);
+                inFlight.put(sequence, new InFlight(spec, buffer));
             }
         } finally {
             lock.unlock();
@@ -154,10 +169,10 @@ final class BulkStream implements ClientResponseObserver<TransferRequest, Transf
     }
 
     /** Records a chunk as sent without sending it (fault point drop-chunk): the target sees a gap. */
-    void skip(long sequence, ChunkSpec spec) {
+    void skip(long sequence, ChunkSpec spec, byte[] buffer) {
         lock.lock();
         try {
-            inFlight.put(sequence, spec);
+            inFlight.put(sequence, new InFlight(spec, buffer));
         } finally {
             lock.unlock();
         }
@@ -178,6 +193,26 @@ final class BulkStream implements ClientResponseObserver<TransferRequest, Transf
         } finally {
             lock.unlock();
         }
+    }
+
+    /**
+     * A buffer of at least {@code bytes} to read a chunk into: one the target acknowledged, or a
+     * new one while fewer than the window's worth exist (the chunk size is fixed per migration,
+     * so buffers of another size are simply dropped).
+     */
+    byte[] buffer(int bytes) {
+        lock.lock();
+        try {
+            while (!freeBuffers.isEmpty()) {
+                byte[] b = freeBuffers.pop();
+                if (b.length >= bytes) {
+                    return b;
+                }
+            }
+        } finally {
+            lock.unlock();
+        }
+        return new byte[bytes];
     }
 
     String waitCounts() {
@@ -231,7 +266,7 @@ final class BulkStream implements ClientResponseObserver<TransferRequest, Transf
     private void awaitProgress(long timeoutNanos, String what) throws InterruptedException {
         long waited = nanoTime.getAsLong() - lastProgressNanos;
         if (waited >= timeoutNanos) {
-            throw new MigrationException(Status.DEADLINE_EXCEEDED, String.format(
+            throw new MigrationException(dev.pagehop.migrate.FailureKind.TIMED_OUT, Status.DEADLINE_EXCEEDED, String.format(
                     "migration %s: no progress from the target for %d ms waiting for %s", migrationId,
                     TimeUnit.NANOSECONDS.toMillis(waited), what));
         }
@@ -242,11 +277,12 @@ final class BulkStream implements ClientResponseObserver<TransferRequest, Transf
         cancel.check();
         if (failure != null) {
             Status s = Status.fromThrowable(failure);
-            throw new MigrationException(s, "migration " + migrationId + ": bulk stream failed: " + s.getCode()
+            throw new MigrationException(dev.pagehop.migrate.FailureKind.ofStream(s.getCode()), s, "migration "
+                    + migrationId + ": bulk stream failed: " + s.getCode()
                     + (s.getDescription() == null ? "" : ": " + s.getDescription()));
         }
         if (completed) {
-            throw new MigrationException(Status.UNAVAILABLE, "migration " + migrationId
+            throw new MigrationException(dev.pagehop.migrate.FailureKind.TARGET_ERROR, Status.UNAVAILABLE, "migration " + migrationId
                     + ": the target closed the bulk stream early");
         }
     }

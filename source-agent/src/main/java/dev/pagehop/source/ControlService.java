@@ -244,6 +244,10 @@ final class ControlService extends AgentControlGrpc.AgentControlImplBase {
             if (kind != MigrationEvent.Kind.KIND_PROGRESS) {
                 e.setInfo(info);
             }
+            // Only once the target has reported: before that there is nothing to show but zeros.
+            if (s.postcopy() != null && s.postcopy().getPagesMissingAtStart() > 0) {
+                e.setPostcopy(s.postcopy());
+            }
             out.onNext(e.build());
         }
     }

@@ -65,6 +65,7 @@ public final class PostcopyServer {
     private final Thread bulkServer;
     private volatile boolean stopped;
     private volatile Consumer<Boolean> linkListener = up -> { };
+    private volatile dev.pagehop.proto.types.v1.PostcopyStats targetStats;
     private volatile dev.pagehop.migrate.FaultInjector faults = dev.pagehop.migrate.FaultInjector.none();
 
     // guarded by this
@@ -134,6 +135,11 @@ public final class PostcopyServer {
 
     public long bytesServed() {
         return bytes.get();
+    }
+
+    /** The target's final post-copy figures, from its completion demand; null before (or if it sent none). */
+    public dev.pagehop.proto.types.v1.PostcopyStats targetStats() {
+        return targetStats;
     }
 
     /** Links opened so far (1 + reconnects): each is one urgent and one bulk stream. */
@@ -469,6 +475,9 @@ public final class PostcopyServer {
         @Override
         public void onNext(PageDemand d) {
             if (d.getComplete()) {
+                if (d.hasStats()) {
+                    targetStats = d.getStats();
+                }
                 completedByTarget(link);
                 return;
             }

@@ -34,6 +34,20 @@ final class SourceMetrics {
     final AtomicLong expectedDowntimeMs = new AtomicLong();
     final AtomicLong throttlePercent = new AtomicLong();
     final AtomicLong active = new AtomicLong();
+    final Counter postcopyBytes;
+    final Counter postcopyFaults;
+    final Counter postcopyPagesOnDemand;
+    final Counter postcopyPagesBackground;
+    final Timer postcopyBlocktime;
+    final Timer postcopyTime;
+    final AtomicLong postcopyFaultLatencyP50Ns = new AtomicLong();
+    final AtomicLong postcopyFaultLatencyP99Ns = new AtomicLong();
+    final AtomicLong postcopyFaultLatencyMaxNs = new AtomicLong();
+    /**
+     * The Switchover and Commit calls of this agent's last completed pre-copy migration, in ns
+     * (-1 before the first): the next migration's estimate of that part of its downtime.
+     */
+    final AtomicLong lastSwitchoverCallsNs = new AtomicLong(-1);
 
     SourceMetrics(MeterRegistry r) {
         dataProcessedBytes = Counter.builder("pagehop_migration_data_processed_bytes")
@@ -71,5 +85,38 @@ final class SourceMetrics {
                 .description("Workload throttle applied by auto-converge").register(r);
         Gauge.builder("pagehop_migrations_active", active, AtomicLong::get).description("Migrations in progress")
                 .register(r);
+        postcopyBytes = Counter.builder("pagehop_migration_postcopy_bytes")
+                .description("Bytes served to targets in post-copy (QEMU postcopy-bytes)").register(r);
+        postcopyFaults = Counter.builder("pagehop_migration_postcopy_faults")
+                .description("Post-copy faults the targets handled, completed migrations (QEMU postcopy-requests)")
+                .register(r);
+        postcopyPagesOnDemand = Counter.builder("pagehop_migration_postcopy_pages").tag("how", "on_demand")
+                .description("Pages installed on targets in post-copy, completed migrations").register(r);
+        postcopyPagesBackground = Counter.builder("pagehop_migration_postcopy_pages").tag("how", "background")
+                .description("Pages installed on targets in post-copy, completed migrations").register(r);
+        postcopyBlocktime = Timer.builder("pagehop_migration_postcopy_blocktime")
+                .description("Per completed post-copy: time every thread was blocked at once (QEMU postcopy-blocktime)")
+                .register(r);
+        postcopyTime = Timer.builder("pagehop_migration_postcopy_time")
+                .description("Per completed post-copy: switchover to the last page installed").register(r);
+        Gauge.builder("pagehop_migration_postcopy_fault_latency_p50_seconds", postcopyFaultLatencyP50Ns, n -> n.get() / 1e9)
+                .description("Median post-copy fault round trip of the last completed post-copy").register(r);
+        Gauge.builder("pagehop_migration_postcopy_fault_latency_p99_seconds", postcopyFaultLatencyP99Ns, n -> n.get() / 1e9)
+                .description("99th percentile post-copy fault round trip of the last completed post-copy").register(r);
+        Gauge.builder("pagehop_migration_postcopy_fault_latency_max_seconds", postcopyFaultLatencyMaxNs, n -> n.get() / 1e9)
+                .description("Slowest post-copy fault round trip of the last completed post-copy").register(r);
+    }
+
+    /** A post-copy completed with these figures (the target's final ones plus what this source served). */
+    void postcopyCompleted(dev.pagehop.proto.types.v1.PostcopyStats s) {
+        postcopyBytes.increment(s.getSourceBytes());
+        postcopyFaults.increment(s.getFaults());
+        postcopyPagesOnDemand.increment(s.getPagesOnDemand());
+        postcopyPagesBackground.increment(s.getPagesBackground());
+        postcopyBlocktime.record(Duration.ofNanos(s.getAllThreadsBlockedNs()));
+        postcopyTime.record(Duration.ofNanos(s.getDurationNs()));
+        postcopyFaultLatencyP50Ns.set(s.getFaultLatencyP50Ns());
+        postcopyFaultLatencyP99Ns.set(s.getFaultLatencyP99Ns());
+        postcopyFaultLatencyMaxNs.set(s.getFaultLatencyMaxNs());
     }
 }

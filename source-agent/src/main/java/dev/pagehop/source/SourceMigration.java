@@ -3,6 +3,7 @@ package dev.pagehop.source;
 import com.google.protobuf.ByteString;
 import dev.pagehop.migrate.Convergence;
 import dev.pagehop.migrate.Decision;
+import dev.pagehop.migrate.FailureKind;
 import dev.pagehop.migrate.FaultInjector;
 import dev.pagehop.migrate.FaultPoint;
 import dev.pagehop.migrate.MigrationPolicy;
@@ -43,7 +44,6 @@ import dev.pagehop.xfer.ChunkSpec;
 import dev.pagehop.xfer.LayoutCapture;
 import dev.pagehop.xfer.LayoutSpec;
 import dev.pagehop.xfer.LayoutWire;
-import dev.pagehop.xfer.MemoryDigest;
 import dev.pagehop.xfer.PageRangeSet;
 import dev.pagehop.xfer.Partitioner;
 import io.grpc.Channel;
@@ -98,6 +98,7 @@ final class SourceMigration implements Runnable {
     // Guarded by this.
     private SourcePhase phase = SourcePhase.NEW;
     private String failure = "";
+    private FailureKind failureKind;
     private Status failureStatus = Status.OK;
     private final List<Round> rounds = new ArrayList<>();
     private Decision lastDecision;
@@ -184,8 +185,8 @@ final class SourceMigration implements Runnable {
         try {
             tracker = DirtyTrackers.create(trackerName, mm, TrackerOptions.defaults().withWriterFreeze(writerFreeze()));
         } catch (IllegalArgumentException | IllegalStateException e) {
-            throw new MigrationException(Status.FAILED_PRECONDITION, "migration " + id + ": tracker " + trackerName
-                    + " cannot run on process " + mp.pid() + ": " + e.getMessage(), e);
+            throw new MigrationException(FailureKind.SOURCE_ERROR, Status.FAILED_PRECONDITION, "migration " + id
+                    + ": tracker " + trackerName + " cannot run on process " + mp.pid() + ": " + e.getMessage(), e);
         }
         // Tracking starts before round 0 reads anything, so a store during round 0 is never missed.
         tracker.start();
@@ -205,12 +206,13 @@ final class SourceMigration implements Runnable {
                     .setMaxChunkBytes(policy.chunkBytes()).setSourceAgent(settings.agentName())
                     .setThpMode(mm.config().thp().name()).setSoftDirty(mm.config().softDirty()).build());
         } catch (StatusRuntimeException e) {
-            throw new MigrationException(e.getStatus(), "migration " + id + ": target " + target + " refused Prepare: "
-                    + describe(e.getStatus()), e);
+            throw new MigrationException(FailureKind.ofTargetCall(e.getStatus().getCode()), e.getStatus(), "migration "
+                    + id + ": target " + target + " refused Prepare: " + describe(e.getStatus()), e);
         }
         window = Math.max(1, Math.min(policy.maxChunksInFlight(), pr.getMaxChunksInFlight()));
         pending = new PendingPages(pageSize);
         pending.add(layout.ranges());
+        sentDigest = new dev.pagehop.xfer.PageSetDigest(pageSize);
         this.layout = layout;
         BulkStream b = new BulkStream(id, pending, nanoTime);
         async.withOnReadyThreshold(BulkStream.ON_READY_THRESHOLD_BYTES).transfer(b);
@@ -224,7 +226,12 @@ final class SourceMigration implements Runnable {
 
     private LayoutCapture capture;
     private LayoutSpec layout;
-    private PendingPages pending;
+    /** Every page as last sent, digested (the target keeps the same of what it applied). */
+    private dev.pagehop.xfer.PageSetDigest sentDigest;
+    /** The layout {@link #sentDigest} was last brought to. */
+    private LayoutSpec digestLayout = LayoutSpec.EMPTY;
+    // Volatile: snapshots read it for the bytes still unacknowledged mid-round.
+    private volatile PendingPages pending;
     private List<PageRange> unmappedToSend = List.of();
 
     /** Pre-copy rounds until the policy decides; true when it decides for post-copy. */
@@ -261,8 +268,8 @@ final class SourceMigration implements Runnable {
                     }
                     return false;
                 }
-                case ABORT -> throw new MigrationException(Status.ABORTED, "migration " + id + ": policy aborted after round "
-                        + round + ": " + d.reason() + ": " + d.detail());
+                case ABORT -> throw new MigrationException(FailureKind.of(d.reason()), Status.ABORTED, "migration " + id
+                        + ": policy aborted after round " + round + ": " + d.reason() + ": " + d.detail());
                 case POSTCOPY -> {
                     synchronized (this) {
                         currentRound = round + 1;
@@ -277,7 +284,9 @@ final class SourceMigration implements Runnable {
         phase(SourcePhase.STOP_AND_COPY, "converged: " + lastDecision());
         int finalRound = currentRound();
         long freezeStart = nanoTime.getAsLong();
-        freezeClean();
+        // Pre-copy waits for parked faults as long as for any progress: a store landing after
+        // the final collect would be lost.
+        freezeClean(Math.max(PARKED_FAULT_WAIT_NS, settings.ackTimeoutNanos()));
         frozen = true;
         long frozenAt = nanoTime.getAsLong();
         setThrottle(0);
@@ -285,23 +294,14 @@ final class SourceMigration implements Runnable {
         long collectNs = nanoTime.getAsLong() - frozenAt;
         LayoutSpec fin = capture.capture(mp.process.mm());
         applyDirty(ds, fin);
-        // The process is frozen, so its memory is stable: digest it while the final round streams.
-        java.util.concurrent.CompletableFuture<byte[]> digesting = policy.verifyDigest()
-                ? java.util.concurrent.CompletableFuture.supplyAsync(() -> MemoryDigest.of(mp.process.mm()),
-                        r -> new Thread(r, "digest-" + id.substring(0, 8)).start())
-                : java.util.concurrent.CompletableFuture.completedFuture(new byte[0]);
         RoundResult rr = sendRound(finalRound, fin, true);
         long sentAt = nanoTime.getAsLong();
         RoundStats rs = new RoundStats(finalRound, true, rr.startNs, rr.durationNs, rr.normalPages, rr.zeroPages,
                 rr.unmappedBytes, rr.pageBytes, rr.wireBytes, 0, collectNs, 0);
         ProcessImage image = mp.process.saveImage();
-        byte[] digest;
-        try {
-            digest = digesting.get();
-        } catch (java.util.concurrent.ExecutionException e) {
-            throw new MigrationException(Status.INTERNAL, "migration " + id + ": digesting the frozen memory failed: "
-                    + e.getCause(), e.getCause());
-        }
+        // Kept page by page as rounds were sent, so only the final round's pages were hashed
+        // inside the downtime; it equals MemoryDigest of the frozen memory when nothing was missed.
+        byte[] digest = policy.verifyDigest() ? sentDigest.digest() : new byte[0];
         long capturedAt = nanoTime.getAsLong();
         synchronized (this) {
             rounds.add(new Round(rs, null));
@@ -323,8 +323,10 @@ final class SourceMigration implements Runnable {
         try {
             sr = blocking.withDeadlineAfter(settings.rpcTimeoutMs(), TimeUnit.MILLISECONDS).switchover(req.build());
         } catch (StatusRuntimeException e) {
-            throw new MigrationException(e.getStatus(), "migration " + id + ": target " + target
-                    + " refused the switchover: " + describe(e.getStatus()), e);
+            // The target answers DATA_LOSS to a Switchover only when the memory digests differ.
+            throw new MigrationException(e.getStatus().getCode() == Status.Code.DATA_LOSS ? FailureKind.DIGEST_MISMATCH
+                    : FailureKind.ofTargetCall(e.getStatus().getCode()), e.getStatus(), "migration " + id + ": target "
+                    + target + " refused the switchover: " + describe(e.getStatus()), e);
         }
         synchronized (this) {
             stateSendNs = nanoTime.getAsLong() - capturedAt;
@@ -381,8 +383,8 @@ final class SourceMigration implements Runnable {
         try {
             blocking.withDeadlineAfter(settings.rpcTimeoutMs(), TimeUnit.MILLISECONDS).switchover(req.build());
         } catch (StatusRuntimeException e) {
-            throw new MigrationException(e.getStatus(), "migration " + id + ": target " + target
-                    + " refused the post-copy switchover: " + describe(e.getStatus()), e);
+            throw new MigrationException(FailureKind.ofTargetCall(e.getStatus().getCode()), e.getStatus(), "migration "
+                    + id + ": target " + target + " refused the post-copy switchover: " + describe(e.getStatus()), e);
         }
         synchronized (this) {
             stateSendNs = nanoTime.getAsLong() - capturedAt;
@@ -395,6 +397,9 @@ final class SourceMigration implements Runnable {
         postcopyServer = server;
         try {
             server.start();
+            PostcopyProgress progress = new PostcopyProgress(id, async, server, settings.rpcTimeoutMs());
+            progress.start(scheduler);
+            postcopyProgress = progress;
             long t0 = nanoTime.getAsLong();
             CommitResponse cr;
             try {
@@ -416,13 +421,18 @@ final class SourceMigration implements Runnable {
                 postcopyLinkChanged(false);
             }
             long postStart = nanoTime.getAsLong();
+            synchronized (this) {
+                postcopyStartNs = postStart;
+            }
             try {
                 server.completed().get();
             } catch (java.util.concurrent.ExecutionException e) {
-                throw new MigrationException(Status.UNAVAILABLE, "migration " + id + ": post-copy failed: "
-                        + e.getCause().getMessage() + "; the process is frozen on both sides, the target cannot complete",
-                        e.getCause());
+                throw new MigrationException(FailureKind.POSTCOPY_CANNOT_COMPLETE, Status.UNAVAILABLE, "migration " + id
+                        + ": post-copy failed: " + e.getCause().getMessage() + "; the process is frozen on both sides, "
+                        + "the target cannot complete", e.getCause());
             }
+            progress.finish();
+            metrics.postcopyCompleted(progress.stats());
             synchronized (this) {
                 if (phase == SourcePhase.POSTCOPY_PAUSED) {
                     // The completion came on a link that reopened before it was seen up.
@@ -522,6 +532,8 @@ final class SourceMigration implements Runnable {
 
     private long postcopyBytes;
     private long postcopyNs;
+    private long postcopyStartNs;
+    private volatile PostcopyProgress postcopyProgress;
     private long postcopyUrgentPages;
     private long postcopyBackgroundPages;
 
@@ -532,13 +544,17 @@ final class SourceMigration implements Runnable {
      * every such access has landed (the thread then holds at its gate until thaw).
      */
     private void freezeClean() {
+        freezeClean(PARKED_FAULT_WAIT_NS);
+    }
+
+    private void freezeClean(long waitNanos) {
         FreezeResult fr = mp.process.freeze();
         if (fr.parkedInFaultCount() == 0) {
             return;
         }
         long unresolved;
         try {
-            unresolved = mp.process.awaitParkedFaultsLanded(PARKED_FAULT_WAIT_NS);
+            unresolved = mp.process.awaitParkedFaultsLanded(waitNanos);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             unresolved = fr.parkedInFaultCount();
@@ -547,7 +563,10 @@ final class SourceMigration implements Runnable {
                 id, fr.parkedInFaultCount(), unresolved);
     }
 
-    /** How long a final round waits for a write-protect monitor to resolve parked faults. */
+    /**
+     * How long a final round waits for a write-protect monitor to resolve parked faults at least;
+     * pre-copy waits as long as the progress timeout (an unresolved fault is no progress).
+     */
     private static final long PARKED_FAULT_WAIT_NS = TimeUnit.SECONDS.toNanos(2);
 
     private void commit() {
@@ -566,6 +585,7 @@ final class SourceMigration implements Runnable {
             downtimeNs = now - freezeStartNs;
             targetPid = cr.getTargetPid();
             trackerCost = tracker.cost();
+            metrics.lastSwitchoverCallsNs.set(stateSendNs + completeNs);
         }
         tracker.stop();
         mp.release(true);
@@ -598,12 +618,13 @@ final class SourceMigration implements Runnable {
             }
         } catch (StatusRuntimeException unreachable) {
             commitUnknown = true;
-            throw new MigrationException(e.getStatus(), "migration " + id + ": commit outcome unknown, target " + target
+            throw new MigrationException(FailureKind.COMMIT_UNKNOWN, e.getStatus(), "migration " + id
+                    + ": commit outcome unknown, target " + target
                     + " unreachable (" + describe(e.getStatus()) + "); the source process " + mp.pid()
                     + " stays frozen so it never runs twice; inspect the target, then kill or thaw", e);
         }
-        throw new MigrationException(e.getStatus(), "migration " + id + ": target " + target + " refused Commit: "
-                + describe(e.getStatus()), e);
+        throw new MigrationException(FailureKind.ofTargetCall(e.getStatus().getCode()), e.getStatus(), "migration " + id
+                + ": target " + target + " refused Commit: " + describe(e.getStatus()), e);
     }
 
     private boolean commitUnknown;
@@ -628,8 +649,15 @@ final class SourceMigration implements Runnable {
         }
         long ackTimeout = settings.ackTimeoutNanos();
         b.send(TransferRequest.newBuilder().setRoundBegin(RoundBegin.newBuilder().setMigrationId(id).setRound(round)
-                .setLayout(LayoutWire.toWire(roundLayout)).setFinal(finalRound)).build(), -1, null, window, ackTimeout,
+                .setLayout(LayoutWire.toWire(roundLayout)).setFinal(finalRound)).build(), -1, null, null, window, ackTimeout,
                 this::checkCancelled);
+        for (dev.pagehop.xfer.LayoutPlan.Op op : dev.pagehop.xfer.LayoutPlan.plan(digestLayout.vmas(), roundLayout.vmas())) {
+            switch (op) {
+                case dev.pagehop.xfer.LayoutPlan.Unmap u -> sentDigest.remove(u.start(), u.end());
+                case dev.pagehop.xfer.LayoutPlan.Map m -> sentDigest.remove(m.vma().start(), m.vma().end());
+            }
+        }
+        digestLayout = roundLayout;
         long firstSeq = nextSequence;
         long pages = 0;
         long normal = 0;
@@ -638,23 +666,31 @@ final class SourceMigration implements Runnable {
         long wire = 0;
         for (PageRange u : unmappedToSend) {
             Chunk c = ChunkEncoder.range(id, round, nextSequence, ChunkKind.CHUNK_KIND_UNMAPPED, u.start(), u.lengthBytes());
+            sentDigest.apply(c);
             wire += c.getSerializedSize();
             unmapped += u.lengthBytes();
-            sendChunk(b, c, null);
+            sendChunk(b, c, null, null);
+            synchronized (this) {
+                transferredBytes += c.getSerializedSize();
+            }
+            metrics.dataProcessedBytes.increment(c.getSerializedSize());
         }
         unmappedToSend = List.of();
         MemoryManager mm = mp.process.mm();
         Iterator<ChunkSpec> it = Partitioner.chunks(pending.snapshot(), pageSize, policy.chunkBytes());
         long paceStart = nanoTime.getAsLong();
+        int chunkBufferBytes = Math.toIntExact(Partitioner.chunkBytes(policy.chunkBytes(), pageSize));
         long encodeNs = 0;
         long sendNs = 0;
         long pacedBytes = 0;
         while (it.hasNext()) {
             ChunkSpec spec = it.next();
             ChunkEncoder.Encoded e;
+            byte[] buffer;
             long e0 = nanoTime.getAsLong();
             try {
-                e = ChunkEncoder.pages(id, round, nextSequence, spec, mm::peek);
+                buffer = b.buffer(chunkBufferBytes);
+                e = ChunkEncoder.pages(id, round, nextSequence, spec, mm::peek, buffer);
                 encodeNs += nanoTime.getAsLong() - e0;
             } catch (ErrnoException | IllegalArgumentException gone) {
                 if (finalRound) {
@@ -667,21 +703,23 @@ final class SourceMigration implements Runnable {
                 continue;
             }
             Chunk c = e.chunk();
+            if (policy.verifyDigest()) {
+                sentDigest.apply(c);
+            }
             pages += spec.pageCount();
             normal += e.normalPages();
             zero += e.zeroPages();
             wire += c.getSerializedSize();
             long s0 = nanoTime.getAsLong();
-            sendChunk(b, c, spec);
+            sendChunk(b, c, spec, buffer);
             sendNs += nanoTime.getAsLong() - s0;
+            // No branch on finalRound in this loop: compiled from the pre-copy rounds, where it
+            // is never true, the loop would hit an uncommon trap on the final round's first chunk
+            // and finish the round deoptimised, inside the downtime (it made the final round run
+            // at half the previous round's rate). The split is booked after the loop.
             synchronized (this) {
                 roundPagesSent += spec.pageCount();
                 transferredBytes += c.getSerializedSize();
-                if (finalRound) {
-                    downtimeBytes += c.getSerializedSize();
-                } else {
-                    precopyBytes += c.getSerializedSize();
-                }
             }
             metrics.dataProcessedBytes.increment(c.getSerializedSize());
             pacedBytes += c.getSerializedSize();
@@ -689,7 +727,7 @@ final class SourceMigration implements Runnable {
         }
         b.send(TransferRequest.newBuilder().setRoundEnd(RoundEnd.newBuilder().setMigrationId(id).setRound(round)
                 .setFirstSequence(firstSeq).setNextSequence(nextSequence).setPageCount(pages)).build(), -1, null,
-                window, ackTimeout, this::checkCancelled);
+                null, window, ackTimeout, this::checkCancelled);
         long a0 = nanoTime.getAsLong();
         b.awaitRound(round, ackTimeout, this::checkCancelled);
         long duration = nanoTime.getAsLong() - t0;
@@ -702,11 +740,16 @@ final class SourceMigration implements Runnable {
         synchronized (this) {
             normalPages += normal;
             zeroPages += zero;
+            if (finalRound) {
+                downtimeBytes += wire;
+            } else {
+                precopyBytes += wire;
+            }
         }
         return new RoundResult(t0, duration, normal, zero, unmapped, pages * pageSize, wire);
     }
 
-    private void sendChunk(BulkStream b, Chunk c, ChunkSpec spec) throws InterruptedException {
+    private void sendChunk(BulkStream b, Chunk c, ChunkSpec spec, byte[] buffer) throws InterruptedException {
         long seq = nextSequence++;
         FaultInjector faults = settings.faults();
         if (faults.fireIfEquals(FaultPoint.CORRUPT_CHUNK, seq)) {
@@ -722,10 +765,10 @@ final class SourceMigration implements Runnable {
         }
         if (faults.fireIfEquals(FaultPoint.DROP_CHUNK, seq)) {
             LOG.warn("migration {}: fault point drop-chunk dropped chunk {}", id, seq);
-            b.skip(seq, spec);
+            b.skip(seq, spec, buffer);
             return;
         }
-        b.send(TransferRequest.newBuilder().setChunk(c).build(), seq, spec, window, settings.ackTimeoutNanos(),
+        b.send(TransferRequest.newBuilder().setChunk(c).build(), seq, spec, buffer, window, settings.ackTimeoutNanos(),
                 this::checkCancelled);
         if (faults.fireIfReached(FaultPoint.CUT_STREAM_AFTER_CHUNKS, seq + 1)) {
             LOG.warn("migration {}: fault point cut-stream-after-chunks cut the bulk stream after chunk {}", id, seq);
@@ -792,7 +835,7 @@ final class SourceMigration implements Runnable {
             thr = throttle;
         }
         Decision d = Convergence.decide(policy, stats, pending.bytes(), pageSize, memoryBytes(), transferred,
-                now - startNs, b == null ? 0 : now - b.lastProgressNanos(), thr);
+                now - startNs, b == null ? 0 : now - b.lastProgressNanos(), thr, switchoverFixedNs(stats));
         synchronized (this) {
             lastDecision = d;
         }
@@ -801,6 +844,31 @@ final class SourceMigration implements Runnable {
         }
         return d;
     }
+
+    /**
+     * What the switchover will cost beyond streaming the pending pages: the final collect (as
+     * long as the last one), freezing and capturing the CPU state and image
+     * (FREEZE_AND_IMAGE_NS), and the Switchover and Commit calls (the target's protections,
+     * restore and digest compare, then the resume): as long as they took in this agent's last
+     * completed pre-copy migration, or DEFAULT_SWITCHOVER_CALLS_NS before the first.
+     */
+    private long switchoverFixedNs(List<RoundStats> stats) {
+        long collect = stats.isEmpty() ? 0 : stats.getLast().collectNs();
+        long calls = metrics.lastSwitchoverCallsNs.get();
+        return collect + FREEZE_AND_IMAGE_NS + (calls < 0 ? DEFAULT_SWITCHOVER_CALLS_NS : calls);
+    }
+
+    /**
+     * Freeze plus CPU state and process image capture, 4 ms: 1.5–2.6 ms + 1.2–1.6 ms measured for
+     * a one-thread 1 GiB process (BENCHMARKS.md, hot-set migration), rounded up.
+     */
+    static final long FREEZE_AND_IMAGE_NS = TimeUnit.MILLISECONDS.toNanos(4);
+
+    /**
+     * Switchover plus Commit before this agent has measured them: 60 ms, the 44 + 13 ms measured
+     * for a one-thread 1 GiB process on a loaded 2-core machine (BENCHMARKS.md), rounded up.
+     */
+    static final long DEFAULT_SWITCHOVER_CALLS_NS = TimeUnit.MILLISECONDS.toNanos(60);
 
     private void setThrottle(int percent) {
         mp.process.setThrottlePercent(percent);
@@ -866,8 +934,11 @@ final class SourceMigration implements Runnable {
         // After a post-copy commit the process lives on the target: never run or migrate this copy again.
         mp.release(movedAway);
         recordTrackerCost();
+        FailureKind kind = cancelled ? FailureKind.CANCELLED
+                : t instanceof MigrationException me ? me.kind() : FailureKind.SOURCE_ERROR;
         synchronized (this) {
             failure = message;
+            failureKind = kind;
             failureStatus = cancelled ? Status.CANCELLED : status;
             endMillis = System.currentTimeMillis();
         }
@@ -905,8 +976,8 @@ final class SourceMigration implements Runnable {
 
     private void checkCancelled() {
         if (cancelRequested) {
-            throw new MigrationException(Status.CANCELLED, "migration " + id + " cancelled by the user in "
-                    + phase() + " (round " + currentRound() + ")");
+            throw new MigrationException(FailureKind.CANCELLED, Status.CANCELLED, "migration " + id
+                    + " cancelled by the user in " + phase() + " (round " + currentRound() + ")");
         }
     }
 
@@ -998,19 +1069,45 @@ final class SourceMigration implements Runnable {
     synchronized Snapshot snapshot() {
         long now = nanoTime.getAsLong();
         long totalNs = endMillis == 0 ? now - startNs : (endMillis - startMillis) * 1_000_000L;
-        return new Snapshot(id, mp.pid(), target, policy, trackerName, phase, failure, new ArrayList<>(rounds),
-                lastDecision, transferredBytes, precopyBytes, downtimeBytes, normalPages, zeroPages, remainingBytes,
+        PostcopyProgress pc = postcopyProgress;
+        dev.pagehop.proto.types.v1.PostcopyStats postcopy = pc == null ? null : pc.stats();
+        long pcBytes = pc == null ? postcopyBytes : postcopy.getSourceBytes();
+        long pcNs = postcopyNs != 0 || postcopyStartNs == 0 ? postcopyNs : now - postcopyStartNs;
+        return new Snapshot(id, mp.pid(), target, policy, trackerName, phase, failure, failureKind,
+                new ArrayList<>(rounds), lastDecision, transferredBytes, precopyBytes, downtimeBytes, normalPages, zeroPages,
+                liveRemainingBytes(postcopy),
                 memoryBytes, pageSize, throttle, currentRound, roundPagesSent, startMillis, endMillis, totalNs, setupNs,
                 downtimeNs, freezeNs, finalRoundNs, stateCaptureNs, stateSendNs, completeNs, sourceDigest.clone(),
                 targetDigest.clone(), tracker == null ? trackerCost : (phase.terminal() ? trackerCost : tracker.cost()),
-                targetPid);
+                targetPid, postcopy, pcBytes, pcNs);
+    }
+
+    /**
+     * What is still to send, as of now: while a round streams, the pending set shrinks as the
+     * target acknowledges chunks (so progress moves within a round, not only at its end); in
+     * post-copy, the pages the target last said it still misses.
+     */
+    private long liveRemainingBytes(dev.pagehop.proto.types.v1.PostcopyStats postcopy) {
+        if (postcopy != null && postcopy.getPagesMissingAtStart() > 0) {
+            return postcopy.getPagesMissing() * pageSize;
+        }
+        PendingPages p = pending;
+        // A switch to post-copy empties the pending set (the pages stay missing on the target):
+        // until the target reports, the last round's figure stands.
+        boolean stopAndCopy = phase == SourcePhase.STOP_AND_COPY && lastDecision != null
+                && lastDecision.action() == Decision.Action.SWITCHOVER;
+        if (p != null && (phase == SourcePhase.ITERATING || stopAndCopy) && postcopyProgress == null) {
+            return p.bytes();
+        }
+        return remainingBytes;
     }
 
     record Snapshot(String id, int pid, String target, MigrationPolicy policy, String tracker, SourcePhase phase,
-            String failure, List<Round> rounds, Decision lastDecision, long transferredBytes, long precopyBytes,
-            long downtimeBytes, long normalPages, long zeroPages, long remainingBytes, long memoryBytes, long pageSize,
+            String failure, FailureKind failureKind, List<Round> rounds, Decision lastDecision, long transferredBytes,
+            long precopyBytes, long downtimeBytes, long normalPages, long zeroPages, long remainingBytes, long memoryBytes, long pageSize,
             int throttlePercent, int currentRound, long roundPagesSent, long startMillis, long endMillis, long totalNs,
             long setupNs, long downtimeNs, long freezeNs, long finalRoundNs, long stateCaptureNs, long stateSendNs,
-            long completeNs, byte[] sourceDigest, byte[] targetDigest, TrackerCost trackerCost, int targetPid) {
+            long completeNs, byte[] sourceDigest, byte[] targetDigest, TrackerCost trackerCost, int targetPid,
+            dev.pagehop.proto.types.v1.PostcopyStats postcopy, long postcopyBytes, long postcopyNs) {
     }
 }

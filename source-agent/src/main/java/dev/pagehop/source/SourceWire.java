@@ -16,14 +16,18 @@ final class SourceWire {
     }
 
     static MigrationInfo info(SourceMigration.Snapshot s) {
+        // QEMU's transferred = precopy + downtime + postcopy bytes.
+        long transferred = s.transferredBytes() + s.postcopyBytes();
         MigrationStats.Builder st = MigrationStats.newBuilder()
                 .setTotalTimeMs(s.totalNs() / 1_000_000)
                 .setSetupTimeMs(s.setupNs() / 1_000_000)
                 .setDowntimeMs(s.downtimeNs() / 1_000_000)
                 .setRounds(s.rounds().size())
-                .setTransferredBytes(s.transferredBytes())
+                .setTransferredBytes(transferred)
                 .setPrecopyBytes(s.precopyBytes())
                 .setDowntimeBytes(s.downtimeBytes())
+                .setPostcopyBytes(s.postcopyBytes())
+                .setPostcopyTimeMs(s.postcopyNs() / 1_000_000)
                 .setNormalPages(s.normalPages())
                 .setZeroPages(s.zeroPages())
                 .setRemainingBytes(s.remainingBytes())
@@ -35,11 +39,14 @@ final class SourceWire {
                 .setDowntimeBreakdown(DowntimeBreakdown.newBuilder().setFreezeNs(s.freezeNs())
                         .setFinalRoundNs(s.finalRoundNs()).setStateCaptureNs(s.stateCaptureNs())
                         .setStateSendNs(s.stateSendNs()).setCompleteNs(s.completeNs()));
+        if (s.postcopy() != null) {
+            st.setPostcopy(s.postcopy());
+        }
         if (s.totalNs() > 0) {
-            st.setMbps(s.transferredBytes() * 8.0 / (s.totalNs() / 1e9) / 1e6);
+            st.setMbps(transferred * 8.0 / (s.totalNs() / 1e9) / 1e6);
         }
         if (s.memoryBytes() > 0) {
-            st.setAmplification(s.transferredBytes() / (double) s.memoryBytes());
+            st.setAmplification(transferred / (double) s.memoryBytes());
         }
         Decision last = s.lastDecision();
         if (last != null) {
@@ -77,9 +84,28 @@ final class SourceWire {
         }
         return MigrationInfo.newBuilder().setMigrationId(s.id()).setPid(s.pid()).setTarget(s.target())
                 .setMode(PolicyWire.mode(s.policy().mode())).setTracker(PolicyWire.tracker(s.tracker()))
-                .setSourcePhase(phase(s.phase())).setFailure(s.failure()).setStats(st)
+                .setSourcePhase(phase(s.phase())).setFailure(s.failure()).setFailureKind(failureKind(s.failureKind()))
+                .setStats(st)
                 .setPolicy(PolicyWire.toWire(s.policy())).setStartTimeMs(s.startMillis()).setEndTimeMs(s.endMillis())
                 .setPeerPid(s.targetPid()).build();
+    }
+
+    static dev.pagehop.proto.control.v1.FailureKind failureKind(dev.pagehop.migrate.FailureKind k) {
+        if (k == null) {
+            return dev.pagehop.proto.control.v1.FailureKind.FAILURE_KIND_UNSPECIFIED;
+        }
+        return switch (k) {
+            case TARGET_UNREACHABLE -> dev.pagehop.proto.control.v1.FailureKind.FAILURE_KIND_TARGET_UNREACHABLE;
+            case REFUSED_BY_TARGET -> dev.pagehop.proto.control.v1.FailureKind.FAILURE_KIND_REFUSED_BY_TARGET;
+            case TIMED_OUT -> dev.pagehop.proto.control.v1.FailureKind.FAILURE_KIND_TIMED_OUT;
+            case CANCELLED -> dev.pagehop.proto.control.v1.FailureKind.FAILURE_KIND_CANCELLED;
+            case DID_NOT_CONVERGE -> dev.pagehop.proto.control.v1.FailureKind.FAILURE_KIND_DID_NOT_CONVERGE;
+            case DIGEST_MISMATCH -> dev.pagehop.proto.control.v1.FailureKind.FAILURE_KIND_DIGEST_MISMATCH;
+            case TARGET_ERROR -> dev.pagehop.proto.control.v1.FailureKind.FAILURE_KIND_TARGET_ERROR;
+            case SOURCE_ERROR -> dev.pagehop.proto.control.v1.FailureKind.FAILURE_KIND_SOURCE_ERROR;
+            case COMMIT_UNKNOWN -> dev.pagehop.proto.control.v1.FailureKind.FAILURE_KIND_COMMIT_UNKNOWN;
+            case POSTCOPY_CANNOT_COMPLETE -> dev.pagehop.proto.control.v1.FailureKind.FAILURE_KIND_POSTCOPY_CANNOT_COMPLETE;
+        };
     }
 
     static dev.pagehop.proto.control.v1.Decision decision(Decision.Action a) {

@@ -9,6 +9,7 @@ import dev.pagehop.mm.MemoryManager;
 import dev.pagehop.mm.MmConfig;
 import dev.pagehop.proc.EmulatedProcess;
 import dev.pagehop.proc.ProcessState;
+import dev.pagehop.proto.control.v1.Decision;
 import dev.pagehop.proto.control.v1.MigrationInfo;
 import dev.pagehop.proto.control.v1.MigrationPolicy;
 import dev.pagehop.proto.control.v1.ProcessInfo;
@@ -34,8 +35,10 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * Real arm64 programs migrated mid-run: an AArch64 ELF (static glibc) runs under the
- * interpreter on the source agent, is migrated pre-copy while it prints and dirties memory, and
- * finishes on the target with exactly the output it prints when run alone.
+ * interpreter on the source agent, is migrated pre-copy, post-copy or hybrid while it prints and
+ * dirties memory (the threads program with its pthreads as process threads, some of them
+ * waiting on futexes), and finishes on the target with exactly the output it prints when run
+ * alone.
  */
 class A64MigrationTest {
     private static Path programs;
@@ -73,23 +76,17 @@ class A64MigrationTest {
         "dirtier, dirtier+4+150, round 1, TRACKER_SOFT_DIRTY",
         "dirtier, dirtier+4+150, round 1, TRACKER_UFFD_WP_SYNC",
         "hashtable, hashtable+60000, steps 300000, TRACKER_UFFD_WP_ASYNC",
+        "threads, threads+4+400000, steps 300000, TRACKER_UFFD_WP_ASYNC",
+        "threads, threads+4+400000, steps 300000, TRACKER_SOFT_DIRTY",
+        "threads, threads+4+400000, steps 300000, TRACKER_UFFD_WP_SYNC",
     })
     void programMigratedMidRunPrintsWhatItPrintsAlone(String program, String argv, String startAfter, Tracker tracker)
             throws Exception {
         String expected = standalone(program, argv.split("\\+"));
         try (InProcessAgents agents = new InProcessAgents()) {
-            ProcessInfo info = agents.stub.spawn(SpawnRequest.newBuilder().setWorkload(ElfWorkload.KIND)
-                    .putParameters("elf", programs.resolve(program).toString()).putParameters("argv", argv)
-                    .setGranule(dev.pagehop.proto.types.v1.Granule.GRANULE_4K).setThreads(1).setSeed(3)
-                    .setSoftDirty(tracker == Tracker.TRACKER_SOFT_DIRTY).build());
-            EmulatedProcess src = agents.source.state().requireProcess(info.getPid()).process;
-            // Start once the program is visibly under way: a line it printed, or a step count.
-            long steps = startAfter.startsWith("steps ") ? Long.parseLong(startAfter.substring(6)) : -1;
-            await().atMost(Duration.ofSeconds(120)).until(() -> src.state() != ProcessState.RUNNING
-                    || (steps < 0 ? ElfWorkload.console(src.mm()).contains(startAfter) : src.stats().steps() > steps));
-
+            EmulatedProcess src = spawnAndAwait(agents, program, argv, startAfter, tracker);
             MigrationInfo started = agents.stub.startMigration(StartMigrationRequest.newBuilder()
-                    .setPid(info.getPid()).setTarget(agents.targetName)
+                    .setPid(src.pid()).setTarget(agents.targetName)
                     .setMode(MigrationMode.MIGRATION_MODE_PRECOPY).setTracker(tracker)
                     .setPolicy(MigrationPolicy.newBuilder().setChunkBytes(256 * 1024))
                     .setLeavePausedOnTarget(true).setKeepSource(true).build());
@@ -100,17 +97,77 @@ class A64MigrationTest {
             EmulatedProcess dst = agents.target.receivedProcess(end.getPeerPid());
             InProcessAgents.assertSameMemory(src.mm(), dst.mm());
             InProcessAgents.assertSameCpu(src, dst);
+            assertThat(dst.threads()).hasSameSizeAs(src.threads());
             String printedOnSource = ElfWorkload.console(src.mm());
             assertThat(ElfWorkload.outcome(src.mm())).as("migrated mid-run, after: %s", printedOnSource).isNull();
             assertThat(expected).startsWith(printedOnSource);
 
             dst.thaw();
-            await().atMost(Duration.ofSeconds(300)).until(() -> ElfWorkload.outcome(dst.mm()) != null
-                    || dst.stopReason().isPresent());
-            assertThat(dst.stopReason()).isEmpty();
-            assertThat(ElfWorkload.outcome(dst.mm())).isEqualTo(GuestOutcome.exited(0));
-            assertThat(ElfWorkload.console(dst.mm())).isEqualTo(expected);
-            dst.freeze();
+            assertFinishesWith(dst, expected);
         }
+    }
+
+    /**
+     * Post-copy and hybrid (one pre-copy round first): the target resumes at once with pages
+     * still on the source, faults them in while the background pull runs, and finishes with the
+     * standalone output.
+     */
+    @ParameterizedTest(name = "{0} {1} {4} with {3}")
+    @CsvSource({
+        "dirtier, dirtier+4+150, round 1, TRACKER_UFFD_WP_ASYNC, MIGRATION_MODE_POSTCOPY",
+        "dirtier, dirtier+4+150, round 1, TRACKER_UFFD_WP_ASYNC, MIGRATION_MODE_HYBRID",
+        "dirtier, dirtier+4+150, round 1, TRACKER_SOFT_DIRTY, MIGRATION_MODE_HYBRID",
+        "dirtier, dirtier+4+150, round 1, TRACKER_UFFD_WP_SYNC, MIGRATION_MODE_HYBRID",
+        "hashtable, hashtable+60000, steps 300000, TRACKER_UFFD_WP_ASYNC, MIGRATION_MODE_POSTCOPY",
+        "threads, threads+4+400000, steps 300000, TRACKER_UFFD_WP_ASYNC, MIGRATION_MODE_POSTCOPY",
+    })
+    void programMigratedPostcopyMidRunPrintsWhatItPrintsAlone(String program, String argv, String startAfter,
+            Tracker tracker, MigrationMode mode) throws Exception {
+        String expected = standalone(program, argv.split("\\+"));
+        try (InProcessAgents agents = new InProcessAgents()) {
+            EmulatedProcess src = spawnAndAwait(agents, program, argv, startAfter, tracker);
+            MigrationInfo started = agents.stub.startMigration(StartMigrationRequest.newBuilder()
+                    .setPid(src.pid()).setTarget(agents.targetName).setMode(mode).setTracker(tracker)
+                    // Hybrid goes post-copy after its pre-copy round only if that round did not
+                    // converge: a 1 ms downtime limit and dirtier's steady MiBs of dirty pages per
+                    // round make sure (hashtable and threads dirty too little for that to be certain,
+                    // so they run pure post-copy, which switches over right after the layout).
+                    .setPolicy(MigrationPolicy.newBuilder().setChunkBytes(256 * 1024).setPostcopyAfterRounds(1)
+                            .setDowntimeLimitMs(1).setStopPages(1))
+                    .setKeepSource(true).build());
+            MigrationInfo end = agents.awaitEnd(started.getMigrationId());
+            assertThat(end.getSourcePhase()).as(end.getFailure()).isEqualTo(SourcePhase.SOURCE_PHASE_COMPLETED);
+            assertThat(end.getStats().getLastDecision()).as(end.getStats().getLastDecisionReason())
+                    .isEqualTo(Decision.DECISION_POSTCOPY);
+            assertThat(ElfWorkload.outcome(src.mm())).as("migrated mid-run, after: %s", ElfWorkload.console(src.mm()))
+                    .isNull();
+            assertThat(expected).startsWith(ElfWorkload.console(src.mm()));
+            EmulatedProcess dst = agents.target.receivedProcess(end.getPeerPid());
+            assertFinishesWith(dst, expected);
+        }
+    }
+
+    private static EmulatedProcess spawnAndAwait(InProcessAgents agents, String program, String argv, String startAfter,
+            Tracker tracker) {
+        ProcessInfo info = agents.stub.spawn(SpawnRequest.newBuilder().setWorkload(ElfWorkload.KIND)
+                .putParameters("elf", programs.resolve(program).toString()).putParameters("argv", argv)
+                .setGranule(dev.pagehop.proto.types.v1.Granule.GRANULE_4K).setThreads(1).setSeed(3)
+                .setSoftDirty(tracker == Tracker.TRACKER_SOFT_DIRTY).build());
+        EmulatedProcess src = agents.source.state().requireProcess(info.getPid()).process;
+        // Start once the program is visibly under way: a line it printed, or a step count.
+        long steps = startAfter.startsWith("steps ") ? Long.parseLong(startAfter.substring(6)) : -1;
+        await().atMost(Duration.ofSeconds(120)).until(() -> src.state() != ProcessState.RUNNING
+                || (steps < 0 ? ElfWorkload.console(src.mm()).contains(startAfter) : src.stats().steps() > steps));
+        assertThat(src.state()).isEqualTo(ProcessState.RUNNING);
+        return src;
+    }
+
+    private static void assertFinishesWith(EmulatedProcess dst, String expected) {
+        await().atMost(Duration.ofSeconds(300)).until(() -> ElfWorkload.outcome(dst.mm()) != null
+                || dst.stopReason().isPresent());
+        assertThat(dst.stopReason()).isEmpty();
+        assertThat(ElfWorkload.outcome(dst.mm())).isEqualTo(GuestOutcome.exited(0));
+        assertThat(ElfWorkload.console(dst.mm())).isEqualTo(expected);
+        dst.freeze();
     }
 }

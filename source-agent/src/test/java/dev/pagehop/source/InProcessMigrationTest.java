@@ -36,31 +36,17 @@ class InProcessMigrationTest {
         Tracker[] trackers = {Tracker.TRACKER_UFFD_WP_ASYNC, Tracker.TRACKER_SOFT_DIRTY, Tracker.TRACKER_UFFD_WP_SYNC};
         for (String w : new String[] {"kv", "uniform", "zipf", "sequential", "phase", "churn", "idle"}) {
             for (Tracker t : trackers) {
-                if (supported(w, t)) {
-                    out.add(Arguments.of(w, t, Granule.GRANULE_4K));
-                }
+                out.add(Arguments.of(w, t, Granule.GRANULE_4K));
             }
         }
         for (Granule g : new Granule[] {Granule.GRANULE_16K, Granule.GRANULE_64K}) {
             for (String w : new String[] {"kv", "churn"}) {
                 for (Tracker t : trackers) {
-                    if (supported(w, t)) {
-                        out.add(Arguments.of(w, t, g));
-                    }
+                    out.add(Arguments.of(w, t, g));
                 }
             }
         }
         return out.stream();
-    }
-
-    /**
-     * uffd-wp-sync under VMA churn is left out: its collect fails now and then with
-     * "UFFDIO_WRITEPROTECT ... EAGAIN: non-cooperative event(s) not yet read" (the sync tracker
-     * re-protects while a remap/unmap event is pending). The migration then fails cleanly and the
-     * source runs on, but the case cannot pass reliably until the tracker reads its events first.
-     */
-    private static boolean supported(String workload, Tracker t) {
-        return !(workload.equals("churn") && t == Tracker.TRACKER_UFFD_WP_SYNC);
     }
 
     @ParameterizedTest(name = "{0} / {1} / {2}")

@@ -66,6 +66,11 @@ class InProcessPostcopyTest {
             } else {
                 assertThat(end.getStats().getRounds()).as("only the final layout round").isEqualTo(1);
             }
+            if (end.getStats().hasPostcopy()) {
+                assertPostcopyFigures(end);
+                assertThat(end.getStats().getPostcopy().getFaults()).as("left paused: no thread ran to fault").isZero();
+                assertThat(end.getStats().getPostcopy().getFaultLatencyHistogramList()).isEmpty();
+            }
             EmulatedProcess dst = agents.target.receivedProcess(end.getPeerPid());
             assertThat(dst).isNotNull();
             assertThat(src.state()).isEqualTo(ProcessState.FROZEN);
@@ -80,6 +85,28 @@ class InProcessPostcopyTest {
             assertThat(r.ok()).as(r.toString()).isTrue();
             assertThat(dst.stopReason()).isEmpty();
         }
+    }
+
+    /**
+     * The source's final record carries the target's final post-copy figures, and they add up:
+     * every page missing at the switchover arrived on demand or in the background, or was zapped.
+     */
+    private static void assertPostcopyFigures(MigrationInfo end) {
+        assertThat(end.getStats().hasPostcopy()).isTrue();
+        dev.pagehop.proto.types.v1.PostcopyStats pc = end.getStats().getPostcopy();
+        assertThat(pc.getComplete()).isTrue();
+        assertThat(pc.getPagesMissing()).isZero();
+        assertThat(pc.getPagesOnDemand() + pc.getPagesBackground() + pc.getPagesDropped())
+                .isEqualTo(pc.getPagesMissingAtStart());
+        assertThat(pc.getSourcePagesUrgent()).isGreaterThanOrEqualTo(pc.getPagesOnDemand());
+        assertThat(end.getStats().getPostcopyBytes()).isEqualTo(pc.getSourceBytes()).isPositive();
+        assertThat(end.getStats().getTransferredBytes()).isEqualTo(end.getStats().getPrecopyBytes()
+                + end.getStats().getDowntimeBytes() + end.getStats().getPostcopyBytes());
+        assertThat(end.getStats().getRemainingBytes()).isZero();
+        long histogramFaults = pc.getFaultLatencyHistogramList().stream()
+                .mapToLong(dev.pagehop.proto.types.v1.LatencyBucket::getCount).sum();
+        assertThat(histogramFaults).as("one latency per page asked for and installed on demand")
+                .isEqualTo(pc.getPagesOnDemand());
     }
 
     /** Resumed at once: the workload's threads fault pages in on demand while the pull runs. */
@@ -97,6 +124,7 @@ class InProcessPostcopyTest {
                     .setTracker(Tracker.TRACKER_UFFD_WP_ASYNC).setKeepSource(true).build());
             MigrationInfo end = agents.awaitEnd(started.getMigrationId());
             assertThat(end.getSourcePhase()).as(end.getFailure()).isEqualTo(SourcePhase.SOURCE_PHASE_COMPLETED);
+            assertPostcopyFigures(end);
             EmulatedProcess dst = agents.target.receivedProcess(end.getPeerPid());
             long before = dst.stats().steps();
             await().atMost(Duration.ofSeconds(30)).until(() -> dst.stats().steps() > before + 200);

@@ -82,6 +82,7 @@ class MigrationFailureTest {
             MigrationInfo m = migrate(a, pid, a.targetName, small());
             assertThat(m.getSourcePhase()).isEqualTo(SourcePhase.SOURCE_PHASE_FAILED);
             assertThat(m.getFailure()).contains("refused Prepare", "FAILED_PRECONDITION", "refuses to prepare");
+            assertThat(m.getFailureKind()).isEqualTo(dev.pagehop.proto.control.v1.FailureKind.FAILURE_KIND_REFUSED_BY_TARGET);
             // Watching a migration that has already ended still yields its END event.
             assertThat(a.awaitEnd(m.getMigrationId()).getSourcePhase()).isEqualTo(SourcePhase.SOURCE_PHASE_FAILED);
             assertThat(a.target.activeMigrations()).isZero();
@@ -98,6 +99,7 @@ class MigrationFailureTest {
             MigrationInfo m = migrate(a, pid, a.targetName, small());
             assertThat(m.getSourcePhase()).isEqualTo(SourcePhase.SOURCE_PHASE_FAILED);
             assertThat(m.getFailure()).contains("bulk stream failed", "UNAVAILABLE");
+            assertThat(m.getFailureKind()).isEqualTo(dev.pagehop.proto.control.v1.FailureKind.FAILURE_KIND_TARGET_UNREACHABLE);
             assertSourceRunsOn(a, pid);
             String second = "target-" + UUID.randomUUID();
             try (TargetAgentServer t2 = new TargetAgentServer(InProcessServerBuilder.forName(second),
@@ -116,6 +118,7 @@ class MigrationFailureTest {
             MigrationInfo m = migrate(a, pid, a.targetName, small());
             assertThat(m.getSourcePhase()).isEqualTo(SourcePhase.SOURCE_PHASE_FAILED);
             assertThat(m.getFailure()).contains("bulk stream failed", "CANCELLED");
+            assertThat(m.getFailureKind()).isEqualTo(dev.pagehop.proto.control.v1.FailureKind.FAILURE_KIND_TARGET_UNREACHABLE);
             await().atMost(Duration.ofSeconds(10)).until(() -> a.target.activeMigrations() == 0);
             assertSourceRunsOn(a, pid);
             assertRerunSucceeds(a, pid, a.targetName);
@@ -130,6 +133,21 @@ class MigrationFailureTest {
             MigrationInfo m = migrate(a, pid, a.targetName, small());
             assertThat(m.getSourcePhase()).isEqualTo(SourcePhase.SOURCE_PHASE_FAILED);
             assertThat(m.getFailure()).contains("DATA_LOSS", "missing sequence 2", "got 3");
+            assertThat(m.getFailureKind()).isEqualTo(dev.pagehop.proto.control.v1.FailureKind.FAILURE_KIND_TARGET_ERROR);
+            assertSourceRunsOn(a, pid);
+            assertRerunSucceeds(a, pid, a.targetName);
+        }
+    }
+
+    @Test
+    void aChunkLostAfterItsChecksumIsCaughtByTheMemoryDigestAtSwitchover() throws Exception {
+        try (InProcessAgents a = new InProcessAgents()) {
+            int pid = spawnKv(a, 1 << 20).getPid();
+            a.targetFaults.arm(FaultPoint.LOSE_CHUNK, 0);
+            MigrationInfo m = migrate(a, pid, a.targetName, small());
+            assertThat(m.getSourcePhase()).isEqualTo(SourcePhase.SOURCE_PHASE_FAILED);
+            assertThat(m.getFailure()).contains("refused the switchover", "DATA_LOSS", "memory digest at the target",
+                    "differs from the source's");
             assertSourceRunsOn(a, pid);
             assertRerunSucceeds(a, pid, a.targetName);
         }
@@ -143,6 +161,7 @@ class MigrationFailureTest {
             MigrationInfo m = migrate(a, pid, a.targetName, small());
             assertThat(m.getSourcePhase()).isEqualTo(SourcePhase.SOURCE_PHASE_FAILED);
             assertThat(m.getFailure()).contains("DATA_LOSS", "chunk 1", "checksum");
+            assertThat(m.getFailureKind()).isEqualTo(dev.pagehop.proto.control.v1.FailureKind.FAILURE_KIND_TARGET_ERROR);
             assertSourceRunsOn(a, pid);
             assertRerunSucceeds(a, pid, a.targetName);
         }
@@ -156,6 +175,7 @@ class MigrationFailureTest {
             MigrationInfo m = migrate(a, pid, a.targetName, small());
             assertThat(m.getSourcePhase()).isEqualTo(SourcePhase.SOURCE_PHASE_FAILED);
             assertThat(m.getFailure()).contains("refused the switchover", "INTERNAL", "fail-final-state");
+            assertThat(m.getFailureKind()).isEqualTo(dev.pagehop.proto.control.v1.FailureKind.FAILURE_KIND_TARGET_ERROR);
             assertThat(a.target.activeMigrations()).isZero();
             assertSourceRunsOn(a, pid);
             assertRerunSucceeds(a, pid, a.targetName);
@@ -180,6 +200,7 @@ class MigrationFailureTest {
             MigrationInfo end = a.awaitEnd(id);
             assertThat(end.getSourcePhase()).isEqualTo(SourcePhase.SOURCE_PHASE_CANCELLED);
             assertThat(end.getFailure()).contains("cancelled by the user", "ITERATING", "round 0");
+            assertThat(end.getFailureKind()).isEqualTo(dev.pagehop.proto.control.v1.FailureKind.FAILURE_KIND_CANCELLED);
             await().atMost(Duration.ofSeconds(10)).until(() -> a.target.activeMigrations() == 0);
             assertSourceRunsOn(a, pid);
             assertThatThrownBy(() -> a.stub.cancelMigration(CancelMigrationRequest.newBuilder().setMigrationId(id).build()))

@@ -200,6 +200,24 @@ class PostcopyWireTest {
     }
 
     @Test
+    void theCompletionDemandCarriesTheTargetsFinalFiguresToTheSource() throws Exception {
+        startTarget(0);
+        startSource();
+        LazyPager pager = endpoint.awaitPager(10_000);
+        AtomicReference<byte[]> got = new AtomicReference<>();
+        reader(BASE + 777 * pageSize, got).join(10_000);
+        assertThat(pager.await(PostcopyState.COMPLETED, 60, TimeUnit.SECONDS)).isEqualTo(PostcopyState.COMPLETED);
+        pages.completed().get(10, TimeUnit.SECONDS);
+        dev.pagehop.proto.types.v1.PostcopyStats st = pages.targetStats();
+        assertThat(st).as("figures on the completion demand").isNotNull();
+        assertThat(st).isEqualTo(TargetWire.postcopy(pager));
+        assertThat(st.getComplete()).isTrue();
+        assertThat(st.getPagesMissingAtStart()).isEqualTo(PAGES);
+        assertThat(st.getPagesOnDemand() + st.getPagesBackground()).isEqualTo(PAGES);
+        assertThat(st.getBytesReceived()).isEqualTo(PAGES * pageSize);
+    }
+
+    @Test
     void aNetworkCutPausesTheTargetWithThreadsBlockedAndTheSourcesReconnectCompletes() throws Exception {
         gated = true;
         startTarget(0);

@@ -141,6 +141,8 @@ final class LazyPager implements AutoCloseable {
     private final ArrayDeque<Long> zeroLater = new ArrayDeque<>();
     private final Histogram latency = new Histogram(3_600_000_000_000L, 3);
     private final Map<Long, Long> blockedByThread = new HashMap<>();
+    private final Blocktime blocktime = new Blocktime();
+    private volatile PostcopyMeters meters = PostcopyMeters.NONE;
     private PostcopyState state = PostcopyState.RUNNING;
     private PageLink link;
     private long generation;
@@ -300,6 +302,58 @@ final class LazyPager implements AutoCloseable {
         } finally {
             lock.unlock();
         }
+    }
+
+    /** A copy of the fault round-trip latencies recorded so far (nanoseconds). */
+    Histogram latencyHistogram() {
+        lock.lock();
+        try {
+            return latency.copy();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** QEMU's postcopy-blocktime: time every thread of the process was blocked at once, so far. */
+    long allThreadsBlockedNs() {
+        lock.lock();
+        try {
+            return blocktime.allBlockedNs(endNs != 0 ? endNs : nanoTime.getAsLong());
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Pages missing when the pager started. */
+    long pagesMissingAtStart() {
+        return initialMissing;
+    }
+
+    /**
+     * The process's thread count, for {@link #allThreadsBlockedNs} (unknown, 0, counts nothing),
+     * and how to name a faulting thread: fault messages carry the host thread's id, reports the
+     * emulated tid.
+     */
+    void threads(int count, java.util.function.LongUnaryOperator tidOfHostThread) {
+        tidOf = tidOfHostThread;
+        lock.lock();
+        try {
+            blocktime.threads(count, nanoTime.getAsLong());
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The emulated tid of the thread a fault message names (the host thread id while unknown). */
+    long tidOf(long hostThread) {
+        return tidOf.applyAsLong(hostThread);
+    }
+
+    private volatile java.util.function.LongUnaryOperator tidOf = h -> h;
+
+    /** Where faults, latencies and pages are also counted for /metrics. */
+    void meters(PostcopyMeters m) {
+        meters = m;
     }
 
     /**
@@ -467,9 +521,11 @@ final class LazyPager implements AutoCloseable {
             // between the fault and this read (the copy woke the thread already).
             pagesZeroMapped += zeroOrWake(page);
             faults++;
+            meters.fault();
             return;
         }
         waiting.computeIfAbsent(page, p -> new ArrayList<>()).add(new long[] {m.ptid(), now});
+        blocktime.blocked(m.ptid(), now);
         cursor = page + pageSize;
         chunkBytes = MIN_CHUNK;
         if (inFlight.contains(page) || demandSent.containsKey(page)) {
@@ -477,6 +533,7 @@ final class LazyPager implements AutoCloseable {
             return;
         }
         faults++;
+        meters.fault();
         if (state == PostcopyState.RUNNING) {
             sendDemand(page);
         }
@@ -571,7 +628,10 @@ final class LazyPager implements AutoCloseable {
         inFlight.remove(start, end);
         for (long page : new ArrayList<>(waiting.keySet())) {
             if (page >= start && page < end) {
-                waiting.remove(page);
+                List<long[]> w = waiting.remove(page);
+                for (long[] t : w) {
+                    blocktime.woken(t[0], nanoTime.getAsLong());
+                }
             }
         }
         forgetMoved(start, end);
@@ -675,6 +735,7 @@ final class LazyPager implements AutoCloseable {
                 Long sent = demandSent.get(a.target);
                 if (sent != null && a.error == null) {
                     latency.recordValue(Math.max(0, nanoTime.getAsLong() - sent));
+                    meters.served(Math.max(0, nanoTime.getAsLong() - sent));
                 }
                 demandSent.remove(a.target);
             } else {
@@ -688,6 +749,7 @@ final class LazyPager implements AutoCloseable {
         }
         int pages = a.data.length / Math.toIntExact(pageSize);
         bytesReceived += a.data.length;
+        meters.received(a.data.length);
         long now = nanoTime.getAsLong();
         byte[] page = new byte[Math.toIntExact(pageSize)];
         for (int i = 0; i < pages; i++) {
@@ -707,12 +769,15 @@ final class LazyPager implements AutoCloseable {
             } else {
                 pagesBackground++;
             }
+            meters.installed(a.urgent);
             List<long[]> w = waiting.remove(addr);
             if (w != null) {
                 for (long[] t : w) {
                     long blocked = Math.max(0, now - t[1]);
                     blockedTotal += blocked;
                     blockedByThread.merge(t[0], blocked, Long::sum);
+                    blocktime.woken(t[0], now);
+                    meters.blocked(blocked);
                 }
             }
         }

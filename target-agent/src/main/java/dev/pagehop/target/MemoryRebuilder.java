@@ -10,6 +10,7 @@ import dev.pagehop.xfer.ChunkDecoder;
 import dev.pagehop.xfer.LayoutPlan;
 import dev.pagehop.xfer.LayoutSpec;
 import dev.pagehop.xfer.MemfdSpec;
+import dev.pagehop.xfer.PageSetDigest;
 import dev.pagehop.xfer.VmaSpec;
 import java.util.HashMap;
 import java.util.List;
@@ -27,20 +28,25 @@ final class MemoryRebuilder implements ChunkDecoder.PageSink {
 
     private final MemoryManager mm;
     private final int pageSize;
-    private final byte[] page;
     private final byte[] zeros;
     private final Map<Integer, Memfd> memfds = new HashMap<>();
     private LayoutSpec layout = LayoutSpec.EMPTY;
+    private final PageSetDigest digest;
 
     MemoryRebuilder(MemoryManager mm) {
         this.mm = mm;
         this.pageSize = Math.toIntExact(mm.pageSize());
-        this.page = new byte[pageSize];
         this.zeros = new byte[pageSize];
+        this.digest = new PageSetDigest(pageSize);
     }
 
     MemoryManager memory() {
         return mm;
+    }
+
+    /** The digest of every page received so far, as memory holds it. */
+    PageSetDigest digest() {
+        return digest;
     }
 
     LayoutSpec layout() {
@@ -54,8 +60,15 @@ final class MemoryRebuilder implements ChunkDecoder.PageSink {
         }
         for (LayoutPlan.Op op : LayoutPlan.plan(layout.vmas(), next.vmas())) {
             switch (op) {
-                case LayoutPlan.Unmap u -> mm.munmap(u.start(), u.end() - u.start());
-                case LayoutPlan.Map m -> map(m.vma());
+                case LayoutPlan.Unmap u -> {
+                    mm.munmap(u.start(), u.end() - u.start());
+                    digest.remove(u.start(), u.end());
+                }
+                case LayoutPlan.Map m -> {
+                    map(m.vma());
+                    // Mapped afresh: nothing the source sent is here until it sends it again.
+                    digest.remove(m.vma().start(), m.vma().end());
+                }
             }
         }
         layout = next;
@@ -83,11 +96,13 @@ final class MemoryRebuilder implements ChunkDecoder.PageSink {
 
     @Override
     public void write(long address, ByteString data, int offset, int length) {
-        // MemoryManager.write takes whole arrays; one reused page buffer keeps it to one copy
-        // out of the received message and one into the frame.
-        for (int done = 0; done < length; done += pageSize) {
-            data.copyTo(page, offset + done, 0, pageSize);
-            mm.write(address + done, page);
+        // The data usually aliases the received transport buffers (AliasingMarshaller), in
+        // pieces that need not align with pages: each piece goes straight into the frames.
+        long at = address;
+        for (java.nio.ByteBuffer b : data.substring(offset, offset + length).asReadOnlyByteBufferList()) {
+            int n = b.remaining();
+            mm.write(at, b);
+            at += n;
         }
     }
 

@@ -29,6 +29,11 @@ import dev.pagehop.proto.migration.v1.TransferRequest;
 import dev.pagehop.proto.migration.v1.TransferResponse;
 import dev.pagehop.xfer.LayoutSpec;
 import dev.pagehop.xfer.LayoutWire;
+import io.grpc.MethodDescriptor;
+import io.grpc.ServerCallHandler;
+import io.grpc.ServerMethodDefinition;
+import io.grpc.ServerServiceDefinition;
+import io.grpc.ServiceDescriptor;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.ServerCallStreamObserver;
@@ -57,9 +62,45 @@ final class MigrationService extends MigrationGrpc.MigrationImplBase {
     static final int RECEIVE_AHEAD = 2;
 
     private final TargetState state;
+    /** Bulk stream requests parse over the received buffers; each is released once applied. */
+    private final AliasingMarshaller<TransferRequest> transferRequests =
+            new AliasingMarshaller<>(TransferRequest.getDefaultInstance());
 
     MigrationService(TargetState state) {
         this.state = state;
+    }
+
+    /**
+     * The generated definition, with the bulk stream's requests parsed by
+     * {@link AliasingMarshaller}: page data is not copied between the socket buffers and the
+     * target's frames. Same method names and schema, so clients and reflection see no difference.
+     */
+    ServerServiceDefinition definition() {
+        ServerServiceDefinition plain = bindService();
+        MethodDescriptor<TransferRequest, TransferResponse> transfer = MigrationGrpc.getTransferMethod().toBuilder()
+                .setRequestMarshaller(transferRequests).build();
+        ServiceDescriptor old = plain.getServiceDescriptor();
+        ServiceDescriptor.Builder sd = ServiceDescriptor.newBuilder(old.getName()).setSchemaDescriptor(old.getSchemaDescriptor());
+        for (MethodDescriptor<?, ?> m : old.getMethods()) {
+            sd.addMethod(m.getFullMethodName().equals(transfer.getFullMethodName()) ? transfer : m);
+        }
+        ServerServiceDefinition.Builder b = ServerServiceDefinition.builder(sd.build());
+        for (ServerMethodDefinition<?, ?> m : plain.getMethods()) {
+            if (m.getMethodDescriptor().getFullMethodName().equals(transfer.getFullMethodName())) {
+                @SuppressWarnings("unchecked")
+                ServerCallHandler<TransferRequest, TransferResponse> h =
+                        (ServerCallHandler<TransferRequest, TransferResponse>) m.getServerCallHandler();
+                b.addMethod(transfer, h);
+            } else {
+                b.addMethod(m);
+            }
+        }
+        return b.build();
+    }
+
+    /** Bulk stream messages parsed and not yet released (tests: zero once streams are done). */
+    int heldTransferBuffers() {
+        return transferRequests.heldCount();
     }
 
     @Override
@@ -119,6 +160,7 @@ final class MigrationService extends MigrationGrpc.MigrationImplBase {
         MemoryManager mm = MemoryManager.create(new MmConfig(granule, thp, r.getSoftDirty()));
         TargetMigration m = new TargetMigration(id, mode, r.getSourcePid(), r.getWorkload(), r.getSourceAgent(), mm,
                 r.getMaxChunkBytes(), state.faults(), state.killSwitch(), state.nanoTime());
+        m.postcopyMeters(state.postcopyMeters());
         m.postcopyLimits(state.postcopyLimits());
         try {
             m.applyInitialLayout(layout);
@@ -147,6 +189,14 @@ final class MigrationService extends MigrationGrpc.MigrationImplBase {
 
             @Override
             public void onNext(TransferRequest req) {
+                try {
+                    handle(req);
+                } finally {
+                    transferRequests.release(req);
+                }
+            }
+
+            private void handle(TransferRequest req) {
                 if (closed) {
                     return;
                 }
@@ -250,8 +300,14 @@ final class MigrationService extends MigrationGrpc.MigrationImplBase {
     public void status(StatusRequest r, StreamObserver<StatusResponse> out) {
         unary(out, () -> {
             TargetMigration m = required(r.getMigrationId(), "Status");
-            return StatusResponse.newBuilder().setPhase(TargetWire.phase(m.phase())).setRound(Math.max(0, m.lastRound()))
-                    .setNextSequence(m.nextSequence()).setPagesApplied(m.pagesApplied()).setFailure(m.failure()).build();
+            StatusResponse.Builder b = StatusResponse.newBuilder().setPhase(TargetWire.phase(m.phase()))
+                    .setRound(Math.max(0, m.lastRound())).setNextSequence(m.nextSequence())
+                    .setPagesApplied(m.pagesApplied()).setFailure(m.failure());
+            dev.pagehop.proto.types.v1.PostcopyStats pc = m.postcopyStats();
+            if (pc != null) {
+                b.setPostcopy(pc);
+            }
+            return b.build();
         });
     }
 

@@ -38,6 +38,7 @@ final class PostcopyEndpoint {
     /** Links whose two streams have not both greeted yet, by epoch. */
     private final Map<Long, Pairing> pairing = new HashMap<>();
     private LazyPager pager;
+    private volatile PostcopyMeters meters = PostcopyMeters.NONE;
     private long lastEpoch;
 
     /** The two halves of one link epoch while they meet. */
@@ -216,6 +217,7 @@ final class PostcopyEndpoint {
                 }
             }
             p.link = new StreamPageLink(id, epoch, mm.pageSize(), maxChunkBytes, p.urgent, p.bulk, requestIds);
+            p.link.finalStats(this::finalStats);
             attach(p.link);
         }
         return p;
@@ -263,11 +265,23 @@ final class PostcopyEndpoint {
     private void attach(StreamPageLink link) {
         if (pager == null) {
             pager = new LazyPager(id, mm, missing, link, null, scheduler, nanoTime, limits);
+            pager.meters(meters);
             notifyAll();
             return;
         }
         LOG.info("migration {}: the source reopened the page streams (link {})", id, link.epoch());
         pager.replaceLink(link);
+    }
+
+    /** Where the pager counts for /metrics; set before the source's first stream arrives. */
+    void meters(PostcopyMeters m) {
+        meters = m;
+    }
+
+    /** What the completion demand tells the source: the pager's final figures. */
+    private dev.pagehop.proto.types.v1.PostcopyStats finalStats() {
+        LazyPager p = pager();
+        return p == null ? null : TargetWire.postcopy(p);
     }
 
     /** Waits until the source's first link started the pager. */

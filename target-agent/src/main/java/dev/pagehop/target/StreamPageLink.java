@@ -32,6 +32,7 @@ final class StreamPageLink implements PageLink {
     private final Map<Long, Pending> open = new ConcurrentHashMap<>();
     private final AtomicLong nextRequest;
     private volatile boolean broken;
+    private volatile java.util.function.Supplier<dev.pagehop.proto.types.v1.PostcopyStats> finalStats = () -> null;
 
     private record Pending(long address, int pages, boolean background, CompletableFuture<byte[]> future) {
     }
@@ -171,12 +172,22 @@ final class StreamPageLink implements PageLink {
         }
     }
 
+    /** What the completion demand carries to the source (the pager's final figures); null for none. */
+    void finalStats(java.util.function.Supplier<dev.pagehop.proto.types.v1.PostcopyStats> stats) {
+        finalStats = stats;
+    }
+
     @Override
     public void release() {
         // Only the urgent stream ends here: the source closes both once told (the bulk stream
         // ending first could look like a broken link to it).
+        PageDemand.Builder done = PageDemand.newBuilder().setMigrationId(id).setComplete(true);
+        dev.pagehop.proto.types.v1.PostcopyStats stats = finalStats.get();
+        if (stats != null) {
+            done.setStats(stats);
+        }
         synchronized (urgent) {
-            urgent.onNext(PageDemand.newBuilder().setMigrationId(id).setComplete(true).build());
+            urgent.onNext(done.build());
         }
         try {
             synchronized (urgent) {

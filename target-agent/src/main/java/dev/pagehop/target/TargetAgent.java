@@ -85,7 +85,7 @@ public final class TargetAgent implements Callable<Integer> {
 
     @Option(names = "--fault", split = ",", defaultValue = "${env:PAGEHOP_FAULTS}",
             description = "Arm fault points for failure testing, name[=value]: kill-target-after-pages=N, "
-                    + "refuse-prepare, fail-final-state (env PAGEHOP_FAULTS). Never in production.")
+                    + "refuse-prepare, fail-final-state, lose-chunk=INDEX (env PAGEHOP_FAULTS). Never in production.")
     List<String> faults;
 
     @CommandLine.Spec

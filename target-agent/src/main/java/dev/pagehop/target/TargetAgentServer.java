@@ -44,7 +44,7 @@ public final class TargetAgentServer implements AutoCloseable {
         TargetConfig d = TargetConfig.defaults();
         this.state = new TargetState(new TargetConfig(o.maxMemoryBytes(), o.maxMigrations(), d.maxChunkBytes(),
                 d.maxChunksInFlight()), o.faults(), o.killSwitch(), o.nanoTime(), registry);
-        server = builder.addService(new MigrationService(state)).addService(new TargetControlService(state, o.name()))
+        server = builder.addService(new MigrationService(state).definition()).addService(new TargetControlService(state, o.name()))
                 .addService(health.getHealthService()).addService(ProtoReflectionServiceV1.newInstance()).build().start();
         health.setStatus("", ServingStatus.SERVING);
         health.setStatus("pagehop.migration.v1.Migration", ServingStatus.SERVING);

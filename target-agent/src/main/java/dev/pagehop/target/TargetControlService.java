@@ -151,12 +151,19 @@ final class TargetControlService extends AgentControlGrpc.AgentControlImplBase {
     }
 
     private MigrationInfo info(TargetMigration m) {
+        MigrationStats.Builder st = MigrationStats.newBuilder().setRounds((int) (m.lastRound() + 1))
+                .setPageSize(m.pageSize).setNormalPages(m.pagesApplied()).setTargetDigest(ByteString.copyFrom(m.digest()));
+        dev.pagehop.proto.types.v1.PostcopyStats pc = m.postcopyStats();
+        if (pc != null) {
+            st.setPostcopy(pc).setPostcopyTimeMs(pc.getDurationNs() / 1_000_000).setPostcopyBytes(pc.getBytesReceived())
+                    .setRemainingBytes(pc.getPagesMissing() * m.pageSize);
+        }
         return MigrationInfo.newBuilder().setMigrationId(m.id).setPid(m.process() == null ? 0 : m.process().pid())
                 .setMode(PolicyWire.mode(m.mode)).setTargetPhase(TargetWire.phase(m.phase())).setFailure(m.failure())
+                .setFailureKind(m.failureKind())
                 .setStartTimeMs(m.startMillis).setEndTimeMs(m.endMillis()).setPeerPid(m.sourcePid)
                 .setTarget(m.sourceAgent)
-                .setStats(MigrationStats.newBuilder().setRounds((int) (m.lastRound() + 1)).setPageSize(m.pageSize)
-                        .setNormalPages(m.pagesApplied()).setTargetDigest(ByteString.copyFrom(m.digest())))
+                .setStats(st)
                 .build();
     }
 

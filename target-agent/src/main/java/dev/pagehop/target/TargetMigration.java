@@ -58,6 +58,8 @@ final class TargetMigration {
     private long lastRound = -1;
     private long openRound = -1;
     private boolean openRoundFinal;
+    /** 0 in the final round, Long.MIN_VALUE (any index OR-ed with it is negative) in the others. */
+    private long openRoundMask = Long.MIN_VALUE;
     private long roundFirstSequence;
     private long roundPages;
     private long roundApplyNanos;
@@ -69,6 +71,8 @@ final class TargetMigration {
     private EmulatedProcess process;
     private byte[] digest = new byte[0];
     private long endMillis;
+    private dev.pagehop.proto.control.v1.FailureKind failureKind = dev.pagehop.proto.control.v1.FailureKind.FAILURE_KIND_UNSPECIFIED;
+    private volatile PostcopyMeters postcopyMeters = PostcopyMeters.NONE;
 
     TargetMigration(String id, MigrationMode mode, int sourcePid, String workload, String sourceAgent,
             MemoryManager mm, long maxChunkBytes, FaultInjector faults, Runnable killTarget, LongSupplier nanoTime) {
@@ -122,6 +126,23 @@ final class TargetMigration {
         return endMillis;
     }
 
+    /** Why it failed, where the target can tell (UNSPECIFIED otherwise). */
+    synchronized dev.pagehop.proto.control.v1.FailureKind failureKind() {
+        return failureKind;
+    }
+
+    /** Where a post-copy pager of this migration counts for /metrics. */
+    void postcopyMeters(PostcopyMeters m) {
+        postcopyMeters = m;
+    }
+
+    /** The post-copy figures so far; null before the pager started (or without post-copy). */
+    dev.pagehop.proto.types.v1.PostcopyStats postcopyStats() {
+        PostcopyEndpoint e = postcopy;
+        LazyPager p = e == null ? null : e.pager();
+        return p == null ? null : TargetWire.postcopy(p);
+    }
+
     /** The memory being rebuilt (tests read it back). */
     dev.pagehop.mm.MemoryManager memoryForTest() {
         return memory.memory();
@@ -156,6 +177,7 @@ final class TargetMigration {
         }
         openRound = b.getRound();
         openRoundFinal = b.getFinal();
+        openRoundMask = b.getFinal() ? 0 : Long.MIN_VALUE;
         roundFirstSequence = nextSequence;
         roundPages = 0;
         roundApplyNanos = 0;
@@ -198,12 +220,25 @@ final class TargetMigration {
         }
         long t0 = nanoTime.getAsLong();
         long pages = c.getLengthBytes() / pageSize;
+        // The index in the final round, or negative outside it: computed without a branch on the
+        // final round, which compiled code from earlier rounds would deoptimise on (downtime).
+        boolean lose = faults.fireIfEquals(FaultPoint.LOSE_CHUNK, (c.getSequence() - roundFirstSequence) | openRoundMask);
+        if (lose) {
+            LOG.warn("migration {}: fault point lose-chunk acknowledges chunk {} of the final round {} without applying it",
+                    id, c.getSequence(), openRound);
+        }
         if (c.getKind() != ChunkKind.CHUNK_KIND_UNMAPPED) {
-            ChunkDecoder.Applied a = ChunkDecoder.apply(c, pageSize, memory);
-            normalPages += a.normalPages();
-            zeroPages += a.zeroPages();
+            if (!lose) {
+                ChunkDecoder.Applied a = ChunkDecoder.apply(c, pageSize, memory);
+                normalPages += a.normalPages();
+                zeroPages += a.zeroPages();
+            }
             roundPages += pages;
             pagesApplied += pages;
+        }
+        if (!lose) {
+            // The digest follows memory page by page, so the switchover need not read it all.
+            memory.digest().apply(c);
         }
         roundApplyNanos += nanoTime.getAsLong() - t0;
         nextSequence++;
@@ -292,11 +327,14 @@ final class TargetMigration {
         memory.finish();
         long t1 = nanoTime.getAsLong();
         // An empty digest: the source's policy skips verification (downtime over certainty).
+        // The digest was kept page by page as chunks were applied: O(1) here, not a read of the
+        // whole memory inside the downtime.
         boolean verify = !r.getMemoryDigest().isEmpty();
-        byte[] have = verify ? MemoryDigest.of(mm) : new byte[0];
+        byte[] have = verify ? memory.digest().digest() : new byte[0];
         long t2 = nanoTime.getAsLong();
         if (verify && !Arrays.equals(have, r.getMemoryDigest().toByteArray())) {
             fail("memory digest mismatch");
+            failureKind = dev.pagehop.proto.control.v1.FailureKind.FAILURE_KIND_DIGEST_MISMATCH;
             throw Status.DATA_LOSS.withDescription("migration " + id + ": memory digest at the target "
                     + MemoryDigest.hex(have) + " differs from the source's " + MemoryDigest.hex(r.getMemoryDigest().toByteArray()))
                     .asRuntimeException();
@@ -376,6 +414,7 @@ final class TargetMigration {
         postcopyScheduler = java.util.concurrent.Executors.newScheduledThreadPool(1,
                 x -> Thread.ofPlatform().name("postcopy-" + id).daemon().unstarted(x));
         postcopy = new PostcopyEndpoint(id, mm, missing, maxChunkBytes, postcopyScheduler, nanoTime, postcopyLimits);
+        postcopy.meters(postcopyMeters);
         phase(TargetPhase.POSTCOPY, missing.pageCount() + " pages missing in " + missing.rangeCount()
                 + " ranges; process restored frozen");
         return SwitchoverResponse.newBuilder().setApplyNanos(t1 - t0).setRestoreNanos(t2 - t1).build();
@@ -421,6 +460,7 @@ final class TargetMigration {
             case CANNOT_COMPLETE -> {
                 // Never zero-filled: the process stays frozen, its faulting threads asleep.
                 failure = postcopy.pager().failure();
+                failureKind = dev.pagehop.proto.control.v1.FailureKind.FAILURE_KIND_POSTCOPY_CANNOT_COMPLETE;
                 phase = phase.checkTransition(TargetPhase.FAILED, id);
                 LOG.warn("migration {}: post-copy cannot complete: {}", id, failure);
                 if (process != null) {
@@ -465,6 +505,15 @@ final class TargetMigration {
         } catch (IllegalStateException e) {
             throw failedPrecondition(e.getMessage());
         }
+        EmulatedProcess proc = process;
+        pager.threads(proc.threads().size(), host -> {
+            for (dev.pagehop.proc.EmulatedThread t : proc.threads()) {
+                if (t.hostThreadId() == host) {
+                    return t.tid();
+                }
+            }
+            return host;
+        });
         pager.onState(this::postcopyState);
         long t0 = nanoTime.getAsLong();
         if (!leavePaused) {

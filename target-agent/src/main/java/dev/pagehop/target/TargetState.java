@@ -29,6 +29,7 @@ final class TargetState {
     private final Map<Integer, Received> processes = new ConcurrentSkipListMap<>();
     private final Counter completed;
     private final Counter failed;
+    private final PostcopyMeters postcopyMeters;
 
     record Received(EmulatedProcess process, TargetMigration migration) {
     }
@@ -43,10 +44,30 @@ final class TargetState {
                 "Incoming migrations whose process runs here").register(registry);
         this.failed = Counter.builder("pagehop_target_migrations_failed").description(
                 "Incoming migrations aborted or failed").register(registry);
+        this.postcopyMeters = new PostcopyMeters(registry);
+        Gauge.builder("pagehop_target_postcopy_pages_missing", this, TargetState::postcopyPagesMissing)
+                .description("Pages post-copy migrations still miss (threads fault on them)").register(registry);
         Gauge.builder("pagehop_target_processes", processes, Map::size).description("Processes received and held")
                 .register(registry);
         Gauge.builder("pagehop_target_migrations_active", this, TargetState::activeCount)
                 .description("Incoming migrations in progress").register(registry);
+    }
+
+    PostcopyMeters postcopyMeters() {
+        return postcopyMeters;
+    }
+
+    /** Pages still missing over every post-copy migration in progress. */
+    synchronized long postcopyPagesMissing() {
+        long n = 0;
+        for (TargetMigration m : migrations.values()) {
+            PostcopyEndpoint e = m.phase().terminal() ? null : m.postcopy();
+            LazyPager p = e == null ? null : e.pager();
+            if (p != null) {
+                n += p.stats().pagesMissing();
+            }
+        }
+        return n;
     }
 
     TargetConfig config() {

@@ -155,7 +155,7 @@ public class InterpreterBenchmark {
         state.setX(2, DATA);
         state.setX(3, 12345);
         cpu = new Interpreter(mm, (s, imm) -> SupervisorCall.Outcome.CONTINUE, new CodeCache(mm), System::nanoTime,
-                new Object());
+                new java.util.concurrent.locks.ReentrantLock());
     }
 
     /** The test program, built on demand by the repository's script. */

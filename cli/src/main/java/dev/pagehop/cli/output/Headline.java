@@ -5,6 +5,7 @@ import dev.pagehop.proto.control.v1.MigrationInfo;
 import dev.pagehop.proto.control.v1.MigrationStats;
 import dev.pagehop.proto.control.v1.TrackerCost;
 import dev.pagehop.proto.types.v1.MigrationMode;
+import dev.pagehop.proto.types.v1.PostcopyStats;
 import dev.pagehop.proto.types.v1.SourcePhase;
 import java.util.ArrayList;
 import java.util.HexFormat;
@@ -55,16 +56,45 @@ public final class Headline {
         f.add(new Figure("rounds", "Rounds", Integer.toString(s.getRounds()), convergence(m)));
         f.add(new Figure("remaining", "Remaining", Units.bytes(s.getRemainingBytes()),
                 "of " + Units.bytes(s.getMemoryBytes()) + " mapped"));
-        f.add(new Figure("postcopy", "Post-copy faults", m.getMode() == MigrationMode.MIGRATION_MODE_PRECOPY ? "none" : "-",
-                m.getMode() == MigrationMode.MIGRATION_MODE_PRECOPY
-                        ? "pre-copy: the process never waits on a remote page"
-                        : "post-copy bytes " + Units.bytes(s.getPostcopyBytes()) + "; fault latencies not reported by this agent"));
+        postcopy(m, f);
         f.add(new Figure("throttle", "Throttle", s.getThrottlePercent() + " %", "auto-converge at the end"));
         f.add(new Figure("tracker-cost", "Tracker cost", trackerCost(s.getTrackerCost()), trackerDetail(s.getTrackerCost())));
         f.add(m.getPolicy().getSkipMemoryDigest()
                 ? new Figure("digest", "Memory digest", "skipped", "the policy skipped the whole-memory digest")
                 : new Figure("digest", "Memory digest", digestVerdict(s), digestDetail(s)));
         return f;
+    }
+
+    /**
+     * METRICS.md §8: faults and their round-trip latency, blocked time (QEMU's postcopy-blocktime:
+     * every thread blocked at once; and summed over threads), pages on demand vs background.
+     */
+    private static void postcopy(MigrationInfo m, List<Figure> f) {
+        MigrationStats s = m.getStats();
+        if (m.getMode() == MigrationMode.MIGRATION_MODE_PRECOPY) {
+            f.add(new Figure("postcopy", "Post-copy faults", "none", "pre-copy: the process never waits on a remote page"));
+            return;
+        }
+        if (!s.hasPostcopy()) {
+            boolean ended = m.getSourcePhase() == SourcePhase.SOURCE_PHASE_COMPLETED;
+            f.add(new Figure("postcopy", "Post-copy faults", ended ? "none" : "-", ended
+                    ? "hybrid: converged in pre-copy, no post-copy phase"
+                    : "post-copy not started (or the agent does not report post-copy figures)"));
+            return;
+        }
+        PostcopyStats p = s.getPostcopy();
+        f.add(new Figure("postcopy", "Post-copy faults", Long.toString(p.getFaults()), "fault round trip p50 "
+                + Units.nanos(p.getFaultLatencyP50Ns()) + ", p99 " + Units.nanos(p.getFaultLatencyP99Ns()) + ", max "
+                + Units.nanos(p.getFaultLatencyMaxNs()) + "; " + p.getFaultsOnPagesInFlight() + " more on pages in flight, "
+                + p.getZeroPagesMapped() + " answered with a zero page" + (p.getComplete() ? "" : " (so far)")));
+        f.add(new Figure("postcopy-blocktime", "Post-copy blocktime", Units.nanos(p.getAllThreadsBlockedNs()),
+                "every thread blocked at once; " + Units.nanos(p.getBlockedTotalNs()) + " summed over "
+                        + p.getBlockedPerThreadCount() + " threads that waited"));
+        f.add(new Figure("postcopy-pages", "Post-copy pages", p.getPagesOnDemand() + " on demand",
+                p.getPagesBackground() + " in the background, " + p.getPagesMissing() + " of "
+                        + p.getPagesMissingAtStart() + " still missing, " + p.getPagesDropped() + " dropped (zapped); "
+                        + Units.bytes(s.getPostcopyBytes()) + " in " + Units.millis(s.getPostcopyTimeMs())
+                        + (p.getPauses() > 0 ? "; " + p.getPauses() + " pauses, " + p.getReconnects() + " reconnects" : "")));
     }
 
     private static String breakdown(DowntimeBreakdown b) {

@@ -3,6 +3,9 @@ package dev.pagehop.cli.output;
 import dev.pagehop.proto.control.v1.Decision;
 import dev.pagehop.proto.control.v1.MigrationInfo;
 import dev.pagehop.proto.control.v1.RoundStats;
+import dev.pagehop.proto.types.v1.LatencyBucket;
+import dev.pagehop.proto.types.v1.PostcopyStats;
+import dev.pagehop.proto.types.v1.ThreadBlocktime;
 import java.io.PrintWriter;
 
 /** The text summary of a migration: who went where, the per-round table and the headline figures. */
@@ -24,7 +27,42 @@ public final class MigrationSummary {
             out.println();
             figures(m).print(out);
         }
+        postcopy(out, m);
         out.flush();
+    }
+
+    /** Post-copy detail: the fault latency histogram and the time each thread was blocked. */
+    public static void postcopy(PrintWriter out, MigrationInfo m) {
+        if (!m.getStats().hasPostcopy()) {
+            return;
+        }
+        PostcopyStats p = m.getStats().getPostcopy();
+        if (p.getFaultLatencyHistogramCount() > 0) {
+            out.println();
+            latency(p).print(out);
+        }
+        if (p.getBlockedPerThreadCount() > 0) {
+            out.println();
+            Table t = new Table("THREAD", "BLOCKED").right(1);
+            for (ThreadBlocktime b : p.getBlockedPerThreadList()) {
+                t.row(b.getTid(), Units.nanos(b.getBlockedNs()));
+            }
+            t.print(out);
+        }
+    }
+
+    /** The fault round-trip histogram, one row per bucket, with a bar scaled to the largest. */
+    public static Table latency(PostcopyStats p) {
+        long most = 1;
+        for (LatencyBucket b : p.getFaultLatencyHistogramList()) {
+            most = Math.max(most, b.getCount());
+        }
+        Table t = new Table("FAULT ROUND TRIP", "FAULTS", "").right(0, 1);
+        for (LatencyBucket b : p.getFaultLatencyHistogramList()) {
+            int width = (int) Math.round(40.0 * b.getCount() / most);
+            t.row("≤ " + Units.nanos(b.getUpperBoundNs()), b.getCount(), "#".repeat(width));
+        }
+        return t;
     }
 
     public static String title(MigrationInfo m) {

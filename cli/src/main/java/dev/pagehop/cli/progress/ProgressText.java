@@ -44,6 +44,9 @@ final class ProgressText {
         if (e.getSourcePhase() == SourcePhase.SOURCE_PHASE_NEW || e.getSourcePhase() == SourcePhase.SOURCE_PHASE_PREPARING) {
             return "preparing: the target checks the layout and reserves memory";
         }
+        if (e.hasPostcopy()) {
+            return postcopy(e);
+        }
         OptionalDouble f = fraction(e);
         OptionalDouble eta = Eta.seconds(e.getRemainingBytes(), e.getBandwidthBytesPerSec(), e.getDirtyRateBytesPerSec(),
                 downtimeLimitMs);
@@ -56,6 +59,18 @@ final class ProgressText {
                 + "  ETA " + eta(e, eta)
                 + "  exp. downtime " + e.getExpectedDowntimeMs() + " ms"
                 + (e.getThrottlePercent() > 0 ? "  throttle " + e.getThrottlePercent() + " %" : "");
+    }
+
+    /** Post-copy: the process runs on the target; what matters is what is still missing and what faults cost. */
+    private String postcopy(MigrationEvent e) {
+        dev.pagehop.proto.types.v1.PostcopyStats p = e.getPostcopy();
+        OptionalDouble f = fraction(e);
+        return (e.getSourcePhase() == SourcePhase.SOURCE_PHASE_POSTCOPY_PAUSED ? "post-copy PAUSED" : "post-copy")
+                + (f.isPresent() ? "  " + Units.percent(f.getAsDouble()) : "")
+                + "  missing " + p.getPagesMissing() + " pages (" + Units.bytes(e.getRemainingBytes()) + ")"
+                + "  faults " + p.getFaults() + " (p99 " + Units.nanos(p.getFaultLatencyP99Ns()) + ")"
+                + "  pages on demand " + p.getPagesOnDemand() + ", background " + p.getPagesBackground()
+                + "  blocktime " + Units.nanos(p.getAllThreadsBlockedNs());
     }
 
     private static String eta(MigrationEvent e, OptionalDouble eta) {

@@ -71,9 +71,15 @@ public final class HtmlReport {
         } else if (m.getMode() == MigrationMode.MIGRATION_MODE_PRECOPY) {
             h.append("<p class=\"note\" id=\"no-fault-latency\">No post-copy fault latency histogram: this was a "
                     + "pre-copy migration, so the process never waited on a remote page.</p>\n");
+        } else if (m.getStats().hasPostcopy()) {
+            h.append("<p class=\"note\" id=\"no-fault-latency\">No post-copy fault latency histogram: no thread "
+                    + "waited on the source; every missing page arrived in the background.</p>\n");
         } else {
-            h.append("<p class=\"note\" id=\"no-fault-latency\">No post-copy fault latency histogram: the agent "
-                    + "did not report fault latencies for this migration.</p>\n");
+            h.append("<p class=\"note\" id=\"no-fault-latency\">No post-copy fault latency histogram: the migration "
+                    + "did not reach post-copy, or the agent did not report post-copy figures.</p>\n");
+        }
+        if (m.getStats().hasPostcopy()) {
+            postcopy(h, m.getStats().getPostcopy());
         }
 
         h.append("<h2>Rounds</h2>\n<table id=\"rounds\">\n<tr><th>round</th><th>time</th><th>pages</th><th>zero</th>")
@@ -118,6 +124,29 @@ public final class HtmlReport {
                 .append("\">\n<figcaption>").append(esc(title)).append(": ").append(esc(caption))
                 .append("</figcaption>\n</figure>\n");
         ids.add(id);
+    }
+
+    /** The post-copy figures: latency percentiles, blocktime, pages by how they came, each thread's wait. */
+    private static void postcopy(StringBuilder h, dev.pagehop.proto.types.v1.PostcopyStats p) {
+        h.append("<h2>Post-copy</h2>\n<table id=\"postcopy\">\n");
+        policyRow(h, "faults", p.getFaults() + " (+ " + p.getFaultsOnPagesInFlight() + " on pages in flight, "
+                + p.getZeroPagesMapped() + " zero pages)");
+        policyRow(h, "fault round trip p50 / p99 / max", Units.nanos(p.getFaultLatencyP50Ns()) + " / "
+                + Units.nanos(p.getFaultLatencyP99Ns()) + " / " + Units.nanos(p.getFaultLatencyMaxNs()));
+        policyRow(h, "blocktime (every thread at once)", Units.nanos(p.getAllThreadsBlockedNs()));
+        policyRow(h, "blocked, summed over threads", Units.nanos(p.getBlockedTotalNs()));
+        policyRow(h, "pages on demand / background", p.getPagesOnDemand() + " / " + p.getPagesBackground());
+        policyRow(h, "pages missing at switchover / now", p.getPagesMissingAtStart() + " / " + p.getPagesMissing());
+        policyRow(h, "duration", Units.nanos(p.getDurationNs()));
+        h.append("</table>\n");
+        if (p.getBlockedPerThreadCount() > 0) {
+            h.append("<table id=\"postcopy-threads\">\n<tr><th>thread</th><th>blocked</th></tr>\n");
+            for (dev.pagehop.proto.types.v1.ThreadBlocktime t : p.getBlockedPerThreadList()) {
+                h.append("<tr><td class=\"num\">").append(t.getTid()).append("</td>")
+                        .append(num(Units.nanos(t.getBlockedNs()))).append("</tr>\n");
+            }
+            h.append("</table>\n");
+        }
     }
 
     private static void policyRow(StringBuilder h, String name, String value) {

@@ -10,7 +10,7 @@ import java.util.List;
  * time axis (setup time, then each round's duration added up), and the post-copy fault latency
  * histogram when there is one.
  *
- * @param faultLatency empty for pre-copy, and for agents that do not report fault latencies yet
+ * @param faultLatency empty for pre-copy, and for agents that do not report post-copy figures
  */
 public record ReportData(MigrationInfo info, List<RoundPoint> rounds, List<LatencyBucket> faultLatency) {
 
@@ -31,8 +31,13 @@ public record ReportData(MigrationInfo info, List<RoundPoint> rounds, List<Laten
         faultLatency = List.copyOf(faultLatency);
     }
 
+    /** The report of {@code info}, with the fault latency histogram the agent reported for its post-copy. */
     public static ReportData of(MigrationInfo info) {
-        return of(info, List.of());
+        List<LatencyBucket> buckets = new ArrayList<>();
+        for (dev.pagehop.proto.types.v1.LatencyBucket b : info.getStats().getPostcopy().getFaultLatencyHistogramList()) {
+            buckets.add(new LatencyBucket(b.getUpperBoundNs(), b.getCount()));
+        }
+        return of(info, buckets);
     }
 
     public static ReportData of(MigrationInfo info, List<LatencyBucket> faultLatency) {

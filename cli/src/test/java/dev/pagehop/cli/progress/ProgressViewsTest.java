@@ -95,4 +95,36 @@ class ProgressViewsTest {
                 .setRemainingBytes(90 * MIB).setBandwidthBytesPerSec(10 * MIB).setDirtyRateBytesPerSec(10 * MIB - 100).build());
         assertThat(w.toString()).contains("round 5  10%  remaining 90.0 MiB").contains("ETA > 1 h");
     }
+
+    @Test
+    void progressWithinARoundMovesThePercentInSync() {
+        StringWriter w = new StringWriter();
+        PlainProgress p = new PlainProgress(new PrintWriter(w));
+        p.onEvent(ev(MigrationEvent.Kind.KIND_SNAPSHOT, 0, info(SourcePhase.SOURCE_PHASE_ITERATING, 0)));
+        for (long remaining : new long[] {100, 70, 30}) {
+            p.onEvent(MigrationEvent.newBuilder().setKind(MigrationEvent.Kind.KIND_PROGRESS).setRound(0)
+                    .setSourcePhase(SourcePhase.SOURCE_PHASE_ITERATING).setRemainingBytes(remaining * MIB).build());
+        }
+        assertThat(w.toString()).contains("round 0  0%  remaining 100 MiB").contains("round 0  30%  remaining 70.0 MiB")
+                .contains("round 0  70%  remaining 30.0 MiB");
+    }
+
+    @Test
+    void postcopyProgressShowsWhatIsMissingAndWhatFaultsCost() {
+        StringWriter w = new StringWriter();
+        PlainProgress p = new PlainProgress(new PrintWriter(w));
+        p.onEvent(ev(MigrationEvent.Kind.KIND_SNAPSHOT, 0, info(SourcePhase.SOURCE_PHASE_POSTCOPY, 1)));
+        dev.pagehop.proto.types.v1.PostcopyStats pc = dev.pagehop.proto.types.v1.PostcopyStats.newBuilder()
+                .setPagesMissingAtStart(25_600).setPagesMissing(6_400).setFaults(37).setFaultLatencyP99Ns(310_000)
+                .setPagesOnDemand(36).setPagesBackground(19_164).setAllThreadsBlockedNs(2_100_000).build();
+        p.onEvent(MigrationEvent.newBuilder().setKind(MigrationEvent.Kind.KIND_PROGRESS).setTimeMs(500)
+                .setSourcePhase(SourcePhase.SOURCE_PHASE_POSTCOPY).setRemainingBytes(25 * MIB).setPostcopy(pc).build());
+        p.onEvent(MigrationEvent.newBuilder().setKind(MigrationEvent.Kind.KIND_PROGRESS).setTimeMs(900)
+                .setSourcePhase(SourcePhase.SOURCE_PHASE_POSTCOPY_PAUSED).setRemainingBytes(25 * MIB).setPostcopy(pc).build());
+        assertThat(w.toString().lines().skip(2)).containsExactly(
+                "   0.500s  post-copy  75%  missing 6400 pages (25.0 MiB)  faults 37 (p99 310.0 µs)  pages on demand 36, "
+                        + "background 19164  blocktime 2.1 ms",
+                "   0.900s  post-copy PAUSED  75%  missing 6400 pages (25.0 MiB)  faults 37 (p99 310.0 µs)  pages on demand 36, "
+                        + "background 19164  blocktime 2.1 ms");
+    }
 }

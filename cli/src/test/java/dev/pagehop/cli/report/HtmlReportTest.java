@@ -36,7 +36,30 @@ class HtmlReportTest {
     void postcopyWithoutLatenciesSaysTheAgentDidNotReportThem() {
         HtmlReport.Rendered r = HtmlReport.render(ReportData.of(postcopy()), Instant.EPOCH);
         assertThat(r.chartIds()).doesNotContain("chart-fault-latency");
-        assertThat(r.html()).contains("the agent did not report fault latencies");
+        assertThat(r.html()).contains("the agent did not report post-copy figures").doesNotContain("id=\"postcopy\"");
+    }
+
+    @Test
+    void theHistogramComesFromTheRecordsPostcopyFigures() {
+        MigrationInfo m = postcopy().toBuilder().setStats(postcopy().getStats().toBuilder().setPostcopy(
+                dev.pagehop.proto.types.v1.PostcopyStats.newBuilder().setFaults(57).setComplete(true)
+                        .addFaultLatencyHistogram(dev.pagehop.proto.types.v1.LatencyBucket.newBuilder()
+                                .setUpperBoundNs(128_000).setCount(40))
+                        .addFaultLatencyHistogram(dev.pagehop.proto.types.v1.LatencyBucket.newBuilder()
+                                .setUpperBoundNs(256_000).setCount(17)))).build();
+        ReportData d = ReportData.of(m);
+        assertThat(d.faultLatency()).containsExactly(new ReportData.LatencyBucket(128_000, 40),
+                new ReportData.LatencyBucket(256_000, 17));
+        assertThat(HtmlReport.render(d, Instant.EPOCH).chartIds()).contains("chart-fault-latency");
+    }
+
+    @Test
+    void postcopyWithoutFaultsSaysEveryPageCameInTheBackground() {
+        MigrationInfo m = postcopy().toBuilder().setStats(postcopy().getStats().toBuilder().setPostcopy(
+                dev.pagehop.proto.types.v1.PostcopyStats.newBuilder().setPagesBackground(2048).setComplete(true))).build();
+        HtmlReport.Rendered r = HtmlReport.render(ReportData.of(m), Instant.EPOCH);
+        assertThat(r.chartIds()).doesNotContain("chart-fault-latency");
+        assertThat(r.html()).contains("every missing page arrived in the background").contains("id=\"postcopy\"");
     }
 
     @Test

@@ -1,0 +1,307 @@
+package dev.pagehop.xfer;
+
+import com.google.protobuf.ByteString;
+import dev.pagehop.proto.migration.v1.Chunk;
+import dev.pagehop.proto.migration.v1.ChunkKind;
+import dev.pagehop.track.PageRange;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.List;
+import java.util.zip.CRC32C;
+
+/**
+ * An order-independent digest of a set of pages, kept up to date page by page: each page
+ * contributes a hash of its address and the CRC32C of its contents, and the digest is the sum of
+ * those hashes over the set (in three independently mixed 64-bit lanes) plus the page count.
+ * Replacing a page subtracts its old hash and adds the new one, so a migration keeps one of these
+ * on each side as pages are sent and applied, and the switchover compares two sums instead of
+ * reading the whole memory twice inside the downtime. {@link MemoryDigest} computes the same
+ * value from a whole address space, so the incremental digest equals a full one over the same
+ * contents.
+ *
+ * <p>Not thread safe: one migration thread (source) or the serialised bulk stream (target) owns it.
+ */
+public final class PageSetDigest {
+    /** 32 bytes: three lanes and the count, little-endian. */
+    public static final int BYTES = 32;
+
+    private final long pageSize;
+    private final int pageShift;
+    private final long zeroCrc;
+    /** page number → its hash (lane 1; the other lanes are derived from it). */
+    private final PageHashTable pages = new PageHashTable();
+    private long lane1;
+    private long lane2;
+    private long lane3;
+    private final CRC32C crc = new CRC32C();
+
+    public PageSetDigest(long pageSize) {
+        if (pageSize <= 0 || Long.bitCount(pageSize) != 1) {
+            throw new IllegalArgumentException("page size " + pageSize + " is not a power of two");
+        }
+        this.pageSize = pageSize;
+        this.pageShift = Long.numberOfTrailingZeros(pageSize);
+        CRC32C z = new CRC32C();
+        z.update(new byte[Math.toIntExact(pageSize)]);
+        this.zeroCrc = z.getValue();
+    }
+
+    /** The hash of the page at {@code address} whose contents have CRC32C {@code crc32c}. */
+    static long pageHash(long address, long crc32c) {
+        return mix(address * 0x9E3779B97F4A7C15L ^ (crc32c & 0xffffffffL) * 0xC2B2AE3D27D4EB4FL ^ 0x165667B19E3779F9L);
+    }
+
+    /** splitmix64's finaliser: every input bit affects every output bit. */
+    private static long mix(long z) {
+        z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+        z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+        return z ^ (z >>> 31);
+    }
+
+    /** Sets the page at {@code address} to contents with CRC32C {@code crc32c}. */
+    public void put(long address, long crc32c) {
+        long h = pageHash(address, crc32c);
+        long page = address >>> pageShift;
+        if (pages.contains(page)) {
+            subtract(pages.get(page));
+        }
+        pages.put(page, h);
+        add(h);
+    }
+
+    /** Sets the page at {@code address} to the {@code pageSize} bytes of {@code data} at {@code offset}. */
+    public void put(long address, byte[] data, int offset) {
+        crc.reset();
+        crc.update(data, offset, Math.toIntExact(pageSize));
+        put(address, crc.getValue());
+    }
+
+    /** Sets every page of [address, address + lengthBytes) to zeros. */
+    public void putZero(long address, long lengthBytes) {
+        for (long a = address; a < address + lengthBytes; a += pageSize) {
+            put(a, zeroCrc);
+        }
+    }
+
+    /** Drops every page of [start, end) from the set (unmapped, or mapped afresh and not yet sent). */
+    public void remove(long start, long end) {
+        if (end <= start) {
+            return;
+        }
+        long first = start >>> pageShift;
+        long last = (end - 1) >>> pageShift;
+        if (last - first + 1 > pages.size()) {
+            // A huge range over a small set: walk the set instead of the range.
+            pages.removeIf(first, last, this::subtract);
+            return;
+        }
+        for (long p = first; p <= last; p++) {
+            if (pages.contains(p)) {
+                subtract(pages.remove(p));
+            }
+        }
+    }
+
+    public void removeAll(List<PageRange> ranges) {
+        for (PageRange r : ranges) {
+            remove(r.start(), r.end());
+        }
+    }
+
+    /**
+     * What a PAGES or ZERO chunk puts in memory (zero pages by the bitmap, the rest from the
+     * data), or the range an UNMAPPED record takes away.
+     */
+    public void apply(Chunk c) {
+        long address = c.getAddress();
+        long length = c.getLengthBytes();
+        if (c.getKind() == ChunkKind.CHUNK_KIND_UNMAPPED) {
+            remove(address, address + length);
+            return;
+        }
+        if (c.getKind() == ChunkKind.CHUNK_KIND_ZERO) {
+            putZero(address, length);
+            return;
+        }
+        ByteString bitmap = c.getZeroBitmap();
+        ByteString data = c.getData();
+        int pages = Math.toIntExact(length / pageSize);
+        int ps = Math.toIntExact(pageSize);
+        int dataPos = 0;
+        for (int i = 0; i < pages; i++) {
+            long a = address + (long) i * ps;
+            if (!bitmap.isEmpty() && (bitmap.byteAt(i >>> 3) & (1 << (i & 7))) != 0) {
+                put(a, zeroCrc);
+                continue;
+            }
+            crc.reset();
+            for (ByteBuffer b : data.substring(dataPos, dataPos + ps).asReadOnlyByteBufferList()) {
+                crc.update(b);
+            }
+            put(a, crc.getValue());
+            dataPos += ps;
+        }
+    }
+
+    public long pageCount() {
+        return pages.size();
+    }
+
+    /** The digest of the set as it is now. */
+    public byte[] digest() {
+        return encode(lane1, lane2, lane3, pages.size());
+    }
+
+    private void add(long h) {
+        lane1 += h;
+        lane2 += mix(h ^ 0x2545F4914F6CDD1DL);
+        lane3 += mix(h + 0x632BE59BD9B4E019L);
+    }
+
+    private void subtract(long h) {
+        lane1 -= h;
+        lane2 -= mix(h ^ 0x2545F4914F6CDD1DL);
+        lane3 -= mix(h + 0x632BE59BD9B4E019L);
+    }
+
+    static byte[] encode(long l1, long l2, long l3, long count) {
+        return ByteBuffer.allocate(BYTES).order(ByteOrder.LITTLE_ENDIAN).putLong(l1).putLong(l2).putLong(l3)
+                .putLong(count).array();
+    }
+
+    /**
+     * page number → hash, open addressing with linear probing over two long arrays (no boxing:
+     * a gigabyte of 4 KiB pages is 262 144 entries, which a HashMap would hold as half a million
+     * objects). Key k is stored as k + 1 so that 0 marks a free slot; deletion shifts the
+     * following entries back (Knuth's algorithm R), so no tombstones accumulate.
+     */
+    static final class PageHashTable {
+        private long[] keys = new long[1024];
+        private long[] values = new long[1024];
+        private int size;
+
+        int size() {
+            return size;
+        }
+
+        private int slot(long key) {
+            long h = key * 0x9E3779B97F4A7C15L;
+            return (int) (h >>> 32) & (keys.length - 1);
+        }
+
+        private int find(long key) {
+            long stored = key + 1;
+            for (int i = slot(key); ; i = (i + 1) & (keys.length - 1)) {
+                if (keys[i] == stored) {
+                    return i;
+                }
+                if (keys[i] == 0) {
+                    return -1 - i;
+                }
+            }
+        }
+
+        boolean contains(long key) {
+            return find(key) >= 0;
+        }
+
+        long get(long key) {
+            int i = find(key);
+            if (i < 0) {
+                throw new IllegalStateException("page " + key + " is not in the table");
+            }
+            return values[i];
+        }
+
+        void put(long key, long value) {
+            int i = find(key);
+            if (i >= 0) {
+                values[i] = value;
+                return;
+            }
+            if ((size + 1) * 4L > keys.length * 3L) {
+                grow();
+                i = find(key);
+            }
+            keys[-1 - i] = key + 1;
+            values[-1 - i] = value;
+            size++;
+        }
+
+        long remove(long key) {
+            int i = find(key);
+            if (i < 0) {
+                throw new IllegalStateException("page " + key + " is not in the table");
+            }
+            long v = values[i];
+            deleteAt(i);
+            return v;
+        }
+
+        /** Removes every key in [first, last], handing each removed value to {@code removed}. */
+        void removeIf(long first, long last, java.util.function.LongConsumer removed) {
+            int i = 0;
+            while (i < keys.length) {
+                long k = keys[i] - 1;
+                if (keys[i] != 0 && k >= first && k <= last) {
+                    removed.accept(values[i]);
+                    deleteAt(i);
+                    // The shift may have moved another entry into slot i: look at it again.
+                } else {
+                    i++;
+                }
+            }
+        }
+
+        private void deleteAt(int i) {
+            int mask = keys.length - 1;
+            int hole = i;
+            for (int j = (i + 1) & mask; keys[j] != 0; j = (j + 1) & mask) {
+                int home = slot(keys[j] - 1);
+                // Move j back into the hole unless its home lies cyclically in (hole, j].
+                boolean stays = hole <= j ? (home > hole && home <= j) : (home > hole || home <= j);
+                if (!stays) {
+                    keys[hole] = keys[j];
+                    values[hole] = values[j];
+                    hole = j;
+                }
+            }
+            keys[hole] = 0;
+            values[hole] = 0;
+            size--;
+        }
+
+        private void grow() {
+            long[] oldKeys = keys;
+            long[] oldValues = values;
+            keys = new long[oldKeys.length * 2];
+            values = new long[oldValues.length * 2];
+            size = 0;
+            for (int i = 0; i < oldKeys.length; i++) {
+                if (oldKeys[i] != 0) {
+                    put(oldKeys[i] - 1, oldValues[i]);
+                }
+            }
+        }
+    }
+
+    /** Accumulates a digest without keeping the per-page table (a one-pass read of a whole memory). */
+    static final class Sum {
+        private long l1;
+        private long l2;
+        private long l3;
+        private long count;
+
+        void add(long address, long crc32c) {
+            long h = pageHash(address, crc32c);
+            l1 += h;
+            l2 += mix(h ^ 0x2545F4914F6CDD1DL);
+            l3 += mix(h + 0x632BE59BD9B4E019L);
+            count++;
+        }
+
+        byte[] digest() {
+            return encode(l1, l2, l3, count);
+        }
+    }
+}

@@ -28,5 +28,10 @@ public enum FaultPoint {
      * applying it: pages lost between the wire and memory that no sequence or checksum check
      * sees and no later round re-sends; only the memory digest at switchover can catch it.
      */
-    LOSE_CHUNK
+    LOSE_CHUNK,
+    /**
+     * Source: the final round's collect loses the writes it reports (a tracker that misses
+     * changes); nothing on the wire is wrong, so only the frozen-memory digest can catch it.
+     */
+    HIDE_FINAL_WRITES
 }

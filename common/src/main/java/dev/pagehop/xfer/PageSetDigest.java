@@ -143,6 +143,29 @@ public final class PageSetDigest {
         }
     }
 
+    /**
+     * Up to {@code max} page addresses where the memory of {@code vmas}, read through
+     * {@code reader}, differs from this set: contents that differ or pages the set lacks. The
+     * slow path after a digest mismatch, to name the pages instead of only saying that some differ.
+     */
+    public List<Long> differences(List<dev.pagehop.mm.VmaInfo> vmas, ChunkEncoder.PageReader reader, int max) {
+        List<Long> out = new java.util.ArrayList<>();
+        byte[] page = new byte[Math.toIntExact(pageSize)];
+        CRC32C c = new CRC32C();
+        for (dev.pagehop.mm.VmaInfo v : vmas) {
+            for (long a = v.start(); a < v.end() && out.size() < max; a += pageSize) {
+                reader.read(a, page, 0, page.length);
+                c.reset();
+                c.update(page);
+                long p = a >>> pageShift;
+                if (!pages.contains(p) || pages.get(p) != pageHash(a, c.getValue())) {
+                    out.add(a);
+                }
+            }
+        }
+        return out;
+    }
+
     public long pageCount() {
         return pages.size();
     }

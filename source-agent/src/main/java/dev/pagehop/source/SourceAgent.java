@@ -90,7 +90,7 @@ public final class SourceAgent implements Callable<Integer> {
 
     @Option(names = "--fault", split = ",", defaultValue = "${env:PAGEHOP_FAULTS}",
             description = "Arm fault points for failure testing, name[=value], comma separated or repeated: "
-                    + "drop-chunk=SEQ, corrupt-chunk=SEQ, cut-stream-after-chunks=N, cut-page-link-after-pages=N (post-copy; "
+                    + "drop-chunk=SEQ, corrupt-chunk=SEQ, cut-stream-after-chunks=N, hide-final-writes, cut-page-link-after-pages=N (post-copy; "
                     + "stays cut until RecoverMigration) (env PAGEHOP_FAULTS). "
                     + "Never in production.")
     List<String> faults;

@@ -44,6 +44,7 @@ import dev.pagehop.xfer.ChunkSpec;
 import dev.pagehop.xfer.LayoutCapture;
 import dev.pagehop.xfer.LayoutSpec;
 import dev.pagehop.xfer.LayoutWire;
+import dev.pagehop.xfer.MemoryDigest;
 import dev.pagehop.xfer.PageRangeSet;
 import dev.pagehop.xfer.Partitioner;
 import io.grpc.Channel;
@@ -290,7 +291,19 @@ final class SourceMigration implements Runnable {
         frozen = true;
         long frozenAt = nanoTime.getAsLong();
         setThrottle(0);
+        // The sent-page digest proves the target applied what was sent; only a read of the frozen
+        // memory proves that what was sent is all that changed (a page the tracker failed to
+        // report would pass the first check). Read it beside the final round, on another thread.
+        java.util.concurrent.CompletableFuture<byte[]> frozenDigest = policy.verifyDigest()
+                ? java.util.concurrent.CompletableFuture.supplyAsync(() -> MemoryDigest.of(mp.process.mm()),
+                        r -> Thread.ofPlatform().name("digest-" + id).daemon().start(r))
+                : null;
         DirtySet ds = tracker.collect();
+        if (!ds.written().isEmpty() && settings.faults().fireIfReached(FaultPoint.HIDE_FINAL_WRITES, 0)) {
+            LOG.warn("migration {}: fault point hide-final-writes drops {} bytes of writes from final round {}'s collect",
+                    id, ds.writtenBytes(), finalRound);
+            ds = new DirtySet(List.of(), ds.unmapped());
+        }
         long collectNs = nanoTime.getAsLong() - frozenAt;
         LayoutSpec fin = capture.capture(mp.process.mm());
         applyDirty(ds, fin);
@@ -302,6 +315,9 @@ final class SourceMigration implements Runnable {
         // Kept page by page as rounds were sent, so only the final round's pages were hashed
         // inside the downtime; it equals MemoryDigest of the frozen memory when nothing was missed.
         byte[] digest = policy.verifyDigest() ? sentDigest.digest() : new byte[0];
+        if (frozenDigest != null) {
+            checkFrozenDigest(digest, frozenDigest, finalRound);
+        }
         long capturedAt = nanoTime.getAsLong();
         synchronized (this) {
             rounds.add(new Round(rs, null));
@@ -543,6 +559,36 @@ final class SourceMigration implements Runnable {
      * resolves it any moment), so memory could still change after the final collect: wait until
      * every such access has landed (the thread then holds at its gate until thaw).
      */
+    /**
+     * Before the switchover, while the process can still thaw here: what was sent must add up to
+     * the frozen memory, or a page changed without the tracker reporting it.
+     */
+    private void checkFrozenDigest(byte[] sent, java.util.concurrent.CompletableFuture<byte[]> frozenDigest,
+            int finalRound) throws InterruptedException {
+        byte[] frozenMemory;
+        try {
+            frozenMemory = frozenDigest.get();
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw new MigrationException(FailureKind.SOURCE_ERROR, Status.INTERNAL, "migration " + id
+                    + ": reading the frozen memory for its digest failed: " + e.getCause(), e.getCause());
+        }
+        if (java.util.Arrays.equals(sent, frozenMemory)) {
+            return;
+        }
+        MemoryManager mm = mp.process.mm();
+        List<Long> differ = sentDigest.differences(mm.vmas(), mm::peek, 8);
+        StringBuilder where = new StringBuilder();
+        for (long a : differ) {
+            where.append(where.isEmpty() ? "" : ", ").append("0x").append(Long.toHexString(a));
+        }
+        throw new MigrationException(FailureKind.DIGEST_MISMATCH, Status.DATA_LOSS, "migration " + id
+                + ": after final round " + finalRound + " the pages sent (" + sentDigest.pageCount()
+                + " pages, digest " + MemoryDigest.hex(sent) + ") do not add up to the frozen memory (digest "
+                + MemoryDigest.hex(frozenMemory) + "): the " + tracker.name() + " tracker missed changes"
+                + (differ.isEmpty() ? " (pages sent for ranges no longer mapped)" : " at " + where
+                        + (differ.size() == 8 ? ", …" : "")) + "; the process runs on here");
+    }
+
     private void freezeClean() {
         freezeClean(PARKED_FAULT_WAIT_NS);
     }

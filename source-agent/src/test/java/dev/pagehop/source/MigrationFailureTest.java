@@ -154,6 +154,23 @@ class MigrationFailureTest {
     }
 
     @Test
+    void writesTheTrackerMissedAreCaughtBeforeTheSwitchoverAndTheSourceRunsOn() throws Exception {
+        try (InProcessAgents a = new InProcessAgents()) {
+            int pid = spawnKv(a, 1 << 20).getPid();
+            a.sourceFaults.arm(FaultPoint.HIDE_FINAL_WRITES, 0);
+            MigrationInfo m = migrate(a, pid, a.targetName, small());
+            assertThat(m.getSourcePhase()).isEqualTo(SourcePhase.SOURCE_PHASE_FAILED);
+            assertThat(m.getFailure()).contains("do not add up to the frozen memory", "tracker missed changes at 0x",
+                    "the process runs on here");
+            assertThat(m.getFailureKind())
+                    .isEqualTo(dev.pagehop.proto.control.v1.FailureKind.FAILURE_KIND_DIGEST_MISMATCH);
+            assertThat(a.target.activeMigrations()).isZero();
+            assertSourceRunsOn(a, pid);
+            assertRerunSucceeds(a, pid, a.targetName);
+        }
+    }
+
+    @Test
     void corruptedChunkFailsItsChecksum() throws Exception {
         try (InProcessAgents a = new InProcessAgents()) {
             int pid = spawnKv(a, 1 << 20).getPid();

@@ -19,6 +19,9 @@
  * </pre>
  *
  * A faulting instruction changes no register; an unknown or UNDEFINED encoding raises
- * {@link dev.pagehop.cpu.GuestSignal} SIGILL with the address and the encoding.
+ * {@link dev.pagehop.cpu.GuestSignal} SIGILL with the address and the encoding. vCPUs of one
+ * process on different threads share one atomics {@link java.util.concurrent.locks.Lock} (LSE
+ * atomics, CAS, store-exclusive compare by value under it) and one code-cache epoch; a vCPU that
+ * must wait for the atomics lock tells its {@link dev.pagehop.cpu.Interpreter.LockWait}.
  */
 package dev.pagehop.cpu;

@@ -738,21 +738,15 @@ public final class EmulatedProcess implements AutoCloseable {
         }
     }
 
-    /** The lock is taken: as a fault resolved, it runs on, or holds at its gate if frozen meanwhile. */
+    /**
+     * The lock is taken. If the process froze meanwhile the thread holds right here, before it
+     * changes anything (its registers are still those of the instruction that wanted the lock),
+     * and counts as having landed for {@link #awaitParkedFaultsLanded}: a frozen process must
+     * not store (soft-dirty reads and clears its bits relying on that), so the thread does the
+     * work it took the lock for only after thaw.
+     */
     void lockWaitEnds(EmulatedThread t) {
-        lock.lock();
-        try {
-            if (freezeRequested && !exitRequested) {
-                t.gateArmed = true;
-                return;
-            }
-            if (t.state == ThreadState.PARKED_IN_FAULT) {
-                t.state = t.state.checkTransition(ThreadState.RUNNING, t.tid());
-            }
-            stopped.signalAll();
-        } finally {
-            lock.unlock();
-        }
+        passFaultGate(t);
     }
 
     /**

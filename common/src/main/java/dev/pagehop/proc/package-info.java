@@ -65,6 +65,10 @@
  * thread wakes it ({@link dev.pagehop.workload.StepContext#wakeThread}) or the process freezes,
  * so a freeze finds it FROZEN there and the image lists it like any other thread; its next step
  * looks again (in memory) whether it may run. The image carries every thread in index order.
+ * A thread that must wait mid-step for a lock another thread holds (which may be asleep in a
+ * userfault with it) counts as PARKED_IN_FAULT while it waits
+ * ({@link dev.pagehop.workload.StepContext#lockWaitBegins}); if it gets the lock while the
+ * process is frozen it holds at once, before changing anything, until thaw.
  *
  * <h2>Steps, faults and the image</h2>
  * A step is loads, then buffered effects (stores, mmap/mprotect/mremap/munmap/madvise), see

@@ -169,8 +169,8 @@ public final class StepContext {
     }
 
     /**
-     * The lock is taken. If the process froze meanwhile, the thread goes on to its next
-     * {@link #checkpoint()} and holds there until thaw, as after a fault resolved while frozen.
+     * The lock is taken. If the process froze meanwhile, the thread holds here, before doing
+     * anything under the lock, until thaw.
      */
     public void lockWaitEnds() {
         if (threads != null) {

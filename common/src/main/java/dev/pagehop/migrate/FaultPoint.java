@@ -17,5 +17,11 @@ public enum FaultPoint {
     /** Target: refuse Prepare. */
     REFUSE_PREPARE,
     /** Target: fail the switchover (final state) with an internal error. */
-    FAIL_FINAL_STATE
+    FAIL_FINAL_STATE,
+    /**
+     * Source: after serving the armed number of post-copy pages, leave the page stream's further
+     * demands unanswered, as a link that stops delivering without breaking would, until that
+     * stream breaks; a reopened stream is served normally.
+     */
+    HOLD_POSTCOPY_AFTER_PAGES
 }

@@ -63,7 +63,8 @@ import org.testcontainers.containers.Network;
  * ({@code target:7071}), the source verifying the target's certificate as the manifests say.
  * Memory is compared by digest between the frozen source and the (paused) rebuilt target.
  *
- * <p>Post-copy runs in the in-process tests only for now.
+ * <p>Pre-copy, post-copy and hybrid; faults across the network: the target disconnected or
+ * killed mid-round, and the link cut during post-copy, then restored.
  */
 @Tag("slow")
 @Tag("containers")
@@ -264,6 +265,85 @@ class ContainerMigrationIT {
             assertThat(source.control().getMigration(GetMigrationRequest.newBuilder().setMigrationId(running).build())
                     .getSourcePhase()).as("the migration already running goes on").isEqualTo(SourcePhase.SOURCE_PHASE_ITERATING);
         }
+    }
+
+    /**
+     * Post-copy and hybrid between the containers, each left paused on the target with the frozen
+     * source copy kept: after the lazy pager brought every page in, the two copies are equal.
+     */
+    @Test
+    void postcopyAndHybridMigrateByHostNameAndTheTargetsMemoryEqualsTheSources() {
+        for (MigrationMode mode : new MigrationMode[] {MigrationMode.MIGRATION_MODE_POSTCOPY,
+                MigrationMode.MIGRATION_MODE_HYBRID}) {
+            ProcessInfo p = spawn("kv", 32 * MIB);
+            MigrationInfo done = awaitEnd(source.control().startMigration(postcopy(p, mode)).getMigrationId());
+
+            assertThat(done.getSourcePhase()).as("%s failure: %s", mode, done.getFailure())
+                    .isEqualTo(SourcePhase.SOURCE_PHASE_COMPLETED);
+            assertThat(done.getStats().getPostcopyBytes()).as("%s: pages served after the switchover", mode).isPositive();
+            if (mode == MigrationMode.MIGRATION_MODE_HYBRID) {
+                assertThat(done.getStats().getPrecopyBytes()).as("hybrid: a pre-copy round first").isPositive();
+            }
+            assertSameMemory(p.getPid(), done);
+        }
+    }
+
+    /**
+     * The link to the target goes silent while the lazy pager is pulling (the source's fault point
+     * holds the page stream after 64 pages, so the cut always falls inside post-copy): the source
+     * notices by keepalive and reports POSTCOPY_PAUSED, the frozen copy stays; once the target
+     * is back on the network the source reopens the stream, the pager asks again for what it
+     * lacks, and the migration completes with the same memory on both sides.
+     */
+    @Test
+    void aNetworkCutDuringPostcopyPausesItAndAfterReconnectingNothingIsLost() {
+        source.close();
+        Map<String, String> env = new java.util.HashMap<>(FAST_FAILURE);
+        env.put("PAGEHOP_FAULTS", "hold-postcopy-after-pages=64");
+        source = new AgentContainer(OVERLAY, "source-agent", "source", control, agents, env, secrets).start();
+        ProcessInfo p = spawn("kv", 32 * MIB);
+        String id = source.control().startMigration(postcopy(p, MigrationMode.MIGRATION_MODE_POSTCOPY)).getMigrationId();
+        awaitPhase(id, SourcePhase.SOURCE_PHASE_POSTCOPY);
+
+        target.leaveAgents();
+        awaitPhase(id, SourcePhase.SOURCE_PHASE_POSTCOPY_PAUSED);
+        assertThat(process(p.getPid()).getState()).as("the source holds its copy while paused")
+                .isEqualTo(ProcessState.PROCESS_STATE_MIGRATING);
+
+        target.joinAgents();
+        MigrationInfo done = awaitEnd(id);
+        assertThat(done.getSourcePhase()).as("failure: %s", done.getFailure()).isEqualTo(SourcePhase.SOURCE_PHASE_COMPLETED);
+        assertSameMemory(p.getPid(), done);
+    }
+
+    private StartMigrationRequest postcopy(ProcessInfo p, MigrationMode mode) {
+        // Hybrid: one pre-copy round, then post-copy; the tight downtime keeps it from switching over plainly.
+        return StartMigrationRequest.newBuilder().setPid(p.getPid()).setTarget(target.address()).setMode(mode)
+                .setTracker(Tracker.TRACKER_UFFD_WP_ASYNC).setKeepSource(true).setLeavePausedOnTarget(true)
+                .setPolicy(MigrationPolicy.newBuilder().setChunkBytes(64 * 1024).setPostcopyAfterRounds(1)
+                        .setDowntimeLimitMs(1).setStopPages(1))
+                .build();
+    }
+
+    /** Both copies frozen (keep_source, leave_paused): the same bytes page for page, and a sound workload. */
+    private void assertSameMemory(int pid, MigrationInfo done) {
+        ProcessInspection onSource = source.control().inspectProcess(InspectProcessRequest.newBuilder().setPid(pid).build());
+        ProcessInspection onTarget = target.control().inspectProcess(
+                InspectProcessRequest.newBuilder().setPid(done.getPeerPid()).setCheckIntegrity(true).build());
+        assertThat(onTarget.getMemoryDigest()).isEqualTo(onSource.getMemoryDigest());
+        assertThat(onTarget.getCpuStatesList()).isEqualTo(onSource.getCpuStatesList());
+        assertThat(onTarget.getIntegrityOk()).as(onTarget.getIntegrityDetail()).isTrue();
+    }
+
+    private MigrationInfo awaitPhase(String id, SourcePhase phase) {
+        return await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(200))
+                .until(() -> source.control().getMigration(GetMigrationRequest.newBuilder().setMigrationId(id).build()),
+                        m -> {
+                            assertThat(m.getSourcePhase()).as("migration %s ended waiting for %s: %s", id, phase,
+                                    m.getFailure()).isNotIn(SourcePhase.SOURCE_PHASE_COMPLETED,
+                                    SourcePhase.SOURCE_PHASE_FAILED, SourcePhase.SOURCE_PHASE_CANCELLED);
+                            return m.getSourcePhase() == phase;
+                        });
     }
 
     private ProcessInfo spawn(String workload, long bytes) {

@@ -1,5 +1,7 @@
 package dev.pagehop.source;
 
+import dev.pagehop.migrate.FaultInjector;
+import dev.pagehop.migrate.FaultPoint;
 import dev.pagehop.proto.migration.v1.MigrationGrpc;
 import dev.pagehop.proto.migration.v1.PageDemand;
 import dev.pagehop.proto.migration.v1.PageSupply;
@@ -46,6 +48,10 @@ public final class PostcopyServer {
     private final Thread server;
     private volatile boolean stopped;
     private volatile long backoffMs = BACKOFF_MIN_MS;
+    private final FaultInjector faults;
+    private final LinkListener link;
+    /** The stream HOLD_POSTCOPY_AFTER_PAGES froze, if it fired: its demands go unanswered. */
+    private volatile Stream held;
 
     /** One demand on one stream; urgent before background, then first come first served. */
     private record Job(PageDemand demand, Stream stream, long order) implements Comparable<Job> {
@@ -64,6 +70,36 @@ public final class PostcopyServer {
      */
     public PostcopyServer(String id, long pageSize, ChunkEncoder.PageReader image, MigrationGrpc.MigrationStub stub,
             ScheduledExecutorService scheduler, Runnable release) {
+        this(id, pageSize, image, stub, scheduler, release, FaultInjector.none(), LinkListener.NONE);
+    }
+
+    /** Told when the page stream to the target is lost and when a reopened one carries demands again. */
+    public interface LinkListener {
+        LinkListener NONE = new LinkListener() {
+            @Override
+            public void lost(String why) {
+            }
+
+            @Override
+            public void restored() {
+            }
+        };
+
+        /** The stream broke (called for every failed attempt while the target stays unreachable). */
+        void lost(String why);
+
+        /** A reopened stream delivered the target's first demand. */
+        void restored();
+    }
+
+    /**
+     * @param faults fault points of the source (HOLD_POSTCOPY_AFTER_PAGES)
+     * @param link   told when the link to the target is lost and back
+     */
+    public PostcopyServer(String id, long pageSize, ChunkEncoder.PageReader image, MigrationGrpc.MigrationStub stub,
+            ScheduledExecutorService scheduler, Runnable release, FaultInjector faults, LinkListener link) {
+        this.faults = faults;
+        this.link = link;
         this.id = id;
         this.pageSize = pageSize;
         this.image = image;
@@ -134,7 +170,13 @@ public final class PostcopyServer {
             } catch (InterruptedException e) {
                 return;
             }
-            if (j.stream.broken) {
+            if (j.stream.broken || j.stream == held) {
+                continue;
+            }
+            if (faults.fireIfReached(FaultPoint.HOLD_POSTCOPY_AFTER_PAGES, urgentPages.get() + backgroundPages.get())) {
+                LOG.warn("migration {}: fault point hold-postcopy-after-pages: page stream held after {} pages", id,
+                        urgentPages.get() + backgroundPages.get());
+                held = j.stream;
                 continue;
             }
             PageDemand d = j.demand;
@@ -154,6 +196,7 @@ public final class PostcopyServer {
     private final class Stream implements ClientResponseObserver<PageSupply, PageDemand> {
         private ClientCallStreamObserver<PageSupply> out;
         volatile boolean broken;
+        private volatile boolean delivered;
 
         @Override
         public void beforeStart(ClientCallStreamObserver<PageSupply> requestStream) {
@@ -168,6 +211,12 @@ public final class PostcopyServer {
 
         @Override
         public void onNext(PageDemand d) {
+            if (!delivered) {
+                delivered = true;
+                if (connects.get() > 1) {
+                    link.restored();
+                }
+            }
             if (d.getComplete()) {
                 LOG.info("migration {}: target installed every page; releasing the frozen image", id);
                 synchronized (this) {
@@ -191,6 +240,9 @@ public final class PostcopyServer {
         @Override
         public void onError(Throwable t) {
             broken = true;
+            if (!stopped && !completed.isDone()) {
+                link.lost(io.grpc.Status.fromThrowable(t).toString());
+            }
             reconnectLater();
         }
 
@@ -198,6 +250,7 @@ public final class PostcopyServer {
         public void onCompleted() {
             broken = true;
             if (!completed.isDone()) {
+                link.lost("the target closed the page stream");
                 reconnectLater();
             }
         }

@@ -392,7 +392,20 @@ final class SourceMigration implements Runnable {
         }
         java.util.concurrent.ScheduledExecutorService scheduler = java.util.concurrent.Executors
                 .newSingleThreadScheduledExecutor(r -> Thread.ofPlatform().name("postcopy-" + id).daemon().unstarted(r));
-        PostcopyServer server = new PostcopyServer(id, pageSize, mm::peek, async, scheduler, () -> { });
+        PostcopyServer server = new PostcopyServer(id, pageSize, mm::peek, async, scheduler, () -> { }, settings.faults(),
+                new PostcopyServer.LinkListener() {
+                    @Override
+                    public void lost(String why) {
+                        postcopyLink(SourcePhase.POSTCOPY, SourcePhase.POSTCOPY_PAUSED, "page stream to target " + target
+                                + " lost (" + why + "); reconnecting");
+                    }
+
+                    @Override
+                    public void restored() {
+                        postcopyLink(SourcePhase.POSTCOPY_PAUSED, SourcePhase.POSTCOPY, "page stream to target " + target
+                                + " reopened");
+                    }
+                });
         try {
             server.start();
             long t0 = nanoTime.getAsLong();
@@ -840,6 +853,21 @@ final class SourceMigration implements Runnable {
         };
     }
 
+    /**
+     * POSTCOPY ⇄ POSTCOPY_PAUSED as the page stream is lost and reopened (QEMU's postcopy-paused),
+     * so a watcher sees a cut link; any other phase (not yet committed, already ended) stays.
+     */
+    private void postcopyLink(SourcePhase from, SourcePhase to, String why) {
+        synchronized (this) {
+            if (phase != from) {
+                return;
+            }
+            phase = phase.checkTransition(to, id);
+        }
+        LOG.info("migration {}: source phase {} ({})", id, to, why);
+        notifyListeners();
+    }
+
     private void phase(SourcePhase next, String why) {
         synchronized (this) {
             phase = phase.checkTransition(next, id);
@@ -922,7 +950,7 @@ final class SourceMigration implements Runnable {
                 memoryBytes, pageSize, throttle, currentRound, roundPagesSent, startMillis, endMillis, totalNs, setupNs,
                 downtimeNs, freezeNs, finalRoundNs, stateCaptureNs, stateSendNs, completeNs, sourceDigest.clone(),
                 targetDigest.clone(), tracker == null ? trackerCost : (phase.terminal() ? trackerCost : tracker.cost()),
-                targetPid);
+                targetPid, postcopyBytes);
     }
 
     record Snapshot(String id, int pid, String target, MigrationPolicy policy, String tracker, SourcePhase phase,
@@ -930,6 +958,7 @@ final class SourceMigration implements Runnable {
             long downtimeBytes, long normalPages, long zeroPages, long remainingBytes, long memoryBytes, long pageSize,
             int throttlePercent, int currentRound, long roundPagesSent, long startMillis, long endMillis, long totalNs,
             long setupNs, long downtimeNs, long freezeNs, long finalRoundNs, long stateCaptureNs, long stateSendNs,
-            long completeNs, byte[] sourceDigest, byte[] targetDigest, TrackerCost trackerCost, int targetPid) {
+            long completeNs, byte[] sourceDigest, byte[] targetDigest, TrackerCost trackerCost, int targetPid,
+            long postcopyBytes) {
     }
 }

@@ -24,6 +24,7 @@ final class SourceWire {
                 .setTransferredBytes(s.transferredBytes())
                 .setPrecopyBytes(s.precopyBytes())
                 .setDowntimeBytes(s.downtimeBytes())
+                .setPostcopyBytes(s.postcopyBytes())
                 .setNormalPages(s.normalPages())
                 .setZeroPages(s.zeroPages())
                 .setRemainingBytes(s.remainingBytes())

@@ -182,6 +182,21 @@ final class AgentContainer implements AutoCloseable {
         return "http://" + container.getHost() + ":" + container.getMappedPort(metricsPort()) + "/metrics";
     }
 
+    /** The agent's own log, kept for diagnosis: deploy/target/container-logs/ALIAS-CONTAINER.log. */
+    private void saveLogs() {
+        if (container.getContainerId() == null) {
+            return;
+        }
+        try {
+            Path dir = Manifests.DEPLOY.resolve("target/container-logs");
+            java.nio.file.Files.createDirectories(dir);
+            java.nio.file.Files.writeString(dir.resolve(alias + "-" + container.getContainerId().substring(0, 12) + ".log"),
+                    container.getLogs());
+        } catch (java.io.IOException | RuntimeException e) {
+            // A container that is already gone has no logs to keep; the test's own failure says more.
+        }
+    }
+
     @Override
     public void close() {
         if (channel != null) {
@@ -190,6 +205,7 @@ final class AgentContainer implements AutoCloseable {
         if (health != null) {
             health.shutdownNow();
         }
+        saveLogs();
         container.stop();
     }
 }

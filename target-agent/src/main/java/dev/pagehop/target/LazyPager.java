@@ -80,6 +80,8 @@ final class LazyPager implements AutoCloseable {
     private PostcopyState state = PostcopyState.RUNNING;
     private PageLink link;
     private long generation;
+    /** The background request the pull loop waits on; cancelled when the link is replaced under it. */
+    private CompletableFuture<byte[]> pullInFlight;
     private long cursor;
     private long chunkBytes = MIN_CHUNK;
     private long faults;
@@ -231,6 +233,11 @@ final class LazyPager implements AutoCloseable {
             link = next;
             generation++;
             reconnects++;
+            // A link replaced while still taken for alive (the source reopened its stream after a
+            // silent cut) may never answer the request the pull loop waits on: release it.
+            if (pullInFlight != null) {
+                pullInFlight.cancel(false);
+            }
             backoffMs = BACKOFF_MIN_MS;
             state(PostcopyState.RUNNING, "reconnected");
             // Background requests of the lost link are forgotten (the pull takes them again);
@@ -478,6 +485,7 @@ final class LazyPager implements AutoCloseable {
                 } catch (RuntimeException e) {
                     f = CompletableFuture.failedFuture(e);
                 }
+                pullInFlight = f;
             } catch (InterruptedException e) {
                 return;
             } finally {

@@ -277,6 +277,32 @@ class LazyPagerTest {
         assertThat(second.released.get()).isTrue();
     }
 
+    /**
+     * A silent cut: the old stream neither answers nor fails (the target never learns it died),
+     * and the source opens a new one. The background pull must not keep waiting on the old one.
+     */
+    @Test
+    void aLinkReplacedWhileItsPullIsUnansweredDoesNotHoldTheBackgroundPull() throws Exception {
+        FakeLink silent = new FakeLink();
+        silent.holdPulls = new CountDownLatch(1);
+        silent.holdDemands = new CountDownLatch(1);
+        try {
+            LazyPager pager = start(silent, null);
+            await().atMost(Duration.ofSeconds(10)).until(() -> !silent.pulls.isEmpty());
+            FakeLink second = new FakeLink();
+            pager.replaceLink(second);
+
+            assertThat(pager.await(PostcopyState.COMPLETED, 30, TimeUnit.SECONDS)).isEqualTo(PostcopyState.COMPLETED);
+            assertMemoryEqualsSource();
+            assertThat(silent.served).as("the silent link delivered nothing").isEmpty();
+            assertThat(second.released.get()).isTrue();
+            assertThat(pager.stats().reconnects()).isEqualTo(1);
+        } finally {
+            silent.holdPulls.countDown();
+            silent.holdDemands.countDown();
+        }
+    }
+
     @Test
     void theSourceKilledLeavesTheProcessFrozenAndNeverZeroFills() throws Exception {
         FakeLink link = new FakeLink();

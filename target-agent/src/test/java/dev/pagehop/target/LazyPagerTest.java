@@ -274,7 +274,8 @@ class LazyPagerTest {
         PostcopyStats st = pager.stats();
         assertThat(st.pauses()).isEqualTo(1);
         assertThat(st.reconnects()).isEqualTo(1);
-        assertThat(second.released.get()).isTrue();
+        // The source is told to release on the pager's scheduler, just after COMPLETED.
+        await().atMost(Duration.ofSeconds(10)).untilTrue(second.released);
     }
 
     /**
@@ -295,7 +296,8 @@ class LazyPagerTest {
             assertThat(pager.await(PostcopyState.COMPLETED, 30, TimeUnit.SECONDS)).isEqualTo(PostcopyState.COMPLETED);
             assertMemoryEqualsSource();
             assertThat(silent.served).as("the silent link delivered nothing").isEmpty();
-            assertThat(second.released.get()).isTrue();
+            // The source is told to release on the pager's scheduler, just after COMPLETED.
+        await().atMost(Duration.ofSeconds(10)).untilTrue(second.released);
             assertThat(pager.stats().reconnects()).isEqualTo(1);
         } finally {
             silent.holdPulls.countDown();

@@ -173,18 +173,20 @@ public final class PostcopyServer {
             if (j.stream.broken || j.stream == held) {
                 continue;
             }
-            if (faults.fireIfReached(FaultPoint.HOLD_POSTCOPY_AFTER_PAGES, urgentPages.get() + backgroundPages.get())) {
-                LOG.warn("migration {}: fault point hold-postcopy-after-pages: page stream held after {} pages", id,
-                        urgentPages.get() + backgroundPages.get());
-                held = j.stream;
-                continue;
-            }
             PageDemand d = j.demand;
             ChunkEncoder.Encoded e = ChunkEncoder.pages(id, 0, d.getRequestId(),
                     new ChunkSpec(d.getAddress(), d.getPageCount() * pageSize, pageSize), image);
             if (stopped) {
                 // The image may have been torn down under the read: nothing read after stop() leaves.
                 return;
+            }
+            // The stream that carries the armed count is the one held, whichever stream asks next;
+            // held before the count shows in the stats, so whoever sees it sees the hold in place.
+            long servedAfter = urgentPages.get() + backgroundPages.get() + d.getPageCount();
+            if (faults.fireIfReached(FaultPoint.HOLD_POSTCOPY_AFTER_PAGES, servedAfter)) {
+                LOG.warn("migration {}: fault point hold-postcopy-after-pages: page stream held after {} pages", id,
+                        servedAfter);
+                held = j.stream;
             }
             (d.getBackground() ? backgroundPages : urgentPages).addAndGet(d.getPageCount());
             bytes.addAndGet(e.wireBytes());

@@ -406,6 +406,7 @@ final class SourceMigration implements Runnable {
                                 + " reopened");
                     }
                 });
+        postcopyServer = server;
         try {
             server.start();
             long t0 = nanoTime.getAsLong();
@@ -461,6 +462,8 @@ final class SourceMigration implements Runnable {
     }
 
     private long postcopyBytes;
+    /** While post-copy runs, what it has served so far shows in the stats (watchers see it move). */
+    private volatile PostcopyServer postcopyServer;
     private long postcopyNs;
     private long postcopyUrgentPages;
     private long postcopyBackgroundPages;
@@ -950,7 +953,7 @@ final class SourceMigration implements Runnable {
                 memoryBytes, pageSize, throttle, currentRound, roundPagesSent, startMillis, endMillis, totalNs, setupNs,
                 downtimeNs, freezeNs, finalRoundNs, stateCaptureNs, stateSendNs, completeNs, sourceDigest.clone(),
                 targetDigest.clone(), tracker == null ? trackerCost : (phase.terminal() ? trackerCost : tracker.cost()),
-                targetPid, postcopyBytes);
+                targetPid, postcopyServer != null && postcopyBytes == 0 ? postcopyServer.bytesServed() : postcopyBytes);
     }
 
     record Snapshot(String id, int pid, String target, MigrationPolicy policy, String tracker, SourcePhase phase,

@@ -6,7 +6,6 @@ import dev.pagehop.proto.control.v1.AgentRole;
 import io.grpc.Server;
 import io.grpc.inprocess.InProcessChannelBuilder;
 import io.grpc.inprocess.InProcessServerBuilder;
-import io.grpc.util.MutableHandlerRegistry;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -45,10 +44,7 @@ final class CliHarness implements AutoCloseable {
     }
 
     void serve(AgentAddress address, FakeAgent agent) throws IOException {
-        MutableHandlerRegistry fallback = new MutableHandlerRegistry();
-        fallback.addService(agent.recoverService());
-        servers.add(InProcessServerBuilder.forName(address.toString()).directExecutor().addService(agent)
-                .fallbackHandlerRegistry(fallback).build().start());
+        servers.add(InProcessServerBuilder.forName(address.toString()).directExecutor().addService(agent).build().start());
     }
 
     CliContext context() {

@@ -1,7 +1,6 @@
 package dev.pagehop.cli;
 
 import com.google.protobuf.ByteString;
-import dev.pagehop.cli.agent.AgentClient;
 import dev.pagehop.proto.control.v1.AgentControlGrpc;
 import dev.pagehop.proto.control.v1.AgentInfo;
 import dev.pagehop.proto.control.v1.AgentRole;
@@ -20,15 +19,14 @@ import dev.pagehop.proto.control.v1.MigrationInfo;
 import dev.pagehop.proto.control.v1.ProcessInfo;
 import dev.pagehop.proto.control.v1.ProcessInspection;
 import dev.pagehop.proto.control.v1.ProcessState;
+import dev.pagehop.proto.control.v1.RecoverMigrationRequest;
 import dev.pagehop.proto.control.v1.SpawnRequest;
 import dev.pagehop.proto.control.v1.StartMigrationRequest;
 import dev.pagehop.proto.control.v1.WatchMigrationRequest;
 import dev.pagehop.proto.types.v1.Granule;
 import dev.pagehop.proto.types.v1.SourcePhase;
 import dev.pagehop.proto.types.v1.Tracker;
-import io.grpc.ServerServiceDefinition;
 import io.grpc.Status;
-import io.grpc.stub.ServerCalls;
 import io.grpc.stub.StreamObserver;
 import java.util.ArrayList;
 import java.util.List;
@@ -207,26 +205,29 @@ final class FakeAgent extends AgentControlGrpc.AgentControlImplBase {
         reply(out, c);
     }
 
-    /** RecoverMigration, which the generated base class does not have yet; served from a fallback registry. */
-    ServerServiceDefinition recoverService() {
-        return ServerServiceDefinition.builder(AgentControlGrpc.SERVICE_NAME)
-                .addMethod(AgentClient.RECOVER_MIGRATION, ServerCalls.asyncUnaryCall((req, out) -> {
-                    requests.add(req);
-                    MigrationInfo m = migrations.get(req.getMigrationId());
-                    if (m == null) {
-                        out.onError(notFoundMigration(req.getMigrationId()));
-                    } else if (m.getSourcePhase() != SourcePhase.SOURCE_PHASE_POSTCOPY_PAUSED) {
-                        out.onError(Status.FAILED_PRECONDITION.withDescription("migration " + m.getMigrationId()
-                                + " is " + m.getSourcePhase() + ", not POSTCOPY_PAUSED").asRuntimeException());
-                    } else {
-                        MigrationInfo done = m.toBuilder().setSourcePhase(SourcePhase.SOURCE_PHASE_COMPLETED).build();
-                        migrations.put(done.getMigrationId(), done);
-                        scripts.put(done.getMigrationId(), Migrations.script(done));
-                        out.onNext(m.toBuilder().setSourcePhase(SourcePhase.SOURCE_PHASE_POSTCOPY).build());
-                        out.onCompleted();
-                    }
-                }))
-                .build();
+    /** False: this agent predates RecoverMigration and answers UNIMPLEMENTED, as the generated base does. */
+    volatile boolean servesRecover = true;
+
+    @Override
+    public void recoverMigration(RecoverMigrationRequest req, StreamObserver<MigrationInfo> out) {
+        if (!servesRecover) {
+            super.recoverMigration(req, out);
+            return;
+        }
+        requests.add(req);
+        MigrationInfo m = migrations.get(req.getMigrationId());
+        if (m == null) {
+            out.onError(notFoundMigration(req.getMigrationId()));
+        } else if (m.getSourcePhase() != SourcePhase.SOURCE_PHASE_POSTCOPY_PAUSED) {
+            out.onError(Status.FAILED_PRECONDITION.withDescription("migration " + m.getMigrationId()
+                    + " is " + m.getSourcePhase() + ", not POSTCOPY_PAUSED").asRuntimeException());
+        } else {
+            MigrationInfo done = m.toBuilder().setSourcePhase(SourcePhase.SOURCE_PHASE_COMPLETED).build();
+            migrations.put(done.getMigrationId(), done);
+            scripts.put(done.getMigrationId(), Migrations.script(done));
+            out.onNext(m.toBuilder().setSourcePhase(SourcePhase.SOURCE_PHASE_POSTCOPY).build());
+            out.onCompleted();
+        }
     }
 
     private static RuntimeException notFoundPid(int pid) {

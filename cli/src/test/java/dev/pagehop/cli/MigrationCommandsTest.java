@@ -136,6 +136,7 @@ class MigrationCommandsTest {
     @Test
     void recoverOnAnAgentWithoutItIsRefusedClearly() throws Exception {
         FakeAgent bare = new FakeAgent(dev.pagehop.proto.control.v1.AgentRole.AGENT_ROLE_SOURCE, "old");
+        bare.servesRecover = false;
         dev.pagehop.cli.agent.AgentAddress addr = new dev.pagehop.cli.agent.AgentAddress("old-agent", 7070);
         io.grpc.Server s = io.grpc.inprocess.InProcessServerBuilder.forName(addr.toString()).directExecutor()
                 .addService(bare).build().start();

@@ -109,6 +109,38 @@ class RealAgentsCommandsTest {
         assertThat(run("report", id, "-a", source, "-f", dir.resolve("c.html").toString()).exitCode()).isZero();
     }
 
+    /**
+     * A post-copy whose page link is cut (and stays cut) pauses; 'recover' reconnects it and
+     * follows the migration to its end, and the process on the target passes its own check.
+     */
+    @Test
+    void recoverResumesARealPausedPostcopy() {
+        CliHarness.Result spawned = run("spawn", "-a", source, "-w", "kv", "-m", "1MiB");
+        Matcher m = Pattern.compile("spawned pid (\\d+)").matcher(spawned.out());
+        assertThat(m.find()).as(spawned.out() + spawned.err()).isTrue();
+        agents.sourceFaults.arm(dev.pagehop.migrate.FaultPoint.CUT_PAGE_LINK_AFTER_PAGES, 32);
+        CliHarness.Result started = run("migrate", m.group(1), "-a", source, "-t", target, "--mode", "postcopy",
+                "--leave-paused", "--keep-source", "--detach", "-o", "json");
+        assertThat(started.exitCode()).as(started.err()).isZero();
+        String id = Json.parse(started.out(), MigrationInfo.newBuilder()).getMigrationId();
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30)).until(() -> Json.parse(
+                run("status", id, "-a", source, "-o", "json").out(), MigrationInfo.newBuilder()).getSourcePhase()
+                == SourcePhase.SOURCE_PHASE_POSTCOPY_PAUSED);
+
+        CliHarness.Result recovered = run("recover", id, "-a", source);
+        assertThat(recovered.exitCode()).as(recovered.out() + recovered.err()).isZero();
+        assertThat(recovered.out()).contains(" completed");
+        MigrationInfo end = Json.parse(run("status", id, "-a", source, "-o", "json").out(), MigrationInfo.newBuilder())
+                .build();
+        assertThat(end.getSourcePhase()).isEqualTo(SourcePhase.SOURCE_PHASE_COMPLETED);
+        CliHarness.Result onTarget = run("inspect", Integer.toString(end.getPeerPid()), "-a", target, "--check");
+        assertThat(onTarget.exitCode()).as(onTarget.out() + onTarget.err()).isZero();
+
+        CliHarness.Result again = run("recover", id, "-a", source);
+        assertThat(again.exitCode()).isEqualTo(ExitCode.REFUSED.code());
+        assertThat(again.err()).contains(id).contains("COMPLETED");
+    }
+
     @Test
     void theTargetsRefusalReachesTheUserWithItsReason() {
         // The in-process target admits 1 GiB; an idle process maps 2 GiB without touching it.

@@ -14,6 +14,8 @@ import java.util.concurrent.TimeUnit;
 public final class RealAgents implements AutoCloseable {
     private final TargetAgentServer target;
     private final SourceAgentServer source;
+    /** The source agent's fault points, to arm from tests (as its --fault flag does). */
+    public final FaultInjector sourceFaults = new FaultInjector();
 
     public RealAgents(String sourceName, String targetName) throws Exception {
         TargetAgentServer[] self = new TargetAgentServer[1];
@@ -24,7 +26,7 @@ public final class RealAgents implements AutoCloseable {
         source = new SourceAgentServer(InProcessServerBuilder.forName(sourceName),
                 t -> InProcessChannelBuilder.forName(t).build(),
                 new SourceAgentServer.Options("source", SourceConfig.defaults(),
-                        new SourceMigration.Settings(TimeUnit.SECONDS.toNanos(20), 20_000, "source", new FaultInjector(),
+                        new SourceMigration.Settings(TimeUnit.SECONDS.toNanos(20), 20_000, "source", sourceFaults,
                                 System::nanoTime),
                         "127.0.0.1", -1, 5_000));
     }

@@ -12,6 +12,11 @@ public enum FaultPoint {
     CORRUPT_CHUNK,
     /** Source: cut the bulk stream after sending the armed number of chunks, mid-round. */
     CUT_STREAM_AFTER_CHUNKS,
+    /**
+     * Source, post-copy: cut the page link after serving the armed number of pages, and keep it
+     * down (as a network that stays cut) until RecoverMigration reconnects it.
+     */
+    CUT_PAGE_LINK_AFTER_PAGES,
     /** Target: die (stop serving at once) after applying the armed number of pages. */
     KILL_TARGET_AFTER_PAGES,
     /** Target: refuse Prepare. */

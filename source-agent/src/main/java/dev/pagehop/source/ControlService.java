@@ -142,6 +142,20 @@ final class ControlService extends AgentControlGrpc.AgentControlImplBase {
     }
 
     @Override
+    public void recoverMigration(dev.pagehop.proto.control.v1.RecoverMigrationRequest r,
+            StreamObserver<MigrationInfo> out) {
+        unary(out, () -> {
+            SourceMigration m = state.requireMigration(r.getMigrationId());
+            try {
+                m.recover();
+            } catch (MigrationException e) {
+                throw Status.fromCode(e.status().getCode()).withDescription(e.getMessage()).asRuntimeException();
+            }
+            return SourceWire.info(m.snapshot());
+        });
+    }
+
+    @Override
     public void watchMigration(WatchMigrationRequest r, StreamObserver<MigrationEvent> responses) {
         SourceMigration m;
         try {

@@ -1,36 +1,51 @@
 package dev.pagehop.source;
 
-import dev.pagehop.migrate.FaultInjector;
-import dev.pagehop.migrate.FaultPoint;
 import dev.pagehop.proto.migration.v1.MigrationGrpc;
 import dev.pagehop.proto.migration.v1.PageDemand;
+import dev.pagehop.proto.migration.v1.PageStreamKind;
 import dev.pagehop.proto.migration.v1.PageSupply;
 import dev.pagehop.xfer.ChunkEncoder;
 import dev.pagehop.xfer.ChunkSpec;
 import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.PriorityBlockingQueue;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The source's half of post-copy: serves the target's page demands from the frozen image on the
- * PageRequests stream, urgent demands (a thread on the target is blocked) ahead of background
- * ones, and releases the image only when the target says every page is installed.
+ * The source's half of post-copy: serves the target's page demands from the frozen image and
+ * releases the image only when the target says every page is installed.
  *
- * <p>The source opens the stream, so the source reconnects: when the stream breaks it reopens it
- * with exponential backoff (10 ms doubling to 2 s) and greets the target, whose pager then asks
- * again for what its blocked threads wait on. Nothing here zero-fills or gives up on its own;
- * {@link #stop} ends it (the image is then lost and the target reports it cannot complete).
+ * <p>A link is two PageRequests streams, urgent and bulk, each served by its own thread: an urgent
+ * page (a thread on the target is blocked on it) is read and sent while a multi-MiB background
+ * chunk is still being read or sent on the other stream, so it never queues behind one. A demand
+ * for a range the frozen image cannot read is answered with an explicit "unreadable" record
+ * naming the range and the reason; the serving thread carries on.
+ *
+ * <p>The source opens the streams, so the source reconnects: when either stream of a link breaks,
+ * both are closed and opened again as the next link epoch, with exponential backoff (10 ms
+ * doubling to 2 s) or at once on {@link #recoverNow}. The target's pager then asks again for what
+ * its blocked threads wait on. Nothing here zero-fills or gives up on its own; {@link #stop} ends
+ * it (the target is told the image is gone and reports that it cannot complete).
  */
 public final class PostcopyServer {
     private static final Logger LOG = LoggerFactory.getLogger(PostcopyServer.class);
     private static final long BACKOFF_MIN_MS = 10;
     private static final long BACKOFF_MAX_MS = 2_000;
+    /**
+     * The target keeps one demand per page a thread is blocked on and one background pull in
+     * flight; queues this deep mean a misbehaving peer, whose link is then dropped.
+     */
+    private static final int URGENT_QUEUE = 4096;
+    private static final int BULK_QUEUE = 64;
 
     private final String id;
     private final long pageSize;
@@ -39,29 +54,30 @@ public final class PostcopyServer {
     private final ScheduledExecutorService scheduler;
     private final Runnable release;
     private final CompletableFuture<Void> completed = new CompletableFuture<>();
-    private final PriorityBlockingQueue<Job> queue = new PriorityBlockingQueue<>();
-    private final AtomicLong order = new AtomicLong();
+    private final BlockingQueue<Job> urgentQueue = new ArrayBlockingQueue<>(URGENT_QUEUE);
+    private final BlockingQueue<Job> bulkQueue = new ArrayBlockingQueue<>(BULK_QUEUE);
     private final AtomicLong urgentPages = new AtomicLong();
     private final AtomicLong backgroundPages = new AtomicLong();
+    private final AtomicLong unreadable = new AtomicLong();
     private final AtomicLong bytes = new AtomicLong();
     private final AtomicLong connects = new AtomicLong();
-    private final Thread server;
+    private final Thread urgentServer;
+    private final Thread bulkServer;
     private volatile boolean stopped;
-    private volatile long backoffMs = BACKOFF_MIN_MS;
-    private final FaultInjector faults;
-    private final LinkListener link;
-    /** The stream HOLD_POSTCOPY_AFTER_PAGES froze, if it fired: its demands go unanswered. */
-    private volatile Stream held;
+    private volatile Consumer<Boolean> linkListener = up -> { };
+    private volatile dev.pagehop.migrate.FaultInjector faults = dev.pagehop.migrate.FaultInjector.none();
+    /** The link HOLD_POSTCOPY_AFTER_PAGES silenced, if it fired: its demands go unanswered until it breaks. */
+    private volatile Link held;
 
-    /** One demand on one stream; urgent before background, then first come first served. */
-    private record Job(PageDemand demand, Stream stream, long order) implements Comparable<Job> {
-        @Override
-        public int compareTo(Job o) {
-            if (demand.getBackground() != o.demand.getBackground()) {
-                return demand.getBackground() ? 1 : -1;
-            }
-            return Long.compare(order, o.order);
-        }
+    // guarded by this
+    private long backoffMs = BACKOFF_MIN_MS;
+    /** A cut by fault point: no automatic reconnect until {@link #recoverNow}. */
+    private boolean heldForRecover;
+    private Link current;
+    private ScheduledFuture<?> pendingReconnect;
+
+    /** One demand on one stream. */
+    private record Job(PageDemand demand, Stream stream) {
     }
 
     /**
@@ -70,48 +86,34 @@ public final class PostcopyServer {
      */
     public PostcopyServer(String id, long pageSize, ChunkEncoder.PageReader image, MigrationGrpc.MigrationStub stub,
             ScheduledExecutorService scheduler, Runnable release) {
-        this(id, pageSize, image, stub, scheduler, release, FaultInjector.none(), LinkListener.NONE);
-    }
-
-    /** Told when the page stream to the target is lost and when a reopened one carries demands again. */
-    public interface LinkListener {
-        LinkListener NONE = new LinkListener() {
-            @Override
-            public void lost(String why) {
-            }
-
-            @Override
-            public void restored() {
-            }
-        };
-
-        /** The stream broke (called for every failed attempt while the target stays unreachable). */
-        void lost(String why);
-
-        /** A reopened stream delivered the target's first demand. */
-        void restored();
-    }
-
-    /**
-     * @param faults fault points of the source (HOLD_POSTCOPY_AFTER_PAGES)
-     * @param link   told when the link to the target is lost and back
-     */
-    public PostcopyServer(String id, long pageSize, ChunkEncoder.PageReader image, MigrationGrpc.MigrationStub stub,
-            ScheduledExecutorService scheduler, Runnable release, FaultInjector faults, LinkListener link) {
-        this.faults = faults;
-        this.link = link;
         this.id = id;
         this.pageSize = pageSize;
         this.image = image;
         this.stub = stub;
         this.scheduler = scheduler;
         this.release = release;
-        this.server = Thread.ofPlatform().name("postcopy-server-" + id).daemon().unstarted(this::serve);
+        this.urgentServer = Thread.ofPlatform().name("postcopy-urgent-" + id).daemon()
+                .unstarted(() -> serve(urgentQueue));
+        this.bulkServer = Thread.ofPlatform().name("postcopy-bulk-" + id).daemon().unstarted(() -> serve(bulkQueue));
     }
 
     public void start() {
-        server.start();
+        urgentServer.start();
+        bulkServer.start();
         connect();
+    }
+
+    /** The agent's fault points (CUT_PAGE_LINK_AFTER_PAGES, HOLD_POSTCOPY_AFTER_PAGES); inert by default. */
+    public void faults(dev.pagehop.migrate.FaultInjector f) {
+        this.faults = f;
+    }
+
+    /**
+     * Tells {@code l} when the link goes down (false: the migration is paused) and when a new
+     * one is up again (true). Called from gRPC and scheduler threads; must not block.
+     */
+    public void onLinkChange(Consumer<Boolean> l) {
+        linkListener = l;
     }
 
     /** Completes when the target confirmed every page installed (and the image was released). */
@@ -127,42 +129,127 @@ public final class PostcopyServer {
         return backgroundPages.get();
     }
 
+    /** Demands answered with an "unreadable" record (the frozen image has no such range). */
+    public long unreadableAnswers() {
+        return unreadable.get();
+    }
+
     public long bytesServed() {
         return bytes.get();
     }
 
-    /** Streams opened so far (1 + reconnects). */
+    /** Links opened so far (1 + reconnects): each is one urgent and one bulk stream. */
     public long connects() {
         return connects.get();
     }
 
-    /** Ends serving: the frozen image is gone (agent shutdown, process killed). */
+    /** True while no link is up (the streams broke and a reconnect is pending). */
+    public synchronized boolean paused() {
+        return !completed.isDone() && !stopped && (current == null || current.broken);
+    }
+
+    /**
+     * Reconnects a paused link now, with the backoff reset (the CLI's recover).
+     *
+     * @throws IllegalStateException naming why not: completed, stopped, or a link is up
+     */
+    public void recoverNow() {
+        synchronized (this) {
+            if (completed.isDone()) {
+                throw new IllegalStateException("post-copy of migration " + id + " has completed; nothing to recover");
+            }
+            if (stopped) {
+                throw new IllegalStateException("post-copy of migration " + id + " has stopped serving");
+            }
+            if (current != null && !current.broken) {
+                throw new IllegalStateException("post-copy of migration " + id + " is not paused: link " + current.epoch
+                        + " is up");
+            }
+            backoffMs = BACKOFF_MIN_MS;
+            heldForRecover = false;
+            if (pendingReconnect != null) {
+                pendingReconnect.cancel(false);
+                pendingReconnect = null;
+            }
+        }
+        LOG.info("migration {}: recovering the page link now", id);
+        connect();
+    }
+
+    /** Ends serving: the frozen image is gone (agent shutdown, process killed); the target is told. */
     public void stop() {
-        stopped = true;
-        server.interrupt();
+        stop("the source stopped serving post-copy");
+    }
+
+    public void stop(String why) {
+        Link l;
+        synchronized (this) {
+            if (stopped) {
+                return;
+            }
+            stopped = true;
+            l = current;
+            if (pendingReconnect != null) {
+                pendingReconnect.cancel(false);
+            }
+        }
+        urgentServer.interrupt();
+        bulkServer.interrupt();
+        if (l != null && !l.broken && !completed.isDone()) {
+            l.urgent.send(PageSupply.newBuilder().setMigrationId(id).setRequestId(0).setImageLost(why).build());
+            l.close();
+        }
+        completed.completeExceptionally(new IllegalStateException(why));
     }
 
     private void connect() {
-        if (stopped || completed.isDone()) {
-            return;
+        Link link;
+        synchronized (this) {
+            if (stopped || completed.isDone()) {
+                return;
+            }
+            pendingReconnect = null;
+            if (current != null && !current.broken) {
+                return;
+            }
+            link = new Link(connects.incrementAndGet());
+            current = link;
         }
-        Stream s = new Stream();
-        connects.incrementAndGet();
-        stub.pageRequests(s);
-        s.greet();
+        // Detached from the caller's gRPC context: a reconnect asked for by RecoverMigration must
+        // outlive that call, whose context is cancelled as soon as it answers.
+        io.grpc.Context.current().fork().run(() -> {
+            stub.pageRequests(link.urgent);
+            if (!link.broken) {
+                stub.pageRequests(link.bulk);
+            }
+        });
+        link.urgent.greet();
+        link.bulk.greet();
     }
 
-    private void reconnectLater() {
-        if (stopped || completed.isDone()) {
-            return;
+    private void reconnectLater(Link broken) {
+        long delay;
+        synchronized (this) {
+            if (stopped || completed.isDone() || current != broken || pendingReconnect != null) {
+                return;
+            }
+            if (heldForRecover) {
+                LOG.warn("migration {}: page link {} cut by fault point; waiting for RecoverMigration", id, broken.epoch);
+                return;
+            }
+            delay = backoffMs;
+            backoffMs = Math.min(BACKOFF_MAX_MS, backoffMs * 2);
+            try {
+                pendingReconnect = scheduler.schedule(this::connect, delay, TimeUnit.MILLISECONDS);
+            } catch (RejectedExecutionException e) {
+                LOG.warn("migration {}: page link {} lost while the agent shuts down", id, broken.epoch);
+                return;
+            }
         }
-        long delay = backoffMs;
-        backoffMs = Math.min(BACKOFF_MAX_MS, backoffMs * 2);
-        LOG.warn("migration {}: page stream lost, reopening in {} ms", id, delay);
-        scheduler.schedule(this::connect, delay, TimeUnit.MILLISECONDS);
+        LOG.warn("migration {}: page link {} lost, reopening in {} ms", id, broken.epoch, delay);
     }
 
-    private void serve() {
+    private void serve(BlockingQueue<Job> queue) {
         while (!stopped) {
             Job j;
             try {
@@ -170,95 +257,269 @@ public final class PostcopyServer {
             } catch (InterruptedException e) {
                 return;
             }
-            if (j.stream.broken || j.stream == held) {
+            if (j.stream.link.broken || j.stream.link == held) {
                 continue;
             }
             PageDemand d = j.demand;
-            ChunkEncoder.Encoded e = ChunkEncoder.pages(id, 0, d.getRequestId(),
-                    new ChunkSpec(d.getAddress(), d.getPageCount() * pageSize, pageSize), image);
+            long length = d.getPageCount() * pageSize;
+            PageSupply.Builder answer = PageSupply.newBuilder().setMigrationId(id).setRequestId(d.getRequestId());
+            long wire;
+            try {
+                ChunkEncoder.Encoded e = ChunkEncoder.pages(id, 0, d.getRequestId(),
+                        new ChunkSpec(d.getAddress(), length, pageSize), image);
+                answer.setChunk(e.chunk());
+                wire = e.wireBytes();
+            } catch (RuntimeException e) {
+                // ErrnoException (no mapping there), or a range that is not page-aligned: say so
+                // instead of dying; the target decides what a page it cannot get means.
+                String why = String.format("the frozen image of migration %s cannot be read at [0x%x, 0x%x): %s", id,
+                        d.getAddress(), d.getAddress() + length, e.getMessage());
+                LOG.warn("migration {}: request {}: {}", id, d.getRequestId(), why);
+                answer.setUnreadable(why);
+                unreadable.incrementAndGet();
+                wire = 0;
+            }
             if (stopped) {
                 // The image may have been torn down under the read: nothing read after stop() leaves.
                 return;
             }
-            // The stream that carries the armed count is the one held, whichever stream asks next;
-            // held before the count shows in the stats, so whoever sees it sees the hold in place.
-            long servedAfter = urgentPages.get() + backgroundPages.get() + d.getPageCount();
-            if (faults.fireIfReached(FaultPoint.HOLD_POSTCOPY_AFTER_PAGES, servedAfter)) {
-                LOG.warn("migration {}: fault point hold-postcopy-after-pages: page stream held after {} pages", id,
-                        servedAfter);
-                held = j.stream;
+            if (answer.hasChunk()) {
+                // The link that carries the armed count is the one held, whichever link asks next;
+                // held before the count shows in the stats, so whoever sees it sees the hold in place.
+                long servedAfter = urgentPages.get() + backgroundPages.get() + d.getPageCount();
+                if (faults.fireIfReached(dev.pagehop.migrate.FaultPoint.HOLD_POSTCOPY_AFTER_PAGES, servedAfter)) {
+                    LOG.warn("migration {}: fault point hold-postcopy-after-pages: page link {} goes silent after {} pages",
+                            id, j.stream.link.epoch, servedAfter);
+                    held = j.stream.link;
+                }
+                (d.getBackground() ? backgroundPages : urgentPages).addAndGet(d.getPageCount());
+                bytes.addAndGet(wire);
             }
-            (d.getBackground() ? backgroundPages : urgentPages).addAndGet(d.getPageCount());
-            bytes.addAndGet(e.wireBytes());
-            j.stream.send(PageSupply.newBuilder().setMigrationId(id).setRequestId(d.getRequestId()).setChunk(e.chunk())
-                    .build());
+            j.stream.send(answer.build());
+            if (faults.fireIfReached(dev.pagehop.migrate.FaultPoint.CUT_PAGE_LINK_AFTER_PAGES,
+                    urgentPages.get() + backgroundPages.get())) {
+                LOG.warn("migration {}: fault point cut-page-link-after-pages cuts page link {}", id, j.stream.link.epoch);
+                synchronized (this) {
+                    heldForRecover = true;
+                }
+                j.stream.link.broken(new IllegalStateException("fault point cut-page-link-after-pages"));
+            }
+        }
+    }
+
+    private void completedByTarget(Link link) {
+        synchronized (this) {
+            if (completed.isDone()) {
+                return;
+            }
+            stopped = true;
+            if (pendingReconnect != null) {
+                pendingReconnect.cancel(false);
+            }
+        }
+        LOG.info("migration {}: target installed every page; releasing the frozen image", id);
+        later(link::close);
+        urgentServer.interrupt();
+        bulkServer.interrupt();
+        release.run();
+        completed.complete(null);
+    }
+
+    private void failedAtTarget(Link link, String why) {
+        synchronized (this) {
+            if (completed.isDone()) {
+                return;
+            }
+            stopped = true;
+            if (pendingReconnect != null) {
+                pendingReconnect.cancel(false);
+            }
+        }
+        later(link::close);
+        urgentServer.interrupt();
+        bulkServer.interrupt();
+        completed.completeExceptionally(new IllegalStateException("the target reports it cannot complete: " + why));
+    }
+
+    /**
+     * Runs a teardown off the calling gRPC callback: closing a stream from inside the other
+     * side's send (in-process transports call straight through) would take locks in the
+     * opposite order to that side.
+     */
+    private void later(Runnable r) {
+        try {
+            scheduler.execute(r);
+        } catch (RejectedExecutionException e) {
+            r.run();
+        }
+    }
+
+    /** One link epoch: the urgent and the bulk stream, which live and die together. */
+    private final class Link {
+        final long epoch;
+        final Stream urgent;
+        final Stream bulk;
+        volatile boolean broken;
+        private volatile boolean up;
+
+        Link(long epoch) {
+            this.epoch = epoch;
+            this.urgent = new Stream(this, PageStreamKind.PAGE_STREAM_KIND_URGENT, urgentQueue);
+            this.bulk = new Stream(this, PageStreamKind.PAGE_STREAM_KIND_BULK, bulkQueue);
+        }
+
+        void ready() {
+            if (!up && !broken && urgent.ready && bulk.ready) {
+                up = true;
+                synchronized (PostcopyServer.this) {
+                    backoffMs = BACKOFF_MIN_MS;
+                }
+                linkListener.accept(true);
+            }
+        }
+
+        void broken(Throwable why) {
+            synchronized (this) {
+                if (broken) {
+                    return;
+                }
+                broken = true;
+            }
+            if (completed.isDone() || stopped) {
+                later(this::close);
+                return;
+            }
+            LOG.warn("migration {}: page link {} broke: {}", id, epoch, why.toString());
+            later(() -> {
+                urgent.cancel(why);
+                bulk.cancel(why);
+            });
+            linkListener.accept(false);
+            reconnectLater(this);
+        }
+
+        void close() {
+            urgent.complete();
+            bulk.complete();
         }
     }
 
     private final class Stream implements ClientResponseObserver<PageSupply, PageDemand> {
-        private ClientCallStreamObserver<PageSupply> out;
-        volatile boolean broken;
-        private volatile boolean delivered;
+        private final Link link;
+        private final PageStreamKind kind;
+        private final BlockingQueue<Job> queue;
+        private volatile ClientCallStreamObserver<PageSupply> out;
+        /** Serialises onNext and onCompleted, which a call stream does not take concurrently. */
+        private final Object sendLock = new Object();
+        private volatile boolean ended;
+        volatile boolean ready;
+
+        Stream(Link link, PageStreamKind kind, BlockingQueue<Job> queue) {
+            this.link = link;
+            this.kind = kind;
+            this.queue = queue;
+        }
 
         @Override
         public void beforeStart(ClientCallStreamObserver<PageSupply> requestStream) {
             out = requestStream;
+            requestStream.setOnReadyHandler(() -> {
+                if (requestStream.isReady() && !ready) {
+                    ready = true;
+                    link.ready();
+                }
+            });
         }
 
-        synchronized void send(PageSupply s) {
-            if (!broken) {
-                out.onNext(s);
+        void send(PageSupply s) {
+            RuntimeException failed = null;
+            synchronized (sendLock) {
+                if (out != null && !ended && !link.broken) {
+                    try {
+                        out.onNext(s);
+                    } catch (RuntimeException e) {
+                        failed = e;
+                    }
+                }
+            }
+            if (failed != null) {
+                link.broken(failed);
+            }
+        }
+
+        void complete() {
+            synchronized (sendLock) {
+                if (ended) {
+                    return;
+                }
+                ended = true;
+                if (out == null) {
+                    return;
+                }
+                try {
+                    out.onCompleted();
+                } catch (RuntimeException alreadyClosed) {
+                    // the call ended first
+                }
+            }
+        }
+
+        void cancel(Throwable why) {
+            synchronized (sendLock) {
+                if (ended) {
+                    return;
+                }
+                ended = true;
+            }
+            if (out != null) {
+                out.cancel("page link " + link.epoch + " of migration " + id + " broke", why);
             }
         }
 
         @Override
         public void onNext(PageDemand d) {
-            if (!delivered) {
-                delivered = true;
-                if (connects.get() > 1) {
-                    link.restored();
-                }
-            }
             if (d.getComplete()) {
-                LOG.info("migration {}: target installed every page; releasing the frozen image", id);
-                synchronized (this) {
-                    out.onCompleted();
-                }
-                release.run();
-                completed.complete(null);
-                stopped = true;
-                server.interrupt();
+                completedByTarget(link);
                 return;
             }
-            if (!id.equals(d.getMigrationId()) || d.getPageCount() <= 0) {
-                LOG.warn("migration {}: ignoring page demand {} for '{}' of {} pages", id, d.getRequestId(),
-                        d.getMigrationId(), d.getPageCount());
+            if (!d.getCannotComplete().isEmpty()) {
+                LOG.warn("migration {}: the target reports post-copy cannot complete: {}", id, d.getCannotComplete());
+                failedAtTarget(link, d.getCannotComplete());
                 return;
             }
-            backoffMs = BACKOFF_MIN_MS;
-            queue.add(new Job(d, this, order.incrementAndGet()));
+            if (!id.equals(d.getMigrationId()) || d.getPageCount() <= 0
+                    || d.getBackground() != (kind == PageStreamKind.PAGE_STREAM_KIND_BULK)) {
+                LOG.warn("migration {}: ignoring page demand {} for '{}' of {} pages (background {}) on the {} stream",
+                        id, d.getRequestId(), d.getMigrationId(), d.getPageCount(), d.getBackground(), kind);
+                return;
+            }
+            if (!ready) {
+                ready = true;
+                link.ready();
+            }
+            if (!queue.offer(new Job(d, this))) {
+                link.broken(new IllegalStateException("the target has more than " + (queue.size())
+                        + " demands queued on the " + kind + " stream"));
+            }
         }
 
         @Override
         public void onError(Throwable t) {
-            broken = true;
-            if (!stopped && !completed.isDone()) {
-                link.lost(io.grpc.Status.fromThrowable(t).toString());
-            }
-            reconnectLater();
+            ended = true;
+            link.broken(t);
         }
 
         @Override
         public void onCompleted() {
-            broken = true;
+            ended = true;
             if (!completed.isDone()) {
-                link.lost("the target closed the page stream");
-                reconnectLater();
+                link.broken(new IllegalStateException("the target closed the " + kind + " stream"));
             }
         }
 
         private void greet() {
-            send(PageSupply.newBuilder().setMigrationId(id).setRequestId(0).build());
+            send(PageSupply.newBuilder().setMigrationId(id).setRequestId(0).setStreamKind(kind).setLinkEpoch(link.epoch)
+                    .build());
         }
     }
 }

@@ -90,8 +90,9 @@ public final class SourceAgent implements Callable<Integer> {
 
     @Option(names = "--fault", split = ",", defaultValue = "${env:PAGEHOP_FAULTS}",
             description = "Arm fault points for failure testing, name[=value], comma separated or repeated: "
-                    + "drop-chunk=SEQ, corrupt-chunk=SEQ, cut-stream-after-chunks=N, hold-postcopy-after-pages=N "
-                    + "(env PAGEHOP_FAULTS). "
+                    + "drop-chunk=SEQ, corrupt-chunk=SEQ, cut-stream-after-chunks=N, cut-page-link-after-pages=N (post-copy; "
+                    + "stays cut until RecoverMigration), hold-postcopy-after-pages=N (post-copy; the page link goes silent "
+                    + "until it breaks) (env PAGEHOP_FAULTS). "
                     + "Never in production.")
     List<String> faults;
 

@@ -392,20 +392,9 @@ final class SourceMigration implements Runnable {
         }
         java.util.concurrent.ScheduledExecutorService scheduler = java.util.concurrent.Executors
                 .newSingleThreadScheduledExecutor(r -> Thread.ofPlatform().name("postcopy-" + id).daemon().unstarted(r));
-        PostcopyServer server = new PostcopyServer(id, pageSize, mm::peek, async, scheduler, () -> { }, settings.faults(),
-                new PostcopyServer.LinkListener() {
-                    @Override
-                    public void lost(String why) {
-                        postcopyLink(SourcePhase.POSTCOPY, SourcePhase.POSTCOPY_PAUSED, "page stream to target " + target
-                                + " lost (" + why + "); reconnecting");
-                    }
-
-                    @Override
-                    public void restored() {
-                        postcopyLink(SourcePhase.POSTCOPY_PAUSED, SourcePhase.POSTCOPY, "page stream to target " + target
-                                + " reopened");
-                    }
-                });
+        PostcopyServer server = new PostcopyServer(id, pageSize, mm::peek, async, scheduler, () -> { });
+        server.onLinkChange(this::postcopyLinkChanged);
+        server.faults(settings.faults());
         postcopyServer = server;
         try {
             server.start();
@@ -422,14 +411,26 @@ final class SourceMigration implements Runnable {
                 completeNs = now - t0;
                 downtimeNs = now - freezeStartNs;
                 targetPid = cr.getTargetPid();
+                // From here on the target may run the process: the source never thaws it again.
+                postcopyCommitted = true;
             }
             phase(SourcePhase.POSTCOPY, missing.size() + " ranges missing on the target; serving page demands");
+            if (server.paused()) {
+                postcopyLinkChanged(false);
+            }
             long postStart = nanoTime.getAsLong();
             try {
                 server.completed().get();
             } catch (java.util.concurrent.ExecutionException e) {
-                throw new MigrationException(Status.INTERNAL, "migration " + id + ": post-copy failed: " + e.getCause(),
+                throw new MigrationException(Status.UNAVAILABLE, "migration " + id + ": post-copy failed: "
+                        + e.getCause().getMessage() + "; the process is frozen on both sides, the target cannot complete",
                         e.getCause());
+            }
+            synchronized (this) {
+                if (phase == SourcePhase.POSTCOPY_PAUSED) {
+                    // The completion came on a link that reopened before it was seen up.
+                    phase = phase.checkTransition(SourcePhase.POSTCOPY, id);
+                }
             }
             synchronized (this) {
                 postcopyBytes = server.bytesServed();
@@ -461,9 +462,68 @@ final class SourceMigration implements Runnable {
                 postcopyBackgroundPages, postcopyNs / 1e6));
     }
 
-    private long postcopyBytes;
-    /** While post-copy runs, what it has served so far shows in the stats (watchers see it move). */
     private volatile PostcopyServer postcopyServer;
+
+    /** The post-copy page server once post-copy started, else null (tests read its counters). */
+    PostcopyServer postcopyServer() {
+        return postcopyServer;
+    }
+    private boolean postcopyCommitted;
+
+    /** The page link went down (paused) or came back: POSTCOPY ⇄ POSTCOPY_PAUSED. */
+    private void postcopyLinkChanged(boolean up) {
+        SourcePhase from;
+        SourcePhase to;
+        synchronized (this) {
+            from = phase;
+            if (up && phase == SourcePhase.POSTCOPY_PAUSED) {
+                to = SourcePhase.POSTCOPY;
+            } else if (!up && phase == SourcePhase.POSTCOPY) {
+                to = SourcePhase.POSTCOPY_PAUSED;
+            } else {
+                return;
+            }
+            phase = phase.checkTransition(to, id);
+        }
+        LOG.info("migration {}: source phase {} (page link {})", id, to, up ? "reconnected" : "lost; reconnecting "
+                + "with backoff, or on RecoverMigration");
+        notifyListeners();
+    }
+
+    /**
+     * RecoverMigration: a paused post-copy reconnects now, with the backoff reset.
+     *
+     * @throws MigrationException FAILED_PRECONDITION naming the phase when not paused post-copy
+     */
+    void recover() {
+        PostcopyServer server = postcopyServer;
+        SourcePhase p = phase();
+        if (p != SourcePhase.POSTCOPY_PAUSED || server == null) {
+            throw new MigrationException(Status.FAILED_PRECONDITION, "migration " + id + " is in phase " + p
+                    + "; only a migration in POSTCOPY_PAUSED (post-copy with its page link lost) can be recovered");
+        }
+        try {
+            server.recoverNow();
+        } catch (IllegalStateException e) {
+            throw new MigrationException(Status.FAILED_PRECONDITION, "migration " + id + " in phase " + phase() + ": "
+                    + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Agent shutdown during post-copy: the frozen image goes away, so the target is told its
+     * missing pages can never arrive (it keeps the process frozen). False if not in post-copy.
+     */
+    boolean abandonPostcopy(String why) {
+        PostcopyServer server = postcopyServer;
+        if (server == null || phase().terminal()) {
+            return false;
+        }
+        server.stop(why);
+        return true;
+    }
+
+    private long postcopyBytes;
     private long postcopyNs;
     private long postcopyUrgentPages;
     private long postcopyBackgroundPages;
@@ -550,6 +610,10 @@ final class SourceMigration implements Runnable {
     }
 
     private boolean commitUnknown;
+
+    private synchronized boolean postcopyCommittedNow() {
+        return postcopyCommitted;
+    }
 
     // --- rounds -----------------------------------------------------------------------------------
 
@@ -773,7 +837,7 @@ final class SourceMigration implements Runnable {
         if (b != null) {
             b.cancel(cancelled ? "cancelled" : "failed");
         }
-        if (!commitUnknown) {
+        if (!commitUnknown && !postcopyCommittedNow()) {
             try {
                 blocking.withDeadlineAfter(Math.min(5_000, settings.rpcTimeoutMs()), TimeUnit.MILLISECONDS)
                         .abort(AbortRequest.newBuilder().setMigrationId(id).setReason(message).build());
@@ -794,11 +858,16 @@ final class SourceMigration implements Runnable {
         if (mp.process.throttlePercent() != 0) {
             setThrottle(0);
         }
-        if (frozen && !commitUnknown && mp.process.state() == ProcessState.FROZEN) {
+        boolean movedAway;
+        synchronized (this) {
+            movedAway = postcopyCommitted;
+        }
+        if (frozen && !commitUnknown && !movedAway && mp.process.state() == ProcessState.FROZEN) {
             mp.process.thaw();
             frozen = false;
         }
-        mp.release(false);
+        // After a post-copy commit the process lives on the target: never run or migrate this copy again.
+        mp.release(movedAway);
         recordTrackerCost();
         synchronized (this) {
             failure = message;
@@ -854,21 +923,6 @@ final class SourceMigration implements Runnable {
             mp.process.freeze();
             return mp.process::thaw;
         };
-    }
-
-    /**
-     * POSTCOPY ⇄ POSTCOPY_PAUSED as the page stream is lost and reopened (QEMU's postcopy-paused),
-     * so a watcher sees a cut link; any other phase (not yet committed, already ended) stays.
-     */
-    private void postcopyLink(SourcePhase from, SourcePhase to, String why) {
-        synchronized (this) {
-            if (phase != from) {
-                return;
-            }
-            phase = phase.checkTransition(to, id);
-        }
-        LOG.info("migration {}: source phase {} ({})", id, to, why);
-        notifyListeners();
     }
 
     private void phase(SourcePhase next, String why) {

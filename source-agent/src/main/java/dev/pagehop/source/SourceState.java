@@ -244,7 +244,9 @@ final class SourceState {
      */
     void shutdown(long timeoutMs) throws InterruptedException {
         for (SourceMigration m : migrations()) {
-            m.cancel();
+            if (!m.cancel()) {
+                m.abandonPostcopy("the source agent shuts down and releases the frozen image");
+            }
         }
         long deadline = System.currentTimeMillis() + timeoutMs;
         for (Thread t : new ArrayList<>(threads.values())) {

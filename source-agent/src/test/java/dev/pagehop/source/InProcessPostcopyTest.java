@@ -29,8 +29,6 @@ import org.junit.jupiter.params.provider.MethodSource;
  * missing, the lazy pager brings every one in (on demand and in the background), and the source
  * releases its copy only after the target confirmed.
  */
-@org.junit.jupiter.api.Disabled("intermittent hang: about 1 run in 6 a post-copy migration never completes (the "
-        + "lazy pager or page server stalls); every run that completes passes the memory and integrity checks")
 class InProcessPostcopyTest {
 
     static Stream<Arguments> matrix() {

@@ -311,4 +311,98 @@ class ProcessLevelMigrationTest {
             }
         }
     }
+
+    private static SourcePhase sourcePhase(AgentControlGrpc.AgentControlBlockingStub src, String id) {
+        return src.getMigration(GetMigrationRequest.newBuilder().setMigrationId(id).build()).getSourcePhase();
+    }
+
+    private static MigrationInfo onTarget(AgentControlGrpc.AgentControlBlockingStub dst, String id) {
+        return dst.getMigration(GetMigrationRequest.newBuilder().setMigrationId(id).build());
+    }
+
+    /**
+     * Post-copy across a TCP connection cut by a proxy: both agents report paused while the
+     * source's reconnects are refused; once the path heals, the source's own backoff reconnects
+     * and the migration completes, with the key-value process intact on the target.
+     */
+    @Test
+    void aNetworkCutDuringPostcopyPausesBothAgentsAndTheHealedPathCompletesIt() throws Exception {
+        try (AgentProcess source = AgentProcess.start("dev.pagehop.source.SourceAgent");
+                AgentProcess target = AgentProcess.start("dev.pagehop.target.TargetAgent");
+                CuttingProxy proxy = new CuttingProxy(target.port)) {
+            ManagedChannel sc = channel(source);
+            ManagedChannel tc = channel(target);
+            try {
+                AgentControlGrpc.AgentControlBlockingStub src = AgentControlGrpc.newBlockingStub(sc);
+                AgentControlGrpc.AgentControlBlockingStub dst = AgentControlGrpc.newBlockingStub(tc);
+                ProcessInfo p = src.spawn(SpawnRequest.newBuilder().setWorkload("kv").setGranule(Granule.GRANULE_4K)
+                        .setMemoryBytes(16 << 20).setThreads(2).setSeed(12).build());
+                // The layout, the commit and the first 4 MiB of pages get through; the cut lands mid post-copy.
+                proxy.cutAfter(4 << 20);
+                String id = src.startMigration(StartMigrationRequest.newBuilder().setPid(p.getPid())
+                        .setTarget("127.0.0.1:" + proxy.port()).setMode(MigrationMode.MIGRATION_MODE_POSTCOPY)
+                        .setPolicy(MigrationPolicy.newBuilder().setChunkBytes(65536)).build()).getMigrationId();
+                await().atMost(Duration.ofSeconds(60)).until(() -> sourcePhase(src, id)
+                        == SourcePhase.SOURCE_PHASE_POSTCOPY_PAUSED);
+                await().atMost(Duration.ofSeconds(60)).until(() -> onTarget(dst, id).getTargetPhase()
+                        == TargetPhase.TARGET_PHASE_POSTCOPY_PAUSED);
+                assertThat(onTarget(dst, id).getFailure()).contains("pages missing");
+
+                proxy.heal();
+                MigrationInfo end = awaitEnd(src, id);
+                assertThat(end.getSourcePhase()).as(end.getFailure()).isEqualTo(SourcePhase.SOURCE_PHASE_COMPLETED);
+                await().atMost(Duration.ofSeconds(30)).until(() -> onTarget(dst, id).getTargetPhase()
+                        == TargetPhase.TARGET_PHASE_RUNNING);
+                ProcessInspection check = dst.inspectProcess(InspectProcessRequest.newBuilder()
+                        .setPid(end.getPeerPid()).setCheckIntegrity(true).build());
+                assertThat(check.getIntegrityOk()).as(check.getIntegrityDetail()).isTrue();
+            } finally {
+                sc.shutdownNow();
+                tc.shutdownNow();
+            }
+        }
+    }
+
+    /**
+     * The source agent's JVM is killed (SIGKILL) while post-copy is paused: the target waits its
+     * --postcopy-source-lost-ms, then reports that the migration cannot complete and keeps the
+     * process frozen; it never fills the missing pages with zeros.
+     */
+    @Test
+    void theSourceAgentKilledDuringPostcopyLeavesTheTargetFrozenReportingItCannotComplete() throws Exception {
+        try (AgentProcess target = AgentProcess.start("dev.pagehop.target.TargetAgent", "--postcopy-source-lost-ms",
+                "1000"); CuttingProxy proxy = new CuttingProxy(target.port)) {
+            AgentProcess source = AgentProcess.start("dev.pagehop.source.SourceAgent");
+            ManagedChannel sc = channel(source);
+            ManagedChannel tc = channel(target);
+            try {
+                AgentControlGrpc.AgentControlBlockingStub src = AgentControlGrpc.newBlockingStub(sc);
+                AgentControlGrpc.AgentControlBlockingStub dst = AgentControlGrpc.newBlockingStub(tc);
+                ProcessInfo p = src.spawn(SpawnRequest.newBuilder().setWorkload("kv").setGranule(Granule.GRANULE_4K)
+                        .setMemoryBytes(16 << 20).setThreads(2).setSeed(13).build());
+                proxy.cutAfter(4 << 20);
+                String id = src.startMigration(StartMigrationRequest.newBuilder().setPid(p.getPid())
+                        .setTarget("127.0.0.1:" + proxy.port()).setMode(MigrationMode.MIGRATION_MODE_POSTCOPY)
+                        .setPolicy(MigrationPolicy.newBuilder().setChunkBytes(65536)).build()).getMigrationId();
+                await().atMost(Duration.ofSeconds(60)).until(() -> sourcePhase(src, id)
+                        == SourcePhase.SOURCE_PHASE_POSTCOPY_PAUSED);
+                int peer = src.getMigration(GetMigrationRequest.newBuilder().setMigrationId(id).build()).getPeerPid();
+
+                source.process.destroyForcibly();
+                assertThat(source.process.waitFor(30, TimeUnit.SECONDS)).isTrue();
+                proxy.heal();
+
+                await().atMost(Duration.ofSeconds(60)).until(() -> onTarget(dst, id).getTargetPhase()
+                        == TargetPhase.TARGET_PHASE_FAILED);
+                assertThat(onTarget(dst, id).getFailure()).contains("can never arrive").contains("stays frozen");
+                ProcessInfo there = dst.listProcesses(ListProcessesRequest.getDefaultInstance()).getProcessesList()
+                        .stream().filter(x -> x.getPid() == peer).findFirst().orElseThrow();
+                assertThat(there.getState()).isEqualTo(ProcessState.PROCESS_STATE_FROZEN);
+            } finally {
+                sc.shutdownNow();
+                tc.shutdownNow();
+                source.close();
+            }
+        }
+    }
 }

@@ -1,6 +1,7 @@
 package dev.pagehop.target;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import dev.pagehop.mm.Granule;
@@ -93,9 +94,26 @@ class PostcopyWireTest {
     /** Holds the source's reads while closed, so a cut lands before any page arrives. */
     private final java.util.concurrent.CountDownLatch gate = new java.util.concurrent.CountDownLatch(1);
     private volatile boolean gated;
+    /** Holds only reads of more than one page (background pulls) while the gate is closed. */
+    private volatile boolean gateBulkOnly;
+    private final java.util.concurrent.CountDownLatch bulkReadHeld = new java.util.concurrent.CountDownLatch(1);
+    /** A page the source's image cannot read (-1: none). */
+    private volatile long unreadablePage = -1;
 
     private void startSource() {
         pages = new PostcopyServer("m-wire", pageSize, (a, dst, off, len) -> {
+            if (unreadablePage >= a && unreadablePage < a + len) {
+                throw new dev.pagehop.mm.ErrnoException(dev.pagehop.mm.Errno.EFAULT, String.format(
+                        "peek(0x%x, %d): 0x%x is not mapped", a, len, unreadablePage));
+            }
+            if (gateBulkOnly && len > pageSize) {
+                bulkReadHeld.countDown();
+                try {
+                    gate.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
             if (gated) {
                 try {
                     gate.await();
@@ -233,6 +251,57 @@ class PostcopyWireTest {
         assertThat(target.pagemapEntry(page) >>> 63).as("page never zero-filled").isZero();
         assertThat(pager.stats().pagesMissing()).isEqualTo(PAGES);
         assertThat(pager.failure()).contains("can never arrive").contains("stays frozen");
+        assertThat(released.get()).isFalse();
+    }
+
+    /**
+     * An urgent page is served while a background pull is still being read on the source: the two
+     * travel on separate streams with separate serving threads, so the fault never waits for it.
+     */
+    @Test
+    void anUrgentPageIsServedWhileABackgroundPullIsOutstanding() throws Exception {
+        gateBulkOnly = true;
+        startTarget(0);
+        startSource();
+        LazyPager pager = endpoint.awaitPager(10_000);
+        assertThat(bulkReadHeld.await(10, TimeUnit.SECONDS)).as("the first background pull reached the source").isTrue();
+        long page = BASE + 900 * pageSize;
+        AtomicReference<byte[]> got = new AtomicReference<>();
+        Thread t = reader(page, got);
+        t.join(30_000);
+        assertThat(got.get()).as("the faulting thread got its page").isEqualTo(sourcePage(page));
+        assertThat(gate.getCount()).as("the background pull is still held on the source").isEqualTo(1);
+        assertThat(pages.backgroundPagesServed()).isZero();
+        assertThat(pages.urgentPagesServed()).isEqualTo(1);
+        gate.countDown();
+        assertThat(pager.await(PostcopyState.COMPLETED, 60, TimeUnit.SECONDS)).isEqualTo(PostcopyState.COMPLETED);
+        assertMemoryEqualsSource();
+    }
+
+    /**
+     * A range the source's image cannot read is answered with an explicit record, not a dead
+     * serving thread: the target, still missing that page, reports that the migration cannot
+     * complete (naming the address) and never zero-fills it; the source learns it and stops.
+     */
+    @Test
+    void anUnreadablePageIsAnsweredExplicitlyAndTheTargetNeverZeroFillsIt() throws Exception {
+        long bad = BASE + 700 * pageSize;
+        unreadablePage = bad;
+        startTarget(0);
+        startSource();
+        LazyPager pager = endpoint.awaitPager(10_000);
+        AtomicReference<byte[]> got = new AtomicReference<>();
+        Thread t = reader(bad, got);
+        assertThat(pager.await(PostcopyState.CANNOT_COMPLETE, 30, TimeUnit.SECONDS))
+                .isEqualTo(PostcopyState.CANNOT_COMPLETE);
+        assertThat(pager.failure()).contains(String.format("0x%x", bad)).contains("cannot be read")
+                .contains("stays frozen");
+        await().atMost(Duration.ofSeconds(10)).until(() -> t.getState() == Thread.State.WAITING);
+        assertThat(got.get()).isNull();
+        assertThat(target.pagemapEntry(bad) >>> 63).as("page never zero-filled").isZero();
+        assertThat(pages.unreadableAnswers()).isEqualTo(1);
+        assertThatThrownBy(() -> pages.completed().get(10, TimeUnit.SECONDS))
+                .hasMessageContaining("cannot complete").hasMessageContaining(String.format("0x%x", bad));
         assertThat(released.get()).isFalse();
     }
 }

@@ -119,6 +119,7 @@ final class MigrationService extends MigrationGrpc.MigrationImplBase {
         MemoryManager mm = MemoryManager.create(new MmConfig(granule, thp, r.getSoftDirty()));
         TargetMigration m = new TargetMigration(id, mode, r.getSourcePid(), r.getWorkload(), r.getSourceAgent(), mm,
                 r.getMaxChunkBytes(), state.faults(), state.killSwitch(), state.nanoTime());
+        m.postcopyLimits(state.postcopyLimits());
         try {
             m.applyInitialLayout(layout);
         } catch (RuntimeException e) {
@@ -310,8 +311,29 @@ final class MigrationService extends MigrationGrpc.MigrationImplBase {
 
     @Override
     public void recover(RecoverRequest r, StreamObserver<RecoverResponse> out) {
-        out.onError(Status.UNIMPLEMENTED.withDescription("migration " + r.getMigrationId()
-                + ": post-copy recovery is not supported by this target yet").asRuntimeException());
+        unary(out, () -> {
+            if (r.getProtocolVersion() < OLDEST_SUPPORTED_VERSION || r.getProtocolVersion() > PROTOCOL_VERSION) {
+                throw Status.FAILED_PRECONDITION.withDescription("migration " + r.getMigrationId() + ": protocol version "
+                        + r.getProtocolVersion() + " is not supported; this target speaks " + OLDEST_SUPPORTED_VERSION
+                        + ".." + PROTOCOL_VERSION).asRuntimeException();
+            }
+            TargetMigration m = required(r.getMigrationId(), "Recover");
+            PostcopyEndpoint e = m.postcopy();
+            if (e == null) {
+                throw Status.FAILED_PRECONDITION.withDescription("Recover: migration " + m.id + " is in phase "
+                        + m.phase() + " and never switched over to post-copy").asRuntimeException();
+            }
+            RecoverResponse.Builder b = RecoverResponse.newBuilder().setNextSequence(m.nextSequence())
+                    .setPhase(TargetWire.phase(m.phase()));
+            for (dev.pagehop.track.PageRange pr : e.missingRanges()) {
+                b.addMissingRanges(pr.start()).addMissingRanges(pr.end());
+            }
+            LazyPager p = e.pager();
+            if (p != null && p.state() != PostcopyState.RUNNING && p.state() != PostcopyState.COMPLETED) {
+                b.setDetail(p.failure());
+            }
+            return b.build();
+        });
     }
 
     private TargetMigration required(String id, String what) {

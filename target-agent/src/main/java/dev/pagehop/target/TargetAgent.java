@@ -73,6 +73,17 @@ public final class TargetAgent implements Callable<Integer> {
                     + "(env PAGEHOP_HEALTH_PORT, default ${DEFAULT-VALUE}).")
     int healthPort;
 
+    @Option(names = "--postcopy-source-lost-ms", defaultValue = "${env:PAGEHOP_POSTCOPY_SOURCE_LOST_MS:-150000}",
+            description = "Post-copy: how long a lost source may stay away before the migration cannot complete (the "
+                    + "process stays frozen, never zero-filled); 0 waits forever (env PAGEHOP_POSTCOPY_SOURCE_LOST_MS, "
+                    + "default ${DEFAULT-VALUE}).")
+    long postcopySourceLostMs;
+
+    @Option(names = "--postcopy-request-timeout-ms", defaultValue = "${env:PAGEHOP_POSTCOPY_REQUEST_TIMEOUT_MS:-10000}",
+            description = "Post-copy: an answer to a page request later than this abandons the page streams, which the "
+                    + "source then reopens (env PAGEHOP_POSTCOPY_REQUEST_TIMEOUT_MS, default ${DEFAULT-VALUE}).")
+    long postcopyRequestTimeoutMs;
+
     @Option(names = "--fault", split = ",", defaultValue = "${env:PAGEHOP_FAULTS}",
             description = "Arm fault points for failure testing, name[=value]: kill-target-after-pages=N, "
                     + "refuse-prepare, fail-final-state (env PAGEHOP_FAULTS). Never in production.")
@@ -140,7 +151,11 @@ public final class TargetAgent implements Callable<Integer> {
     public TargetAgentServer start(FaultInjector fi) throws IOException {
         TlsOptions effective = tls.plaintextWhenNoFiles();
         effective.check(listen, port);
-        return new TargetAgentServer(
+        if (postcopySourceLostMs < 0 || postcopyRequestTimeoutMs < 1) {
+            throw new IllegalArgumentException("--postcopy-source-lost-ms " + postcopySourceLostMs
+                    + " must be >= 0 and --postcopy-request-timeout-ms " + postcopyRequestTimeoutMs + " >= 1");
+        }
+        TargetAgentServer server = new TargetAgentServer(
                 NettyServerBuilder.forAddress(new InetSocketAddress(listen, port), effective.serverCredentials())
                         .flowControlWindow(8 << 20).maxInboundMessageSize(32 << 20)
                         // Sources ping every 10 s to find a dead link (the default would answer
@@ -150,6 +165,8 @@ public final class TargetAgent implements Callable<Integer> {
                         // A crash, not a shutdown: no hooks, no goodbyes, as the fault point promises.
                         () -> Runtime.getRuntime().halt(137), System::nanoTime, metricsHost, metricsPort,
                         shutdownGraceMs));
+        server.postcopyTimeouts(postcopySourceLostMs, postcopyRequestTimeoutMs);
+        return server;
     }
 
     /** The health-only plaintext server: it serves nothing but grpc.health.v1.Health, so TLS is not required of it. */

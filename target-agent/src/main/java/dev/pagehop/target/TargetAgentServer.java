@@ -89,6 +89,16 @@ public final class TargetAgentServer implements AutoCloseable {
         return state.faults();
     }
 
+    /**
+     * Post-copy timeouts for migrations prepared from now on: how long a lost source may stay
+     * away before the migration cannot complete (0 waits forever, as QEMU's postcopy-paused), and
+     * how late an answer to a page request may be before the page link is abandoned and reopened.
+     */
+    public void postcopyTimeouts(long sourceLostAfterMs, long requestTimeoutMs) {
+        state.postcopyLimits(state.postcopyLimits().withSourceLostAfterMs(sourceLostAfterMs)
+                .withRequestTimeoutMs(requestTimeoutMs));
+    }
+
     /** Stops serving at once, as a crash would (fault point kill-target-after-pages in tests). */
     public void kill() {
         serving = false;

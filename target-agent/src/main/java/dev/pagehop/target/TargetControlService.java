@@ -116,6 +116,17 @@ final class TargetControlService extends AgentControlGrpc.AgentControlImplBase {
     }
 
     @Override
+    public void recoverMigration(dev.pagehop.proto.control.v1.RecoverMigrationRequest r,
+            StreamObserver<MigrationInfo> out) {
+        unary(out, () -> {
+            TargetMigration m = requireMigration(r.getMigrationId());
+            throw Status.FAILED_PRECONDITION.withDescription("migration " + m.id + " (phase " + m.phase()
+                    + " here): RecoverMigration is served by the source agent, which reopens the page streams")
+                    .asRuntimeException();
+        });
+    }
+
+    @Override
     public void cancelMigration(CancelMigrationRequest r, StreamObserver<MigrationInfo> out) {
         unary(out, () -> {
             TargetMigration m = requireMigration(r.getMigrationId());

@@ -90,7 +90,11 @@ final class TargetMigration {
         return phase;
     }
 
+    /** Why it failed; while post-copy is paused, why it is paused. */
     synchronized String failure() {
+        if (phase == TargetPhase.POSTCOPY_PAUSED && postcopy != null && postcopy.pager() != null) {
+            return postcopy.pager().failure();
+        }
         return failure;
     }
 
@@ -322,6 +326,13 @@ final class TargetMigration {
     /** How long the source may stay away during post-copy before the migration cannot complete. */
     static final long SOURCE_LOST_AFTER_MS = 150_000;
 
+    private LazyPager.Limits postcopyLimits = LazyPager.Limits.defaults().withSourceLostAfterMs(SOURCE_LOST_AFTER_MS);
+
+    /** The lazy pager's limits for this migration (the agent's configuration); before switchover. */
+    synchronized void postcopyLimits(LazyPager.Limits limits) {
+        this.postcopyLimits = limits;
+    }
+
     private SwitchoverResponse postcopySwitchover(SwitchoverRequest r, ProcessImage image) {
         if (r.getPostcopyMissingRangesCount() % 2 != 0) {
             throw invalid("post-copy Switchover carries " + r.getPostcopyMissingRangesCount()
@@ -364,7 +375,7 @@ final class TargetMigration {
         long t2 = nanoTime.getAsLong();
         postcopyScheduler = java.util.concurrent.Executors.newScheduledThreadPool(1,
                 x -> Thread.ofPlatform().name("postcopy-" + id).daemon().unstarted(x));
-        postcopy = new PostcopyEndpoint(id, mm, missing, maxChunkBytes, postcopyScheduler, nanoTime, SOURCE_LOST_AFTER_MS);
+        postcopy = new PostcopyEndpoint(id, mm, missing, maxChunkBytes, postcopyScheduler, nanoTime, postcopyLimits);
         phase(TargetPhase.POSTCOPY, missing.pageCount() + " pages missing in " + missing.rangeCount()
                 + " ranges; process restored frozen");
         return SwitchoverResponse.newBuilder().setApplyNanos(t1 - t0).setRestoreNanos(t2 - t1).build();
@@ -398,7 +409,11 @@ final class TargetMigration {
                 if (phase == TargetPhase.POSTCOPY_PAUSED) {
                     phase(TargetPhase.POSTCOPY, "the source reconnected");
                 }
-                digest = MemoryDigest.of(memory.memory());
+                // Only a process left paused still has the memory it had at the source's freeze; a
+                // running one has changed it (and may be unmapping under a digest).
+                if (process != null && process.state() == dev.pagehop.proc.ProcessState.FROZEN) {
+                    digest = MemoryDigest.of(memory.memory());
+                }
                 phase(TargetPhase.RUNNING, "post-copy complete: every page installed");
                 endMillis = System.currentTimeMillis();
                 postcopyScheduler.shutdown();
@@ -475,6 +490,26 @@ final class TargetMigration {
         failure = "aborted by the source: " + reason;
         release();
         return true;
+    }
+
+    /**
+     * The agent shuts down: a migration before its commit is aborted; one in post-copy fails (its
+     * process cannot live on without the pages it still misses) and its pager is released.
+     * True if the migration was still active.
+     */
+    synchronized boolean shutdown(String reason) {
+        if (phase.terminal()) {
+            return false;
+        }
+        if ((phase == TargetPhase.POSTCOPY || phase == TargetPhase.POSTCOPY_PAUSED) && postcopy != null
+                && postcopy.pagerStarted()) {
+            LazyPager pager = postcopy.pager();
+            fail(reason + " during post-copy, " + pager.stats().pagesMissing() + " pages still missing");
+            pager.releaseAfterProcessGone();
+            postcopyScheduler.shutdownNow();
+            return true;
+        }
+        return abort(reason);
     }
 
     /** Ends the migration as failed (bad message, broken stream); idempotent. */

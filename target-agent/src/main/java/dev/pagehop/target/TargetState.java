@@ -53,6 +53,18 @@ final class TargetState {
         return config;
     }
 
+    private volatile LazyPager.Limits postcopyLimits = LazyPager.Limits.defaults()
+            .withSourceLostAfterMs(TargetMigration.SOURCE_LOST_AFTER_MS);
+
+    /** The lazy pager's limits for migrations prepared from now on. */
+    LazyPager.Limits postcopyLimits() {
+        return postcopyLimits;
+    }
+
+    void postcopyLimits(LazyPager.Limits limits) {
+        this.postcopyLimits = limits;
+    }
+
     FaultInjector faults() {
         return faults;
     }
@@ -136,7 +148,7 @@ final class TargetState {
     /** Graceful shutdown: aborts every migration still in progress, stops every process. */
     void shutdown(String reason) {
         for (TargetMigration m : migrations()) {
-            if (m.abort(reason)) {
+            if (m.shutdown(reason)) {
                 failed.increment();
             }
         }

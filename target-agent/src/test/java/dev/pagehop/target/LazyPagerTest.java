@@ -379,4 +379,161 @@ class LazyPagerTest {
         assertMemoryEqualsSource();
         assertThat(link.served.values()).allSatisfy(n -> assertThat(n.get()).isEqualTo(1));
     }
+
+    /**
+     * The process keeps reading, writing, unmapping, zapping (MADV_DONTNEED) and moving (mremap)
+     * ranges that are still missing while the pager runs, as CRIU's maps007 does during a dump.
+     * A model of what every page must hold (a source page, zeros, or what the process wrote) is
+     * checked on every read and over the whole address space at the end: nothing is lost, nothing
+     * zero-filled that the source had, nothing stale installed where the process threw its
+     * contents away, and the source is never asked for an address its image does not have.
+     */
+    @Test
+    void churnDuringPostcopyKeepsEveryPageAsTheProcessExpects() throws Exception {
+        for (long seed = 1; seed <= 25; seed++) {
+            churn(seed);
+        }
+    }
+
+    private void churn(long seed) throws Exception {
+        final long base = 0x5000_0000L;
+        final int regions = 4;
+        final int regionPages = 32;
+        final long dests = 0x6000_0000L;
+        MemoryManager src = MemoryManager.create(MmConfig.arm64(Granule.K4));
+        MemoryManager dst = MemoryManager.create(MmConfig.arm64(Granule.K4));
+        long ps = src.pageSize();
+        int flags = MapFlags.FIXED | MapFlags.PRIVATE | MapFlags.ANONYMOUS;
+        Random rnd = new Random(seed);
+        // target page -> Long (the source page it must equal) or byte[] (its exact contents)
+        java.util.TreeMap<Long, Object> model = new java.util.TreeMap<>();
+        PageRangeSet missing = new PageRangeSet(ps);
+        byte[] page = new byte[(int) ps];
+        for (int r = 0; r < regions; r++) {
+            long start = base + r * 2L * regionPages * ps;
+            src.mmap(start, regionPages * ps, Prot.READ | Prot.WRITE, flags);
+            dst.mmap(start, regionPages * ps, Prot.READ | Prot.WRITE, flags);
+            for (int i = 0; i < regionPages; i++) {
+                long a = start + i * ps;
+                if (rnd.nextInt(5) != 0) {
+                    rnd.nextBytes(page);
+                    src.write(a, page);
+                }
+                model.put(a, a);
+            }
+            missing.add(start, start + regionPages * ps);
+        }
+        java.util.Set<Long> asked = ConcurrentHashMap.newKeySet();
+        PageLink link = new PageLink() {
+            @Override
+            public CompletableFuture<byte[]> demand(long address, int pages) {
+                return serve(address, pages);
+            }
+
+            @Override
+            public CompletableFuture<byte[]> pull(long address, int pages) {
+                return serve(address, pages);
+            }
+
+            private CompletableFuture<byte[]> serve(long address, int pages) {
+                return CompletableFuture.supplyAsync(() -> {
+                    byte[] data = new byte[Math.toIntExact(pages * ps)];
+                    try {
+                        src.peek(address, data, 0, data.length);
+                    } catch (RuntimeException e) {
+                        asked.add(address);
+                        throw new PageLink.LinkException(PageLink.Failure.NOT_ON_SOURCE, e.getMessage());
+                    }
+                    return data;
+                }, sourceThreads);
+            }
+
+            @Override
+            public void release() {
+            }
+        };
+        LazyPager pager = new LazyPager("m-churn-" + seed, dst, missing, link, null, scheduler, System::nanoTime);
+        try {
+            int nextDest = 0;
+            for (int op = 0; op < 60; op++) {
+                List<Long> mapped = new ArrayList<>(model.keySet());
+                if (mapped.isEmpty()) {
+                    break;
+                }
+                long a = mapped.get(rnd.nextInt(mapped.size()));
+                // a run of up to 6 mapped, contiguous pages from a, inside one VMA
+                int n = 1;
+                while (n < 1 + rnd.nextInt(6) && model.containsKey(a + n * ps) && sameVma(dst, a, a + n * ps)) {
+                    n++;
+                }
+                switch (rnd.nextInt(5)) {
+                    case 0 -> {
+                        byte[] got = new byte[(int) ps];
+                        dst.read(a, got);
+                        assertThat(got).as("seed %d op %d: read of 0x%x", seed, op, a).isEqualTo(expected(src, model.get(a), ps));
+                    }
+                    case 1 -> {
+                        byte[] w = new byte[(int) ps];
+                        rnd.nextBytes(w);
+                        dst.write(a, w);
+                        model.put(a, w);
+                    }
+                    case 2 -> {
+                        dst.munmap(a, n * ps);
+                        for (int i = 0; i < n; i++) {
+                            model.remove(a + i * ps);
+                        }
+                    }
+                    case 3 -> {
+                        dst.madvise(a, n * ps, dev.pagehop.mm.Madvise.DONTNEED);
+                        for (int i = 0; i < n; i++) {
+                            model.put(a + i * ps, new byte[(int) ps]);
+                        }
+                    }
+                    default -> {
+                        long to = dests + (nextDest++) * 16L * ps;
+                        dst.mremap(a, n * ps, n * ps, MapFlags.MREMAP_MAYMOVE | MapFlags.MREMAP_FIXED, to);
+                        for (int i = 0; i < n; i++) {
+                            model.put(to + i * ps, model.remove(a + i * ps));
+                        }
+                    }
+                }
+            }
+            assertThat(pager.await(PostcopyState.COMPLETED, 30, TimeUnit.SECONDS)).as("seed %d: %s", seed, pager.failure())
+                    .isEqualTo(PostcopyState.COMPLETED);
+            assertThat(asked).as("seed %d: addresses asked of the source that its image does not have", seed).isEmpty();
+            long mappedPages = 0;
+            for (dev.pagehop.mm.VmaInfo v : dst.vmas()) {
+                mappedPages += (v.end() - v.start()) / ps;
+            }
+            assertThat(mappedPages).as("seed %d: pages mapped", seed).isEqualTo(model.size());
+            for (var e : model.entrySet()) {
+                byte[] got = new byte[(int) ps];
+                dst.peek(e.getKey(), got, 0, got.length);
+                assertThat(got).as("seed %d: page 0x%x at the end", seed, e.getKey()).isEqualTo(expected(src, e.getValue(), ps));
+            }
+        } finally {
+            pager.releaseAfterProcessGone();
+            src.close();
+            dst.close();
+        }
+    }
+
+    private static boolean sameVma(MemoryManager mm, long a, long b) {
+        for (dev.pagehop.mm.VmaInfo v : mm.vmas()) {
+            if (v.start() <= a && a < v.end()) {
+                return b < v.end();
+            }
+        }
+        return false;
+    }
+
+    private static byte[] expected(MemoryManager src, Object m, long ps) {
+        if (m instanceof byte[] b) {
+            return b;
+        }
+        byte[] b = new byte[(int) ps];
+        src.peek((Long) m, b, 0, b.length);
+        return b;
+    }
 }

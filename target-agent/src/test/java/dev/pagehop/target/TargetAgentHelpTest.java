@@ -17,11 +17,13 @@ class TargetAgentHelpTest {
         String help = out.toString();
         for (String flag : new String[] {"--listen", "--port", "--metrics-host", "--metrics-port", "--name",
                 "--max-memory", "--max-migrations", "--shutdown-grace-ms", "--tls-cert", "--tls-key", "--tls-ca",
-                "--tls-peer-name", "--plaintext", "--allow-plaintext-non-loopback", "--health-port", "--fault"}) {
+                "--tls-peer-name", "--plaintext", "--allow-plaintext-non-loopback", "--health-port", "--fault",
+                "--postcopy-source-lost-ms", "--postcopy-request-timeout-ms"}) {
             assertThat(help).contains(flag);
         }
         assertThat(help).contains("PAGEHOP_PORT", "PAGEHOP_MAX_MEMORY", "PAGEHOP_FAULTS", "kill-target-after-pages",
-                "PAGEHOP_TLS_CA", "PAGEHOP_ALLOW_PLAINTEXT_NON_LOOPBACK", "PAGEHOP_HEALTH_PORT");
+                "PAGEHOP_TLS_CA", "PAGEHOP_ALLOW_PLAINTEXT_NON_LOOPBACK", "PAGEHOP_HEALTH_PORT",
+                "PAGEHOP_POSTCOPY_SOURCE_LOST_MS");
     }
 
     @Test

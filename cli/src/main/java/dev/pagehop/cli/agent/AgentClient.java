@@ -15,15 +15,12 @@ import dev.pagehop.proto.control.v1.MigrationEvent;
 import dev.pagehop.proto.control.v1.MigrationInfo;
 import dev.pagehop.proto.control.v1.ProcessInfo;
 import dev.pagehop.proto.control.v1.ProcessInspection;
+import dev.pagehop.proto.control.v1.RecoverMigrationRequest;
 import dev.pagehop.proto.control.v1.SpawnRequest;
 import dev.pagehop.proto.control.v1.StartMigrationRequest;
 import dev.pagehop.proto.control.v1.WatchMigrationRequest;
-import io.grpc.CallOptions;
 import io.grpc.ManagedChannel;
-import io.grpc.MethodDescriptor;
 import io.grpc.StatusRuntimeException;
-import io.grpc.protobuf.ProtoUtils;
-import io.grpc.stub.ClientCalls;
 import java.util.Iterator;
 import java.util.List;
 import java.util.NoSuchElementException;
@@ -36,20 +33,6 @@ import java.util.function.Supplier;
  * migration may legitimately run for minutes (its own timeouts end it).
  */
 public final class AgentClient implements AutoCloseable {
-
-    /**
-     * RecoverMigration is not in AgentControl yet (requested of the protocol owners). Its request
-     * carries the migration id in field 1 as a string, the same wire shape as CancelMigrationRequest,
-     * so the call can be made now and works unchanged once agents serve it.
-     */
-    public static final MethodDescriptor<CancelMigrationRequest, MigrationInfo> RECOVER_MIGRATION =
-            MethodDescriptor.<CancelMigrationRequest, MigrationInfo>newBuilder()
-                    .setType(MethodDescriptor.MethodType.UNARY)
-                    .setFullMethodName(MethodDescriptor.generateFullMethodName(AgentControlGrpc.SERVICE_NAME,
-                            "RecoverMigration"))
-                    .setRequestMarshaller(ProtoUtils.marshaller(CancelMigrationRequest.getDefaultInstance()))
-                    .setResponseMarshaller(ProtoUtils.marshaller(MigrationInfo.getDefaultInstance()))
-                    .build();
 
     private final String role;
     private final AgentAddress address;
@@ -137,9 +120,8 @@ public final class AgentClient implements AutoCloseable {
     }
 
     public MigrationInfo recover(String id) {
-        return call("RecoverMigration", () -> ClientCalls.blockingUnaryCall(channel, RECOVER_MIGRATION,
-                CallOptions.DEFAULT.withDeadlineAfter(deadlineMs, TimeUnit.MILLISECONDS),
-                CancelMigrationRequest.newBuilder().setMigrationId(id).build()));
+        return call("RecoverMigration", () -> stub().recoverMigration(RecoverMigrationRequest.newBuilder()
+                .setMigrationId(id).build()));
     }
 
     /** The event stream of one migration; failures surface from {@code hasNext}/{@code next} as CliFailure. */

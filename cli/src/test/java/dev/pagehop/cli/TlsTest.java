@@ -88,7 +88,8 @@ class TlsTest {
                 "--tls-key", dir.resolve("client.key").toString(), "--tls-trust", dir.resolve("ca.pem").toString(),
                 "--tls-server-name", "pagehop-agent");
         assertThat(r.exitCode()).isEqualTo(ExitCode.UNREACHABLE.code());
-        assertThat(r.err()).startsWith("pagehop: cannot reach agent at " + address + ": TLS handshake failed: ");
+        assertThat(r.err()).startsWith("pagehop: TLS handshake with agent at " + address + " failed: its certificate is "
+                + "not trusted here: ").contains("pagehop-agent");
         assertThat(r.err().lines()).hasSize(1);
     }
 

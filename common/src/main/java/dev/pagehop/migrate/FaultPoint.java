@@ -33,5 +33,11 @@ public enum FaultPoint {
      * Source: the final round's collect loses the writes it reports (a tracker that misses
      * changes); nothing on the wire is wrong, so only the frozen-memory digest can catch it.
      */
-    HIDE_FINAL_WRITES
+    HIDE_FINAL_WRITES,
+    /**
+     * Source: after serving the armed number of post-copy pages, leave the page stream's further
+     * demands unanswered, as a link that stops delivering without breaking would, until that
+     * stream breaks; a reopened stream is served normally.
+     */
+    HOLD_POSTCOPY_AFTER_PAGES
 }

@@ -3,14 +3,23 @@ package dev.pagehop.deploy;
 import dev.pagehop.deploy.Manifests.Workload;
 import dev.pagehop.proto.control.v1.AgentControlGrpc;
 import io.fabric8.kubernetes.api.model.Quantity;
+import dev.pagehop.security.TlsOptions;
+import io.fabric8.kubernetes.api.model.KeyToPath;
+import io.fabric8.kubernetes.api.model.Volume;
+import io.fabric8.kubernetes.api.model.VolumeMount;
+import io.grpc.ChannelCredentials;
+import io.grpc.Grpc;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import com.github.dockerjava.api.model.AccessMode;
+import com.github.dockerjava.api.model.Bind;
 import com.github.dockerjava.api.model.ContainerNetwork;
 import org.testcontainers.DockerClientFactory;
 import org.testcontainers.containers.GenericContainer;
@@ -21,7 +30,8 @@ import org.testcontainers.utility.DockerImageName;
 /**
  * One agent in a container of the image the build produced, started exactly as a manifest's
  * DaemonSet starts it: the same arguments, the ConfigMap's environment, the memory limit, a
- * read-only root with a tmpfs /tmp, the image's unprivileged user. {@code $(NODE_NAME)} becomes
+ * read-only root with a tmpfs /tmp, the image's unprivileged user, and its TLS Secrets mounted
+ * where the manifest mounts them (certificates from deploy/tls/dev-ca.sh, {@link DevCa}). {@code $(NODE_NAME)} becomes
  * the container's network alias, which is also the host name other agents reach it by.
  *
  * <p>Two Docker networks: the container starts on {@code control}, which carries the ports the
@@ -37,11 +47,14 @@ final class AgentContainer implements AutoCloseable {
     final Workload manifest;
     final GenericContainer<?> container;
     private final Network agents;
+    private final Map<String, Path> secrets;
     private ManagedChannel channel;
+    private ManagedChannel health;
 
     @SuppressWarnings("resource")
     AgentContainer(String kustomization, String program, String alias, Network control, Network agents,
-                   Map<String, String> extraEnv) {
+                   Map<String, String> extraEnv, Map<String, Path> secrets) {
+        this.secrets = secrets;
         this.program = program;
         this.alias = alias;
         this.agents = agents;
@@ -63,20 +76,63 @@ final class AgentContainer implements AutoCloseable {
                 .withCommand(args.toArray(String[]::new))
                 .withEnv(env)
                 .withTmpFs(Map.of("/tmp", "rw,size=64m"))
-                .withExposedPorts(ManifestTest.port(manifest, "grpc"), ManifestTest.port(manifest, "metrics"))
+                .withExposedPorts(grpcPort(), metricsPort(), healthPort())
+                // Binds through docker-java: Testcontainers' own file binds first probe mounting with
+                // an alpine container, which cannot be pulled here.
                 .withCreateContainerCmdModifier(cmd -> cmd.getHostConfig().withReadonlyRootfs(true)
-                        .withMemory(memoryLimit).withMemorySwap(memoryLimit))
+                        .withMemory(memoryLimit).withMemorySwap(memoryLimit).withBinds(secretBinds()))
                 // No shell in the image, so no in-container port check: wait for the agent's own line.
                 .waitingFor(Wait.forLogMessage(".*" + program + " .* listening grpc=.*\\n", 1)
                         .withStartupTimeout(Duration.ofSeconds(60)));
     }
 
+    /**
+     * The manifest's Secret volumes, as the kubelet would project them: each item's file of the
+     * Secret's directory ({@link DevCa#secrets}) bind-mounted read-only at its path.
+     */
+    private List<Bind> secretBinds() {
+        List<Bind> binds = new ArrayList<>();
+        var pod = manifest.template().getSpec();
+        for (VolumeMount m : manifest.container().getVolumeMounts()) {
+            Volume v = pod.getVolumes().stream().filter(x -> x.getName().equals(m.getName())).findFirst().orElseThrow();
+            if (v.getSecret() == null) {
+                continue;
+            }
+            Path dir = secrets.get(v.getSecret().getSecretName());
+            if (dir == null) {
+                throw new AssertionError(manifest.where() + ": " + program + " mounts Secret " + v.getSecret().getSecretName()
+                        + ", which the test did not create (it has " + secrets.keySet() + ")");
+            }
+            if (v.getSecret().getItems() == null || v.getSecret().getItems().isEmpty()) {
+                throw new AssertionError(manifest.where() + ": " + program + " mounts Secret " + v.getSecret().getSecretName()
+                        + " without items; list the keys it needs so a missing one is caught by the kubelet");
+            }
+            for (KeyToPath item : v.getSecret().getItems()) {
+                binds.add(new Bind(dir.resolve(item.getKey()).toString(),
+                        new com.github.dockerjava.api.model.Volume(m.getMountPath() + "/" + item.getPath()), AccessMode.ro));
+            }
+        }
+        return binds;
+    }
+
     AgentContainer start() {
         container.start();
         joinAgents();
-        channel = ManagedChannelBuilder.forAddress(container.getHost(), container.getMappedPort(grpcPort()))
-                .usePlaintext().maxInboundMessageSize(64 << 20).build();
+        channel = clientChannel(secrets.get("pagehop-client-tls"));
+        health = ManagedChannelBuilder.forAddress(container.getHost(), container.getMappedPort(healthPort())).usePlaintext()
+                .build();
         return this;
+    }
+
+    /**
+     * A channel to the agent's gRPC port as the migrate Job's client reaches it: mutual TLS with
+     * the client Secret's certificate, verifying the name the agents' certificate carries.
+     */
+    ManagedChannel clientChannel(Path clientSecret) {
+        ChannelCredentials credentials = TlsOptions.of(clientSecret.resolve("tls.crt"), clientSecret.resolve("tls.key"),
+                clientSecret.resolve("ca.crt"), DevCa.AGENT, false, false).channelCredentials();
+        return Grpc.newChannelBuilderForAddress(container.getHost(), container.getMappedPort(grpcPort()), credentials)
+                .overrideAuthority(DevCa.AGENT).maxInboundMessageSize(64 << 20).build();
     }
 
     /** Puts the container on the agents' network under its alias (again, after {@link #leaveAgents}). */
@@ -100,6 +156,15 @@ final class AgentContainer implements AutoCloseable {
         return ManifestTest.port(manifest, "metrics");
     }
 
+    int healthPort() {
+        return ManifestTest.port(manifest, "health");
+    }
+
+    /** Plaintext to the health-only port, as kubelet probes it. */
+    ManagedChannel health() {
+        return health;
+    }
+
     /** The address other containers use: alias:port, as in a migration's target field. */
     String address() {
         return alias + ":" + grpcPort();
@@ -117,11 +182,30 @@ final class AgentContainer implements AutoCloseable {
         return "http://" + container.getHost() + ":" + container.getMappedPort(metricsPort()) + "/metrics";
     }
 
+    /** The agent's own log, kept for diagnosis: deploy/target/container-logs/ALIAS-CONTAINER.log. */
+    private void saveLogs() {
+        if (container.getContainerId() == null) {
+            return;
+        }
+        try {
+            Path dir = Manifests.DEPLOY.resolve("target/container-logs");
+            java.nio.file.Files.createDirectories(dir);
+            java.nio.file.Files.writeString(dir.resolve(alias + "-" + container.getContainerId().substring(0, 12) + ".log"),
+                    container.getLogs());
+        } catch (java.io.IOException | RuntimeException e) {
+            // A container that is already gone has no logs to keep; the test's own failure says more.
+        }
+    }
+
     @Override
     public void close() {
         if (channel != null) {
             channel.shutdownNow();
         }
+        if (health != null) {
+            health.shutdownNow();
+        }
+        saveLogs();
         container.stop();
     }
 }

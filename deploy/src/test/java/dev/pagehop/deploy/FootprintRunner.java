@@ -70,10 +70,11 @@ public final class FootprintRunner {
     private static String measure(long mib, String workload) throws IOException {
         Map<String, String> env = Map.of(AgentContainer.MEMORY_LIMIT_OVERRIDE, String.valueOf(4096 * MIB),
                 "PAGEHOP_MAX_PROCESS_MEMORY", String.valueOf(4096 * MIB), "PAGEHOP_MAX_MEMORY", String.valueOf(4096 * MIB));
+        Map<String, Path> secrets = DevCa.secrets(Manifests.temporaryDirectory("tls"));
         try (Network control = Network.newNetwork();
              Network agents = Network.builder().createNetworkCmdModifier(c -> c.withInternal(true)).build();
-             AgentContainer source = new AgentContainer("base", "source-agent", "source", control, agents, env).start();
-             AgentContainer target = new AgentContainer("base", "target-agent", "target", control, agents, env).start()) {
+             AgentContainer source = new AgentContainer("base", "source-agent", "source", control, agents, env, secrets).start();
+             AgentContainer target = new AgentContainer("base", "target-agent", "target", control, agents, env, secrets).start()) {
             long sourceIdle = usage(source)[0];
             long targetIdle = usage(target)[0];
             ProcessInfo p = source.control().spawn(SpawnRequest.newBuilder().setWorkload(workload).setMemoryBytes(mib * MIB)

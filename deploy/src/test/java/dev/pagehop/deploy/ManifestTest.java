@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import dev.pagehop.deploy.Manifests.Workload;
 import dev.pagehop.proto.control.v1.AgentControlGrpc;
 import dev.pagehop.proto.migration.v1.MigrationGrpc;
+import dev.pagehop.security.TlsOptions;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.ContainerPort;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
@@ -52,7 +53,7 @@ import tools.jackson.databind.JsonNode;
 class ManifestTest {
     static final List<String> KUSTOMIZATIONS = Manifests.KUSTOMIZATIONS;
     /** Custom resources the model has no class for; everything else must parse into a typed class. */
-    static final Set<String> CUSTOM_KINDS = Set.of("ServiceMonitor");
+    static final Set<String> CUSTOM_KINDS = Set.of("ServiceMonitor", "Certificate", "Issuer");
     /** Programs that serve the agents' gRPC port, and the services each registers with gRPC health. */
     static final Map<String, Set<String>> SERVED = Map.of(
             "source-agent", Set.of(AgentControlGrpc.SERVICE_NAME),
@@ -205,7 +206,10 @@ class ManifestTest {
             for (Probe probe : Stream.of(c.getStartupProbe(), c.getReadinessProbe(), c.getLivenessProbe()).toList()) {
                 assertThat(probe).as("%s: startup, readiness and liveness probes", name).isNotNull();
                 assertThat(probe.getGrpc()).as("%s: probes use grpc.health.v1.Health", name).isNotNull();
-                assertThat(probe.getGrpc().getPort()).as("%s: probe port vs --port", name).isEqualTo(p.intValue("--port"));
+                // The gRPC port requires a client certificate kubelet does not have: probes go to
+                // the plaintext health-only port, which reports the gRPC port's statuses.
+                assertThat(probe.getGrpc().getPort()).as("%s: probe port vs --health-port", name)
+                        .isEqualTo(p.intValue("--health-port")).isEqualTo(port(w, "health")).isNotEqualTo(p.intValue("--port"));
                 String service = Objects.requireNonNullElse(probe.getGrpc().getService(), "");
                 if (!service.isEmpty()) {
                     assertThat(SERVED.get(w.program())).as("%s: probe asks about a service the agent does not serve", name)
@@ -215,6 +219,104 @@ class ManifestTest {
             // Readiness names a service, so the agent is ready only once that service is up.
             assertThat(c.getReadinessProbe().getGrpc().getService()).isNotBlank();
         }
+    }
+
+    @ParameterizedTest
+    @FieldSource("KUSTOMIZATIONS")
+    @SuppressWarnings("unchecked")
+    void agentsServeAndDialMutualTlsWithTheMountedSecretsFiles(String kustomization) {
+        String peerName = null;
+        for (Workload w : agents(kustomization)) {
+            Programs.Parsed p = Programs.parse(w.program(), w.programArgs(), w.env());
+            String name = w.where() + ": " + w.program();
+            assertThat(p.value("--plaintext")).as("%s: --plaintext", name).isEqualTo("false");
+            assertThat(p.value("--allow-plaintext-non-loopback")).as("%s: --allow-plaintext-non-loopback", name).isEqualTo("false");
+            for (String flag : List.of("--tls-cert", "--tls-key", "--tls-ca")) {
+                assertThat(p.value(flag)).as("%s: %s", name, flag).isNotBlank();
+                assertThat(secretFile(w, p.value(flag)).secret()).as("%s: %s", name, flag).isEqualTo("pagehop-agent-tls");
+            }
+            // The agents' own reading: with the three files given, TLS is required, never plaintext.
+            assertThat(TlsOptions.of(Path.of(p.value("--tls-cert")), Path.of(p.value("--tls-key")), Path.of(p.value("--tls-ca")),
+                    p.value("--tls-peer-name"), false, false).plaintextWhenNoFiles().plaintext()).as(name).isFalse();
+            if (w.program().equals("source-agent")) {
+                // Targets are dialled by pod IP, which no certificate names.
+                peerName = p.value("--tls-peer-name");
+                assertThat(peerName).as("%s: --tls-peer-name", name).isNotBlank();
+            }
+        }
+        for (Workload w : workloads(kustomization)) {
+            if (!w.program().equals("pagehop")) {
+                continue;
+            }
+            Programs.Parsed p = Programs.parse(w.program(), w.programArgs(), w.env());
+            String name = w.where() + ": " + w.owner().getMetadata().getName();
+            assertThat(p.value("--plaintext")).as("%s: --plaintext", name).isEqualTo("false");
+            for (String flag : List.of("--tls-cert", "--tls-key", "--tls-trust")) {
+                assertThat(p.value(flag)).as("%s: %s", name, flag).isNotBlank();
+                assertThat(secretFile(w, p.value(flag)).secret()).as("%s: %s", name, flag).isEqualTo("pagehop-client-tls");
+            }
+            assertThat(p.value("--tls-server-name")).as("%s: --tls-server-name vs the agents' --tls-peer-name", name)
+                    .isEqualTo(peerName);
+        }
+        // Each way of creating the Secrets (deploy/README.md) issues the agents' certificate for that name.
+        Path dir = Manifests.temporaryDirectory("dev-ca");
+        DevCa.create(dir, DevCa.AGENT, DevCa.CLIENT);
+        assertThat(DevCa.dnsNames(dir.resolve(DevCa.AGENT + ".crt"))).as("dev-ca.sh's agent certificate").contains(peerName);
+        GenericKubernetesResource agentCertificate = Manifests.ofType(Manifests.examples(), GenericKubernetesResource.class).stream()
+                .filter(r -> r.getKind().equals("Certificate") && "pagehop-agent-tls".equals(spec(r).get("secretName")))
+                .findFirst().orElseThrow(() -> new AssertionError("examples: no cert-manager Certificate for pagehop-agent-tls"));
+        assertThat((List<Object>) spec(agentCertificate).get("dnsNames")).as("cert-manager Certificate %s dnsNames",
+                agentCertificate.getMetadata().getName()).contains(peerName);
+        for (GenericKubernetesResource c : Manifests.ofType(Manifests.examples(), GenericKubernetesResource.class)) {
+            if (c.getKind().equals("Certificate")) {
+                // Netty loads PKCS#8 keys; cert-manager's default for ECDSA is SEC1.
+                assertThat(((Map<?, ?>) spec(c).get("privateKey")).get("encoding")).as("Certificate %s key encoding",
+                        c.getMetadata().getName()).isEqualTo("PKCS8");
+            }
+        }
+    }
+
+    private static Map<?, ?> spec(GenericKubernetesResource r) {
+        return (Map<?, ?>) r.getAdditionalProperties().get("spec");
+    }
+
+    /** Which Secret key a file path of a container is, via its read-only Secret volume mounts. */
+    record SecretFile(String secret, String key) {
+    }
+
+    static SecretFile secretFile(Workload w, String file) {
+        String name = w.where() + ": " + w.owner().getMetadata().getName();
+        var pod = w.template().getSpec();
+        for (VolumeMount m : w.container().getVolumeMounts()) {
+            String prefix = m.getMountPath().endsWith("/") ? m.getMountPath() : m.getMountPath() + "/";
+            if (!file.startsWith(prefix)) {
+                continue;
+            }
+            String relative = file.substring(prefix.length());
+            Volume v = pod.getVolumes().stream().filter(x -> x.getName().equals(m.getName())).findFirst()
+                    .orElseThrow(() -> new AssertionError(name + ": mount " + m.getName() + " has no volume"));
+            assertThat(v.getSecret()).as("%s: %s is on volume %s, which is not a Secret", name, file, v.getName()).isNotNull();
+            assertThat(m.getReadOnly()).as("%s: Secret mount %s read-only", name, m.getMountPath()).isTrue();
+            var secret = v.getSecret();
+            String key = relative;
+            Integer mode = secret.getDefaultMode();
+            if (secret.getItems() != null && !secret.getItems().isEmpty()) {
+                var item = secret.getItems().stream().filter(i -> i.getPath().equals(relative)).findFirst()
+                        .orElseThrow(() -> new AssertionError(name + ": " + file + " is not among the items of Secret volume "
+                                + v.getName() + " (" + secret.getItems() + ")"));
+                key = item.getKey();
+                mode = item.getMode() != null ? item.getMode() : mode;
+            }
+            int effective = mode == null ? 0644 : mode;
+            Long fsGroup = pod.getSecurityContext().getFsGroup();
+            // The kubelet makes fsGroup the files' group; otherwise only "other" bits reach the agent's user.
+            boolean readable = (effective & 0004) != 0 || (fsGroup != null && (effective & 0040) != 0);
+            assertThat(readable).as("%s: %s (mode %o, fsGroup %s) readable by the pod's user", name, file, effective, fsGroup)
+                    .isTrue();
+            return new SecretFile(secret.getSecretName(), key);
+        }
+        throw new AssertionError(name + ": " + file + " is under no volume mount (mounts: "
+                + w.container().getVolumeMounts().stream().map(VolumeMount::getMountPath).toList() + ")");
     }
 
     @ParameterizedTest

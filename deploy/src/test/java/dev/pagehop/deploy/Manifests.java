@@ -57,6 +57,17 @@ final class Manifests {
         }
     }
 
+    /** A fresh directory under the build's target directory (the container tests bind-mount from it). */
+    static Path temporaryDirectory(String prefix) {
+        try {
+            Path base = DEPLOY.resolve("target/tmp");
+            Files.createDirectories(base);
+            return Files.createTempDirectory(base, prefix);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     static <T extends HasMetadata> List<T> ofType(List<HasMetadata> resources, Class<T> type) {
         return resources.stream().filter(type::isInstance).map(type::cast).toList();
     }

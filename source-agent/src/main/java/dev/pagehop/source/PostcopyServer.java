@@ -67,6 +67,8 @@ public final class PostcopyServer {
     private volatile Consumer<Boolean> linkListener = up -> { };
     private volatile dev.pagehop.proto.types.v1.PostcopyStats targetStats;
     private volatile dev.pagehop.migrate.FaultInjector faults = dev.pagehop.migrate.FaultInjector.none();
+    /** The link HOLD_POSTCOPY_AFTER_PAGES silenced, if it fired: its demands go unanswered until it breaks. */
+    private volatile Link held;
 
     // guarded by this
     private long backoffMs = BACKOFF_MIN_MS;
@@ -102,7 +104,7 @@ public final class PostcopyServer {
         connect();
     }
 
-    /** The agent's fault points (CUT_PAGE_LINK_AFTER_PAGES); inert by default. */
+    /** The agent's fault points (CUT_PAGE_LINK_AFTER_PAGES, HOLD_POSTCOPY_AFTER_PAGES); inert by default. */
     public void faults(dev.pagehop.migrate.FaultInjector f) {
         this.faults = f;
     }
@@ -261,7 +263,7 @@ public final class PostcopyServer {
             } catch (InterruptedException e) {
                 return;
             }
-            if (j.stream.link.broken) {
+            if (j.stream.link.broken || j.stream.link == held) {
                 continue;
             }
             PageDemand d = j.demand;
@@ -288,6 +290,14 @@ public final class PostcopyServer {
                 return;
             }
             if (answer.hasChunk()) {
+                // The link that carries the armed count is the one held, whichever link asks next;
+                // held before the count shows in the stats, so whoever sees it sees the hold in place.
+                long servedAfter = urgentPages.get() + backgroundPages.get() + d.getPageCount();
+                if (faults.fireIfReached(dev.pagehop.migrate.FaultPoint.HOLD_POSTCOPY_AFTER_PAGES, servedAfter)) {
+                    LOG.warn("migration {}: fault point hold-postcopy-after-pages: page link {} goes silent after {} pages",
+                            id, j.stream.link.epoch, servedAfter);
+                    held = j.stream.link;
+                }
                 (d.getBackground() ? backgroundPages : urgentPages).addAndGet(d.getPageCount());
                 bytes.addAndGet(wire);
             }

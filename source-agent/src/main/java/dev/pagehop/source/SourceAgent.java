@@ -91,7 +91,8 @@ public final class SourceAgent implements Callable<Integer> {
     @Option(names = "--fault", split = ",", defaultValue = "${env:PAGEHOP_FAULTS}",
             description = "Arm fault points for failure testing, name[=value], comma separated or repeated: "
                     + "drop-chunk=SEQ, corrupt-chunk=SEQ, cut-stream-after-chunks=N, hide-final-writes, cut-page-link-after-pages=N (post-copy; "
-                    + "stays cut until RecoverMigration) (env PAGEHOP_FAULTS). "
+                    + "stays cut until RecoverMigration), hold-postcopy-after-pages=N (post-copy; the page link goes silent "
+                    + "until it breaks) (env PAGEHOP_FAULTS). "
                     + "Never in production.")
     List<String> faults;
 
@@ -101,6 +102,9 @@ public final class SourceAgent implements Callable<Integer> {
     /** 8 MiB HTTP/2 windows: large enough for 16 chunks of 256 KiB in flight on one stream. */
     static final int FLOW_CONTROL_WINDOW = 8 << 20;
     static final int MAX_MESSAGE_BYTES = 32 << 20;
+    /** gRPC's floor for client keepalive is 10 s; a ping unanswered for 5 s more ends the connection. */
+    public static final long KEEPALIVE_TIME_S = 10;
+    static final long KEEPALIVE_TIMEOUT_S = 5;
 
     @Override
     public Integer call() throws Exception {
@@ -199,8 +203,12 @@ public final class SourceAgent implements Callable<Integer> {
                 }
                 tls.check(host, port);
             }
+            // Keepalive: a link that goes silent (cable pulled, node gone) would otherwise hold a
+            // post-copy page stream until TCP gives up, minutes later; pings find it in seconds so
+            // the stream is reopened (targets permit pings this often: TargetAgent).
             NettyChannelBuilder b = NettyChannelBuilder.forTarget(target, credentials).flowControlWindow(FLOW_CONTROL_WINDOW)
-                    .maxInboundMessageSize(MAX_MESSAGE_BYTES);
+                    .maxInboundMessageSize(MAX_MESSAGE_BYTES).keepAliveTime(KEEPALIVE_TIME_S, TimeUnit.SECONDS)
+                    .keepAliveTimeout(KEEPALIVE_TIMEOUT_S, TimeUnit.SECONDS);
             tls.peerName().ifPresent(b::overrideAuthority);
             return b.build();
         };

@@ -32,6 +32,7 @@ import dev.pagehop.proto.migration.v1.SwitchoverResponse;
 import dev.pagehop.proto.migration.v1.ThreadState;
 import dev.pagehop.proto.migration.v1.TransferRequest;
 import dev.pagehop.proto.types.v1.TargetPhase;
+import dev.pagehop.security.TlsFailures;
 import dev.pagehop.track.DirtySet;
 import dev.pagehop.track.DirtyTracker;
 import dev.pagehop.track.DirtyTrackers;
@@ -207,8 +208,10 @@ final class SourceMigration implements Runnable {
                     .setMaxChunkBytes(policy.chunkBytes()).setSourceAgent(settings.agentName())
                     .setThpMode(mm.config().thp().name()).setSoftDirty(mm.config().softDirty()).build());
         } catch (StatusRuntimeException e) {
-            throw new MigrationException(FailureKind.ofTargetCall(e.getStatus().getCode()), e.getStatus(), "migration "
-                    + id + ": target " + target + " refused Prepare: " + describe(e.getStatus()), e);
+            // A refused certificate surfaces as UNAVAILABLE "io exception"; say which handshake failed and why.
+            throw new MigrationException(FailureKind.ofTargetCall(e.getStatus().getCode()), e.getStatus(), "migration " + id + ": " + TlsFailures.describe(e.getStatus(),
+                    "target " + target, "this source agent's certificate").orElse("target " + target + " refused Prepare: "
+                            + describe(e.getStatus())), e);
         }
         window = Math.max(1, Math.min(policy.maxChunksInFlight(), pr.getMaxChunksInFlight()));
         pending = new PendingPages(pageSize);
@@ -1066,7 +1069,8 @@ final class SourceMigration implements Runnable {
     }
 
     private static String describe(Status s) {
-        return s.getCode() + (s.getDescription() == null ? "" : ": " + s.getDescription());
+        return s.getCode() + (s.getDescription() == null ? "" : ": " + s.getDescription())
+                + TlsFailures.describe(s, "the target", "this source agent's certificate").map(tls -> " (" + tls + ")").orElse("");
     }
 
     // --- snapshots for the control service -----------------------------------------------------------

@@ -99,9 +99,15 @@ class MutualTlsMigrationTest {
         return server;
     }
 
-    private SourceAgentServer source(Path ca) throws IOException {
+    private SourceAgentServer source(Path ca, String... more) throws IOException {
+        return source(tlsArgs(ca, "source-agent"), more);
+    }
+
+    private SourceAgentServer source(String[] tls, String... more) throws IOException {
         SourceAgent agent = new SourceAgent();
-        new CommandLine(agent).parseArgs(args(tlsArgs(ca, "source-agent"), "--name=tls-source"));
+        List<String> extra = new ArrayList<>(List.of("--name=tls-source"));
+        extra.addAll(List.of(more));
+        new CommandLine(agent).parseArgs(args(tls, extra.toArray(String[]::new)));
         SourceAgentServer server = agent.start(new FaultInjector());
         open.add(server);
         return server;
@@ -163,12 +169,59 @@ class MutualTlsMigrationTest {
         }
         if (end != null) {
             assertThat(end.getSourcePhase()).isNotEqualTo(SourcePhase.SOURCE_PHASE_COMPLETED);
-            assertThat(end.getFailure()).contains("target 127.0.0.1:" + target.port(), "UNAVAILABLE");
+            // The stranger source trusts only its own CA, so it is the one refusing the target's certificate.
+            assertThat(end.getFailure()).startsWith("migration " + end.getMigrationId() + ": TLS handshake with target 127.0.0.1:"
+                    + target.port() + " failed: its certificate is not trusted here: ");
         }
         assertThat(target.activeMigrations()).isZero();
         assertThat(src.state()).isEqualTo(ProcessState.RUNNING);
         long before = src.stats().steps();
         await().atMost(Duration.ofSeconds(30)).until(() -> src.stats().steps() > before + 100);
+    }
+
+    @Test
+    void aTargetRefusingTheSourcesCertificateIsReportedAsSuchNamingTheTarget() throws Exception {
+        TargetAgentServer target = target(trusted);
+        // Trusts the target's CA, but presents a certificate the target's CA never signed.
+        SourceAgentServer source = source(new String[] {"--tls-cert", stranger.resolve("source-agent.crt").toString(),
+                "--tls-key", stranger.resolve("source-agent.key").toString(), "--tls-ca", trusted.resolve("ca.crt").toString()});
+        // The client, in turn, trusts the stranger CA that signed the source's certificate.
+        var stub = AgentControlGrpc.newBlockingStub(dial(source.port(), TlsOptions.of(trusted.resolve("cli.crt"),
+                trusted.resolve("cli.key"), stranger.resolve("ca.crt"), null, false, false).channelCredentials()));
+
+        ProcessInfo p = stub.spawn(SpawnRequest.newBuilder().setWorkload("kv").setGranule(Granule.GRANULE_4K)
+                .setMemoryBytes(64 * 4096).setThreads(1).setSeed(7).build());
+        MigrationInfo end = awaitEnd(stub, stub.startMigration(StartMigrationRequest.newBuilder().setPid(p.getPid())
+                .setTarget("127.0.0.1:" + target.port()).setMode(MigrationMode.MIGRATION_MODE_PRECOPY)
+                .setTracker(Tracker.TRACKER_UFFD_WP_ASYNC).build()).getMigrationId());
+
+        String peer = "target 127.0.0.1:" + target.port();
+        assertThat(end.getSourcePhase()).isEqualTo(SourcePhase.SOURCE_PHASE_FAILED);
+        assertThat(end.getFailure()).isEqualTo("migration " + end.getMigrationId() + ": TLS handshake with " + peer
+                + " failed: it refused this source agent's certificate (alert certificate_unknown; is it signed by the CA "
+                + peer + " trusts?)");
+        assertThat(target.activeMigrations()).isZero();
+        assertThat(source.state().requireProcess(p.getPid()).process.state()).isEqualTo(ProcessState.RUNNING);
+    }
+
+    @Test
+    void aSourceRefusesATargetWhoseCertificateDoesNotNameThePeerAndSaysSo() throws Exception {
+        TargetAgentServer target = target(trusted);
+        SourceAgentServer source = source(trusted, "--tls-peer-name=not-an-agent");
+        var stub = AgentControlGrpc.newBlockingStub(dial(source.port(), client(trusted)));
+
+        ProcessInfo p = stub.spawn(SpawnRequest.newBuilder().setWorkload("kv").setGranule(Granule.GRANULE_4K)
+                .setMemoryBytes(64 * 4096).setThreads(1).setSeed(5).build());
+        MigrationInfo end = awaitEnd(stub, stub.startMigration(StartMigrationRequest.newBuilder().setPid(p.getPid())
+                .setTarget("127.0.0.1:" + target.port()).setMode(MigrationMode.MIGRATION_MODE_PRECOPY)
+                .setTracker(Tracker.TRACKER_UFFD_WP_ASYNC).build()).getMigrationId());
+
+        assertThat(end.getSourcePhase()).isEqualTo(SourcePhase.SOURCE_PHASE_FAILED);
+        assertThat(end.getFailure()).startsWith("migration " + end.getMigrationId() + ": TLS handshake with target 127.0.0.1:"
+                + target.port() + " failed: its certificate is not trusted here: ").contains("not-an-agent");
+        assertThat(target.activeMigrations()).isZero();
+        EmulatedProcess src = source.state().requireProcess(p.getPid()).process;
+        assertThat(src.state()).isEqualTo(ProcessState.RUNNING);
     }
 
     @Test

@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -91,6 +92,9 @@ public final class TargetAgent implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
+    /** Below the sources' keepalive interval (SourceAgent.KEEPALIVE_TIME_S). */
+    static final long PERMIT_KEEPALIVE_S = 5;
+
     @Override
     public Integer call() throws Exception {
         FaultInjector fi = new FaultInjector();
@@ -153,7 +157,10 @@ public final class TargetAgent implements Callable<Integer> {
         }
         TargetAgentServer server = new TargetAgentServer(
                 NettyServerBuilder.forAddress(new InetSocketAddress(listen, port), effective.serverCredentials())
-                        .flowControlWindow(8 << 20).maxInboundMessageSize(32 << 20),
+                        .flowControlWindow(8 << 20).maxInboundMessageSize(32 << 20)
+                        // Sources ping every 10 s to find a dead link (the default would answer
+                        // pings that frequent on an idle stream with GOAWAY too_many_pings).
+                        .permitKeepAliveTime(PERMIT_KEEPALIVE_S, TimeUnit.SECONDS),
                 new TargetAgentServer.Options(name, maxMemory, maxMigrations, fi,
                         // A crash, not a shutdown: no hooks, no goodbyes, as the fault point promises.
                         () -> Runtime.getRuntime().halt(137), System::nanoTime, metricsHost, metricsPort,

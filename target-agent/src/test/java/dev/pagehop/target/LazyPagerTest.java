@@ -274,7 +274,35 @@ class LazyPagerTest {
         PostcopyStats st = pager.stats();
         assertThat(st.pauses()).isEqualTo(1);
         assertThat(st.reconnects()).isEqualTo(1);
-        assertThat(second.released.get()).isTrue();
+        // The source is told to release on the pager's scheduler, just after COMPLETED.
+        await().atMost(Duration.ofSeconds(10)).untilTrue(second.released);
+    }
+
+    /**
+     * A silent cut: the old stream neither answers nor fails (the target never learns it died),
+     * and the source opens a new one. The background pull must not keep waiting on the old one.
+     */
+    @Test
+    void aLinkReplacedWhileItsPullIsUnansweredDoesNotHoldTheBackgroundPull() throws Exception {
+        FakeLink silent = new FakeLink();
+        silent.holdPulls = new CountDownLatch(1);
+        silent.holdDemands = new CountDownLatch(1);
+        try {
+            LazyPager pager = start(silent, null);
+            await().atMost(Duration.ofSeconds(10)).until(() -> !silent.pulls.isEmpty());
+            FakeLink second = new FakeLink();
+            pager.replaceLink(second);
+
+            assertThat(pager.await(PostcopyState.COMPLETED, 30, TimeUnit.SECONDS)).isEqualTo(PostcopyState.COMPLETED);
+            assertMemoryEqualsSource();
+            assertThat(silent.served).as("the silent link delivered nothing").isEmpty();
+            // The source is told to release on the pager's scheduler, just after COMPLETED.
+        await().atMost(Duration.ofSeconds(10)).untilTrue(second.released);
+            assertThat(pager.stats().reconnects()).isEqualTo(1);
+        } finally {
+            silent.holdPulls.countDown();
+            silent.holdDemands.countDown();
+        }
     }
 
     @Test

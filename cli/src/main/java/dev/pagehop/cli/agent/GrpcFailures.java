@@ -2,6 +2,7 @@ package dev.pagehop.cli.agent;
 
 import dev.pagehop.cli.CliFailure;
 import dev.pagehop.cli.ExitCode;
+import dev.pagehop.security.TlsFailures;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 
@@ -23,7 +24,10 @@ public final class GrpcFailures {
         Status s = e.getStatus();
         String desc = s.getDescription() == null || s.getDescription().isBlank() ? s.getCode().name() : s.getDescription();
         return switch (s.getCode()) {
-            case UNAVAILABLE -> isTransportFailure(s)
+            // A refused certificate is UNAVAILABLE "io exception" to gRPC; the user needs which side refused what.
+            case UNAVAILABLE -> TlsFailures.describe(s, who, "this client's certificate (--tls-cert)").isPresent()
+                    ? new CliFailure(ExitCode.UNREACHABLE, TlsFailures.describe(s, who, "this client's certificate (--tls-cert)").orElseThrow(), e)
+                    : isTransportFailure(s)
                     ? new CliFailure(ExitCode.UNREACHABLE, "cannot reach " + who + ": " + transportReason(s), e)
                     : new CliFailure(ExitCode.UNREACHABLE, who + ": " + desc, e);
             case DEADLINE_EXCEEDED -> new CliFailure(ExitCode.TIMED_OUT, who + " did not answer " + call
@@ -51,16 +55,6 @@ public final class GrpcFailures {
     }
 
     private static String transportReason(Status s) {
-        for (Throwable t = s.getCause(); t != null && t.getCause() != t; t = t.getCause()) {
-            if (t instanceof javax.net.ssl.SSLException) {
-                // The innermost TLS cause says what was wrong (unknown CA, name mismatch, no client cert).
-                Throwable inner = t;
-                while (inner.getCause() != null && inner.getCause() != inner) {
-                    inner = inner.getCause();
-                }
-                return "TLS handshake failed: " + (inner.getMessage() != null ? inner.getMessage() : t.getMessage());
-            }
-        }
         if (s.getCause() == null && s.getDescription() != null && s.getDescription().startsWith("Network closed")) {
             // What a plaintext client sees when the agent speaks TLS and drops the connection.
             return "the agent closed the connection (does it require TLS? see --tls-trust)";

@@ -30,10 +30,11 @@ public enum FaultPoint {
      */
     LOSE_CHUNK,
     /**
-     * Source: the final round's collect loses the writes it reports (a tracker that misses
-     * changes); nothing on the wire is wrong, so only the frozen-memory digest can catch it.
+     * Source: after the final round's collect, change one page of the frozen process that the
+     * final round does not send: a store no tracker reports (as one landing after the final
+     * collect would be). Nothing on the wire is wrong, so only the frozen-memory digest sees it.
      */
-    HIDE_FINAL_WRITES,
+    WRITE_AFTER_FINAL_COLLECT,
     /**
      * Source: after serving the armed number of post-copy pages, leave the page stream's further
      * demands unanswered, as a link that stops delivering without breaking would, until that

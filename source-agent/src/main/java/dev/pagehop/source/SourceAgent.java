@@ -90,7 +90,7 @@ public final class SourceAgent implements Callable<Integer> {
 
     @Option(names = "--fault", split = ",", defaultValue = "${env:PAGEHOP_FAULTS}",
             description = "Arm fault points for failure testing, name[=value], comma separated or repeated: "
-                    + "drop-chunk=SEQ, corrupt-chunk=SEQ, cut-stream-after-chunks=N, hide-final-writes, cut-page-link-after-pages=N (post-copy; "
+                    + "drop-chunk=SEQ, corrupt-chunk=SEQ, cut-stream-after-chunks=N, write-after-final-collect, cut-page-link-after-pages=N (post-copy; "
                     + "stays cut until RecoverMigration), hold-postcopy-after-pages=N (post-copy; the page link goes silent "
                     + "until it breaks) (env PAGEHOP_FAULTS). "
                     + "Never in production.")

@@ -294,6 +294,13 @@ final class SourceMigration implements Runnable {
         frozen = true;
         long frozenAt = nanoTime.getAsLong();
         setThrottle(0);
+        DirtySet ds = tracker.collect();
+        long collectNs = nanoTime.getAsLong() - frozenAt;
+        LayoutSpec fin = capture.capture(mp.process.mm());
+        applyDirty(ds, fin);
+        if (settings.faults().fireIfReached(FaultPoint.WRITE_AFTER_FINAL_COLLECT, 0)) {
+            writeUnreported(fin, finalRound);
+        }
         // The sent-page digest proves the target applied what was sent; only a read of the frozen
         // memory proves that what was sent is all that changed (a page the tracker failed to
         // report would pass the first check). Read it beside the final round, on another thread.
@@ -301,15 +308,6 @@ final class SourceMigration implements Runnable {
                 ? java.util.concurrent.CompletableFuture.supplyAsync(() -> MemoryDigest.of(mp.process.mm()),
                         r -> Thread.ofPlatform().name("digest-" + id).daemon().start(r))
                 : null;
-        DirtySet ds = tracker.collect();
-        if (!ds.written().isEmpty() && settings.faults().fireIfReached(FaultPoint.HIDE_FINAL_WRITES, 0)) {
-            LOG.warn("migration {}: fault point hide-final-writes drops {} bytes of writes from final round {}'s collect",
-                    id, ds.writtenBytes(), finalRound);
-            ds = new DirtySet(List.of(), ds.unmapped());
-        }
-        long collectNs = nanoTime.getAsLong() - frozenAt;
-        LayoutSpec fin = capture.capture(mp.process.mm());
-        applyDirty(ds, fin);
         RoundResult rr = sendRound(finalRound, fin, true);
         long sentAt = nanoTime.getAsLong();
         RoundStats rs = new RoundStats(finalRound, true, rr.startNs, rr.durationNs, rr.normalPages, rr.zeroPages,
@@ -562,6 +560,31 @@ final class SourceMigration implements Runnable {
      * resolves it any moment), so memory could still change after the final collect: wait until
      * every such access has landed (the thread then holds at its gate until thaw).
      */
+    private Runnable undoUnreportedWrite;
+
+    /** Fault point write-after-final-collect: one page changes and stays unsent. */
+    private void writeUnreported(LayoutSpec fin, int finalRound) {
+        for (dev.pagehop.xfer.VmaSpec v : fin.vmas()) {
+            if ((v.prot() & dev.pagehop.mm.Prot.WRITE) == 0) {
+                continue;
+            }
+            byte[] b = new byte[1];
+            MemoryManager mm = mp.process.mm();
+            mm.peek(v.start(), b, 0, 1);
+            b[0] ^= 0x5a;
+            mm.poke(v.start(), b, 0, 1);
+            long at = v.start();
+            byte was = (byte) (b[0] ^ 0x5a);
+            // Put back once the check has seen it, so the process the test keeps on the source is
+            // the one it spawned.
+            undoUnreportedWrite = () -> mm.poke(at, new byte[] {was}, 0, 1);
+            pending.remove(List.of(new PageRange(v.start(), v.start() + pageSize)));
+            LOG.warn("migration {}: fault point write-after-final-collect changed 0x{} after final round {}'s collect",
+                    id, Long.toHexString(v.start()), finalRound);
+            return;
+        }
+    }
+
     /**
      * Before the switchover, while the process can still thaw here: what was sent must add up to
      * the frozen memory, or a page changed without the tracker reporting it.
@@ -583,6 +606,9 @@ final class SourceMigration implements Runnable {
         StringBuilder where = new StringBuilder();
         for (long a : differ) {
             where.append(where.isEmpty() ? "" : ", ").append("0x").append(Long.toHexString(a));
+        }
+        if (undoUnreportedWrite != null) {
+            undoUnreportedWrite.run();
         }
         throw new MigrationException(FailureKind.DIGEST_MISMATCH, Status.DATA_LOSS, "migration " + id
                 + ": after final round " + finalRound + " the pages sent (" + sentDigest.pageCount()

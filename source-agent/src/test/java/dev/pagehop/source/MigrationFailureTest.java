@@ -157,10 +157,10 @@ class MigrationFailureTest {
     void writesTheTrackerMissedAreCaughtBeforeTheSwitchoverAndTheSourceRunsOn() throws Exception {
         try (InProcessAgents a = new InProcessAgents()) {
             int pid = spawnKv(a, 1 << 20).getPid();
-            a.sourceFaults.arm(FaultPoint.HIDE_FINAL_WRITES, 0);
+            a.sourceFaults.arm(FaultPoint.WRITE_AFTER_FINAL_COLLECT, 0);
             MigrationInfo m = migrate(a, pid, a.targetName, small());
             assertThat(m.getSourcePhase()).isEqualTo(SourcePhase.SOURCE_PHASE_FAILED);
-            assertThat(m.getFailure()).contains("do not add up to the frozen memory", "tracker missed changes at 0x",
+            assertThat(m.getFailure()).contains("do not add up to the frozen memory", "tracker missed changes at 0x", "after final round",
                     "the process runs on here");
             assertThat(m.getFailureKind())
                     .isEqualTo(dev.pagehop.proto.control.v1.FailureKind.FAILURE_KIND_DIGEST_MISMATCH);

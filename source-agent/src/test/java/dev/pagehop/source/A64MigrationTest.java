@@ -129,16 +129,23 @@ class A64MigrationTest {
             MigrationInfo started = agents.stub.startMigration(StartMigrationRequest.newBuilder()
                     .setPid(src.pid()).setTarget(agents.targetName).setMode(mode).setTracker(tracker)
                     // Hybrid goes post-copy after its pre-copy round only if that round did not
-                    // converge: a 1 ms downtime limit and dirtier's steady MiBs of dirty pages per
-                    // round make sure (hashtable and threads dirty too little for that to be certain,
+                    // converge: a 1 ms downtime limit and dirtier's MiBs of dirty pages per round
+                    // make that the usual case, not a certainty (hashtable and threads dirty less,
                     // so they run pure post-copy, which switches over right after the layout).
                     .setPolicy(MigrationPolicy.newBuilder().setChunkBytes(256 * 1024).setPostcopyAfterRounds(1)
                             .setDowntimeLimitMs(1).setStopPages(1))
                     .setKeepSource(true).build());
             MigrationInfo end = agents.awaitEnd(started.getMigrationId());
             assertThat(end.getSourcePhase()).as(end.getFailure()).isEqualTo(SourcePhase.SOURCE_PHASE_COMPLETED);
-            assertThat(end.getStats().getLastDecision()).as(end.getStats().getLastDecisionReason())
-                    .isEqualTo(Decision.DECISION_POSTCOPY);
+            if (mode == MigrationMode.MIGRATION_MODE_POSTCOPY) {
+                assertThat(end.getStats().getLastDecision()).as(end.getStats().getLastDecisionReason())
+                        .isEqualTo(Decision.DECISION_POSTCOPY);
+            } else {
+                // Convergence is checked before post-copy-after-rounds: a round that happened to
+                // leave little dirty (the sync tracker slows the writer) switches over instead.
+                assertThat(end.getStats().getLastDecision()).as(end.getStats().getLastDecisionReason())
+                        .isIn(Decision.DECISION_POSTCOPY, Decision.DECISION_SWITCHOVER);
+            }
             assertThat(ElfWorkload.outcome(src.mm())).as("migrated mid-run, after: %s", ElfWorkload.console(src.mm()))
                     .isNull();
             assertThat(expected).startsWith(ElfWorkload.console(src.mm()));

@@ -314,27 +314,25 @@ public final class PostcopyServer {
     }
 
     private void completedByTarget(Link link) {
-        synchronized (this) {
-            if (completed.isDone()) {
-                return;
-            }
-            stopped = true;
-            if (pendingReconnect != null) {
-                pendingReconnect.cancel(false);
-            }
+        if (!endServing(link)) {
+            return;
         }
         LOG.info("migration {}: target installed every page; releasing the frozen image", id);
-        later(link::close);
-        urgentServer.interrupt();
-        bulkServer.interrupt();
         release.run();
         completed.complete(null);
     }
 
     private void failedAtTarget(Link link, String why) {
+        if (endServing(link)) {
+            completed.completeExceptionally(new IllegalStateException("the target reports it cannot complete: " + why));
+        }
+    }
+
+    /** The target ended post-copy, one way or the other: stop serving; false if already ended. */
+    private boolean endServing(Link link) {
         synchronized (this) {
             if (completed.isDone()) {
-                return;
+                return false;
             }
             stopped = true;
             if (pendingReconnect != null) {
@@ -344,7 +342,7 @@ public final class PostcopyServer {
         later(link::close);
         urgentServer.interrupt();
         bulkServer.interrupt();
-        completed.completeExceptionally(new IllegalStateException("the target reports it cannot complete: " + why));
+        return true;
     }
 
     /**

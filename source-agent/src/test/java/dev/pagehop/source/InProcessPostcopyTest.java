@@ -108,8 +108,11 @@ class InProcessPostcopyTest {
         assertThat(end.getStats().getRemainingBytes()).isZero();
         long histogramFaults = pc.getFaultLatencyHistogramList().stream()
                 .mapToLong(dev.pagehop.proto.types.v1.LatencyBucket::getCount).sum();
-        assertThat(histogramFaults).as("one latency per page asked for and installed on demand")
-                .isEqualTo(pc.getPagesOnDemand());
+        // One latency per urgent answer: each page installed on demand has one, and an answer
+        // may also come for a page the background pull or an unmap settled first.
+        assertThat(histogramFaults).as("one latency per urgent answer")
+                .isGreaterThanOrEqualTo(pc.getPagesOnDemand())
+                .isLessThanOrEqualTo(pc.getSourcePagesUrgent());
     }
 
     /** Resumed at once: the workload's threads fault pages in on demand while the pull runs. */

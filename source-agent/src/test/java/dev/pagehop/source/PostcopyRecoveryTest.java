@@ -150,6 +150,36 @@ class PostcopyRecoveryTest {
     }
 
     /**
+     * Killing the received process on the target while post-copy waits for pages ends that
+     * migration there as failed and frees its slot of the concurrent-migration limit; the
+     * source's frozen copy, the only whole one, is kept.
+     */
+    @Test
+    @Timeout(120)
+    void theProcessKilledOnTheTargetDuringPostcopyEndsTheMigrationThereAndFreesItsSlot() throws Exception {
+        try (InProcessAgents agents = new InProcessAgents()) {
+            ProcessInfo p = spawn(agents, 6);
+            agents.sourceFaults.arm(FaultPoint.CUT_PAGE_LINK_AFTER_PAGES, 24);
+            String id = postcopy(agents, p, false);
+            await().atMost(Duration.ofSeconds(30)).until(() -> onTarget(agents, id).getTargetPhase()
+                    == TargetPhase.TARGET_PHASE_POSTCOPY_PAUSED);
+            int peer = onSource(agents, id).getPeerPid();
+            assertThat(agents.target.activeMigrations()).isEqualTo(1);
+
+            agents.targetStub.killProcess(dev.pagehop.proto.control.v1.KillProcessRequest.newBuilder().setPid(peer)
+                    .build());
+
+            MigrationInfo there = onTarget(agents, id);
+            assertThat(there.getTargetPhase()).isEqualTo(TargetPhase.TARGET_PHASE_FAILED);
+            assertThat(there.getFailure()).contains("process pid " + peer + " killed on this target")
+                    .contains("pages still missing");
+            assertThat(agents.target.activeMigrations()).isZero();
+            assertThat(agents.source.state().requireProcess(p.getPid()).process.state())
+                    .as("the source's copy stays frozen: it is the only whole one").isEqualTo(ProcessState.FROZEN);
+        }
+    }
+
+    /**
      * Left paused, the process cannot change its memory, so after the recovery the target's memory
      * equals the source's at freeze; and the source serves after the recovery no more pages than
      * the target still missed when the link went down: nothing installed is asked for again.

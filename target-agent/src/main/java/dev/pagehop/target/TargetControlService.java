@@ -93,6 +93,11 @@ final class TargetControlService extends AgentControlGrpc.AgentControlImplBase {
             ProcessInfo i = info(p);
             state.removeProcess(r.getPid());
             p.process().kill();
+            if (p.migration() != null) {
+                // Still in post-copy, the migration can never complete now; it must not hold a
+                // slot of the concurrent-migration limit for ever.
+                p.migration().processKilled("process pid " + r.getPid() + " killed on this target");
+            }
             p.process().close();
             p.process().mm().close();
             return i;

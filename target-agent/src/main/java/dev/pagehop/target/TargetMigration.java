@@ -561,6 +561,14 @@ final class TargetMigration {
         return abort(reason);
     }
 
+    /** The received process was killed here: a post-copy still running fails, its pager released. */
+    synchronized void processKilled(String reason) {
+        if ((phase == TargetPhase.POSTCOPY || phase == TargetPhase.POSTCOPY_PAUSED) && postcopy != null
+                && postcopy.pagerStarted()) {
+            shutdown(reason);
+        }
+    }
+
     /** Ends the migration as failed (bad message, broken stream); idempotent. */
     synchronized void fail(String reason) {
         if (phase.terminal()) {

@@ -417,19 +417,8 @@ final class SourceMigration implements Runnable {
             PostcopyProgress progress = new PostcopyProgress(id, async, server, settings.rpcTimeoutMs());
             progress.start(scheduler);
             postcopyProgress = progress;
-            long t0 = nanoTime.getAsLong();
-            CommitResponse cr;
-            try {
-                cr = blocking.withDeadlineAfter(settings.rpcTimeoutMs(), TimeUnit.MILLISECONDS)
-                        .commit(CommitRequest.newBuilder().setMigrationId(id).setLeavePaused(leavePaused).build());
-            } catch (StatusRuntimeException e) {
-                cr = resolveCommit(e);
-            }
-            long now = nanoTime.getAsLong();
+            commitCall();
             synchronized (this) {
-                completeNs = now - t0;
-                downtimeNs = now - freezeStartNs;
-                targetPid = cr.getTargetPid();
                 // From here on the target may run the process: the source never thaws it again.
                 postcopyCommitted = true;
             }
@@ -644,8 +633,11 @@ final class SourceMigration implements Runnable {
      */
     private static final long PARKED_FAULT_WAIT_NS = TimeUnit.SECONDS.toNanos(2);
 
-    private void commit() {
-        phase(SourcePhase.COMMITTING, "target verified the memory digest and restored the process");
+    /**
+     * The Commit call, timed: the downtime ends when the target answers (or is found resumed);
+     * returns that instant.
+     */
+    private long commitCall() {
         long t0 = nanoTime.getAsLong();
         CommitResponse cr;
         try {
@@ -659,6 +651,14 @@ final class SourceMigration implements Runnable {
             completeNs = now - t0;
             downtimeNs = now - freezeStartNs;
             targetPid = cr.getTargetPid();
+        }
+        return now;
+    }
+
+    private void commit() {
+        phase(SourcePhase.COMMITTING, "target verified the memory digest and restored the process");
+        long now = commitCall();
+        synchronized (this) {
             trackerCost = tracker.cost();
             metrics.lastSwitchoverCallsNs.set(stateSendNs + completeNs);
         }

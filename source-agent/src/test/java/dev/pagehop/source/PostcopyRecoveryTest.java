@@ -63,6 +63,14 @@ class PostcopyRecoveryTest {
         return agents.targetStub.getMigration(GetMigrationRequest.newBuilder().setMigrationId(id).build());
     }
 
+    /** The cut link seen on both sides: source and target report post-copy paused. */
+    private static void awaitBothPaused(InProcessAgents agents, String id) {
+        await().atMost(Duration.ofSeconds(30)).until(() -> onSource(agents, id).getSourcePhase()
+                == SourcePhase.SOURCE_PHASE_POSTCOPY_PAUSED);
+        await().atMost(Duration.ofSeconds(30)).until(() -> onTarget(agents, id).getTargetPhase()
+                == TargetPhase.TARGET_PHASE_POSTCOPY_PAUSED);
+    }
+
     /** What the target still misses (Migration.Recover), page count. */
     private static long targetMissingPages(InProcessAgents agents, String id) {
         RecoverResponse r = MigrationGrpc.newBlockingStub(agents.targetControlChannel)
@@ -108,10 +116,7 @@ class PostcopyRecoveryTest {
             agents.sourceFaults.arm(FaultPoint.CUT_PAGE_LINK_AFTER_PAGES, 24);
             String id = postcopy(agents, p, false);
 
-            await().atMost(Duration.ofSeconds(30)).until(() -> onSource(agents, id).getSourcePhase()
-                    == SourcePhase.SOURCE_PHASE_POSTCOPY_PAUSED);
-            await().atMost(Duration.ofSeconds(30)).until(() -> onTarget(agents, id).getTargetPhase()
-                    == TargetPhase.TARGET_PHASE_POSTCOPY_PAUSED);
+            awaitBothPaused(agents, id);
             assertThat(onTarget(agents, id).getFailure()).contains("source unreachable");
             EmulatedProcess dst = agents.target.receivedProcess(onSource(agents, id).getPeerPid());
             long page = awaitParkedThread(dst);
@@ -191,10 +196,7 @@ class PostcopyRecoveryTest {
             ProcessInfo p = spawn(agents, 4);
             agents.sourceFaults.arm(FaultPoint.CUT_PAGE_LINK_AFTER_PAGES, 40);
             String id = postcopy(agents, p, true);
-            await().atMost(Duration.ofSeconds(30)).until(() -> onSource(agents, id).getSourcePhase()
-                    == SourcePhase.SOURCE_PHASE_POSTCOPY_PAUSED);
-            await().atMost(Duration.ofSeconds(30)).until(() -> onTarget(agents, id).getTargetPhase()
-                    == TargetPhase.TARGET_PHASE_POSTCOPY_PAUSED);
+            awaitBothPaused(agents, id);
             PostcopyServer server = agents.source.state().migration(id).postcopyServer();
             long servedBefore = server.urgentPagesServed() + server.backgroundPagesServed();
             long missingAtPause = targetMissingPages(agents, id);
@@ -229,10 +231,7 @@ class PostcopyRecoveryTest {
             ProcessInfo p = spawn(agents, 5);
             agents.sourceFaults.arm(FaultPoint.CUT_PAGE_LINK_AFTER_PAGES, 24);
             String id = postcopy(agents, p, false);
-            await().atMost(Duration.ofSeconds(30)).until(() -> onSource(agents, id).getSourcePhase()
-                    == SourcePhase.SOURCE_PHASE_POSTCOPY_PAUSED);
-            await().atMost(Duration.ofSeconds(30)).until(() -> onTarget(agents, id).getTargetPhase()
-                    == TargetPhase.TARGET_PHASE_POSTCOPY_PAUSED);
+            awaitBothPaused(agents, id);
             EmulatedProcess dst = agents.target.receivedProcess(onSource(agents, id).getPeerPid());
             long page = awaitParkedThread(dst);
 

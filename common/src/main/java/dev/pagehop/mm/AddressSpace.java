@@ -1162,9 +1162,8 @@ final class AddressSpace implements MemoryManager {
                 + (file != null ? ", " + file + ", offset=" + offset : "") + ")";
         sysEnter();
         try {
-            if ((prot & ~(Prot.READ | Prot.WRITE | Prot.EXEC)) != 0) {
-                throw new ErrnoException(Errno.EINVAL, args + ": unknown PROT bits " + hex(prot & ~7));
-            }
+            // do_mmap does not validate prot: bits other than READ/WRITE/EXEC (PROT_SEM, and
+            // PROT_BTI/PROT_MTE on a CPU without them) are ignored, as calc_vm_prot_bits does.
             if (len == 0) {
                 throw new ErrnoException(Errno.EINVAL, args + ": length is 0");
             }
@@ -1178,6 +1177,11 @@ final class AddressSpace implements MemoryManager {
             }
             int type = flags & MapFlags.TYPE;
             boolean shared;
+            if (type == MapFlags.SHARED_VALIDATE && file == null) {
+                // do_mmap: anonymous memory knows only MAP_SHARED and MAP_PRIVATE
+                throw new ErrnoException(Errno.EINVAL, args + ": MAP_SHARED_VALIDATE needs a file; anonymous memory takes"
+                        + " MAP_SHARED or MAP_PRIVATE");
+            }
             if (type == MapFlags.SHARED || type == MapFlags.SHARED_VALIDATE) {
                 shared = true;
             } else if (type == MapFlags.PRIVATE) {
@@ -1211,8 +1215,8 @@ final class AddressSpace implements MemoryManager {
                 if (addr < MMAP_MIN_ADDR) {
                     throw new ErrnoException(Errno.EPERM, args + ": below vm.mmap_min_addr " + hex(MMAP_MIN_ADDR));
                 }
-                if ((flags & MapFlags.FIXED_NOREPLACE) != 0 && (flags & MapFlags.FIXED) == 0
-                        && !vmasIn(addr, addr + alen).isEmpty()) {
+                // MAP_FIXED_NOREPLACE wins over MAP_FIXED when both are given (do_mmap)
+                if ((flags & MapFlags.FIXED_NOREPLACE) != 0 && !vmasIn(addr, addr + alen).isEmpty()) {
                     throw new ErrnoException(Errno.EEXIST, args + ": MAP_FIXED_NOREPLACE range overlaps "
                             + vmasIn(addr, addr + alen).getFirst());
                 }
@@ -1240,8 +1244,11 @@ final class AddressSpace implements MemoryManager {
                 vmf |= VmFlags.VM_SHARED | VmFlags.VM_MAYSHARE;
                 if (f == null) {
                     f = new MemfdFile(phys, "dev/zero", alen, true);
+                    // shared anonymous memory ignores the offset: its object starts with the mapping
+                    pgoff = 0;
+                } else {
+                    pgoff = offset >>> pageShift;
                 }
-                pgoff = offset >>> pageShift;
             } else if (f != null) {
                 pgoff = offset >>> pageShift;
             } else {
@@ -1303,7 +1310,12 @@ final class AddressSpace implements MemoryManager {
      */
     private long getUnmappedArea(long hint, long len, boolean anonPrivate) {
         if (hint != 0) {
-            long h = pageAlign(hint);
+            // round_hint_to_min: a hint is rounded down to a page, and one below vm.mmap_min_addr
+            // is raised to it rather than ignored.
+            long h = hint & ~pageMask;
+            if (h != 0 && Long.compareUnsigned(h, MMAP_MIN_ADDR) < 0) {
+                h = MMAP_MIN_ADDR;
+            }
             if (h >= MMAP_MIN_ADDR && h + len <= TASK_SIZE && h + len > h && vmasIn(h, h + len).isEmpty()) {
                 return h;
             }
@@ -1495,20 +1507,38 @@ final class AddressSpace implements MemoryManager {
         String args = "mprotect(" + hex(addr) + ", " + len + ", " + hex(prot) + ")";
         sysEnter();
         try {
+            // do_mprotect_pkey's order: grows bits, alignment, empty range, wrap, then the
+            // prot bits arm64 knows (arch_validate_prot: READ, WRITE, EXEC and Prot.SEM).
+            int grows = prot & (Prot.GROWSDOWN | Prot.GROWSUP);
+            prot &= ~grows;
+            if (grows == (Prot.GROWSDOWN | Prot.GROWSUP)) {
+                throw new ErrnoException(Errno.EINVAL, args + ": PROT_GROWSDOWN and PROT_GROWSUP together");
+            }
             if ((addr & pageMask) != 0) {
                 throw new ErrnoException(Errno.EINVAL, args + ": address not page aligned");
             }
-            if ((prot & ~(Prot.READ | Prot.WRITE | Prot.EXEC)) != 0) {
-                throw new ErrnoException(Errno.EINVAL, args + ": unknown PROT bits " + hex(prot & ~7));
-            }
-            long alen = pageAlign(len);
-            if (len < 0 || addr + alen < addr || addr + alen > TASK_SIZE) {
-                throw new ErrnoException(Errno.ENOMEM, args + ": range leaves the address space");
-            }
-            if (alen == 0) {
+            if (len == 0) {
                 return;
             }
+            long alen = pageAlign(len);
+            if (len < 0 || alen <= 0 || addr + alen < addr || addr + alen > TASK_SIZE) {
+                throw new ErrnoException(Errno.ENOMEM, args + ": range leaves the address space");
+            }
+            if ((prot & ~(Prot.READ | Prot.WRITE | Prot.EXEC | Prot.SEM)) != 0) {
+                throw new ErrnoException(Errno.EINVAL, args + ": PROT bits " + hex(prot & ~(7 | Prot.SEM))
+                        + " are not supported on this CPU");
+            }
+            prot &= ~Prot.SEM;
             long end = addr + alen;
+            if (grows != 0) {
+                Vma first = findVma(addr);
+                // arm64 has no VM_GROWSUP; PROT_GROWSDOWN extends the change down to a stack VMA's start
+                if (first == null || grows == Prot.GROWSUP || (first.flags & VmFlags.VM_GROWSDOWN) == 0) {
+                    throw new ErrnoException(Errno.EINVAL, args + ": PROT_GROWS" + (grows == Prot.GROWSUP ? "UP" : "DOWN")
+                            + " needs a mapping that grows that way at " + hex(addr));
+                }
+                addr = first.start;
+            }
             requireMapped(addr, end, args);
             for (Vma v : vmasIn(addr, end)) {
                 if ((prot & Prot.WRITE) != 0 && (v.flags & VmFlags.VM_MAYWRITE) == 0) {
@@ -1862,11 +1892,19 @@ final class AddressSpace implements MemoryManager {
                 mergeAround(to, to + nlen);
                 return to;
             }
-            if (oldAddr + olen > v.end) {
+            boolean movesOrGrows = fixed || dontUnmap || nlen > olen;
+            // remap_is_valid: what is unmapped by a shrink may cross VMAs; what stays must not.
+            if (movesOrGrows && oldAddr + Math.min(olen, nlen) > v.end) {
                 throw new ErrnoException(Errno.EFAULT, args + ": old range runs past " + v);
             }
             if (fixed) {
                 unmapLocked(newAddr, nlen, true);
+                if (nlen < olen) {
+                    // mremap_to shrinks first, then moves what is left: the tail must not stay
+                    // behind in the page tables of an address range that no VMA covers.
+                    unmapLocked(oldAddr + nlen, olen - nlen, false);
+                    olen = nlen;
+                }
                 return moveVma(oldAddr, olen, newAddr, nlen, dontUnmap);
             }
             if (nlen <= olen && !dontUnmap) {

@@ -174,7 +174,6 @@ class AddressSpaceTest {
             long p = mm.pageSize();
             assertErrno(() -> mm.mmap(0, 0, RW, ANON), Errno.EINVAL);
             assertErrno(() -> mm.mmap(0, p, RW, MapFlags.ANONYMOUS), Errno.EINVAL);
-            assertErrno(() -> mm.mmap(0, p, 0x40, ANON), Errno.EINVAL);
             assertErrno(() -> mm.mmap(0, p, RW, MapFlags.PRIVATE), Errno.EBADF);
             assertErrno(() -> mm.mmap(0x100001, p, RW, ANON | MapFlags.FIXED), Errno.EINVAL);
             assertErrno(() -> mm.mmap(0x1000L * p, p, RW, ANON | MapFlags.FIXED | MapFlags.HUGETLB), Errno.ENOMEM);

@@ -1699,13 +1699,16 @@ final class AddressSpace implements MemoryManager {
                     }
                 }
                 case Madvise.REMOVE -> {
+                    // madvise_remove: locked or fileless -> EINVAL; not shared-maywrite -> EACCES
+                    // (vma_is_shared_maywrite, 6.7+: a read-only shared mapping that could be
+                    // made writable may punch holes, a private file mapping may not)
                     for (Vma v : in) {
-                        if (!v.isShared() || v.file == null) {
-                            throw new ErrnoException(Errno.EINVAL, args + ": MADV_REMOVE needs a shared file mapping, "
-                                    + v + " is private");
+                        if ((v.flags & VmFlags.VM_LOCKED) != 0 || v.file == null) {
+                            throw new ErrnoException(Errno.EINVAL, args + ": MADV_REMOVE needs an unlocked file mapping, "
+                                    + v + (v.file == null ? " is anonymous" : " is locked"));
                         }
-                        if ((v.flags & VmFlags.VM_WRITE) == 0) {
-                            throw new ErrnoException(Errno.EACCES, args + ": " + v + " is not writable");
+                        if (!v.isShared() || (v.flags & VmFlags.VM_MAYWRITE) == 0) {
+                            throw new ErrnoException(Errno.EACCES, args + ": " + v + " is not a shared mapping that may be written");
                         }
                     }
                     // hole punch: the zap drops uffd-wp markers too (ZAP_FLAG_DROP_MARKER)
@@ -1713,7 +1716,10 @@ final class AddressSpace implements MemoryManager {
                     for (Vma v : vmasIn(addr, end)) {
                         long s = Math.max(addr, v.start);
                         long e = Math.min(end, v.end);
-                        v.file.punch(v.filePage(s, pageShift), v.filePage(e, pageShift));
+                        long from = v.filePage(s, pageShift);
+                        long to = v.filePage(e, pageShift);
+                        unmapFileRange(v.file, from, to);
+                        v.file.punch(from, to);
                     }
                 }
                 case Madvise.HUGEPAGE, Madvise.NOHUGEPAGE, Madvise.DONTFORK, Madvise.DOFORK -> {
@@ -1748,6 +1754,49 @@ final class AddressSpace implements MemoryManager {
         } finally {
             lock.unlock();
         }
+    }
+
+    /**
+     * unmap_mapping_range(even_cows = false) before a hole punch: every mapping of
+     * {@code file}'s pages [fromIdx, toIdx) in this mm lets go of them, so no other mapping
+     * keeps reading a page the file no longer has. Private mappings keep their own CoW copies.
+     * (Mappings in other address spaces sharing the memfd are not reached from here.)
+     */
+    private void unmapFileRange(MemfdFile file, long fromIdx, long toIdx) {
+        IntList toPut = new IntList();
+        for (Vma v : new ArrayList<>(vmas.values())) {
+            if (v.file != file) {
+                continue;
+            }
+            long vFirst = v.pgoff;
+            long vEnd = v.pgoff + ((v.end - v.start) >>> pageShift);
+            long lo = Math.max(fromIdx, vFirst);
+            long hi = Math.min(toIdx, vEnd);
+            if (lo >= hi) {
+                continue;
+            }
+            long s = v.start + ((lo - vFirst) << pageShift);
+            long e = v.start + ((hi - vFirst) << pageShift);
+            if (v.isShared()) {
+                zapRange(v, s, e, true, toPut);
+                continue;
+            }
+            for (long a = s; a < e; a += pageSize) {
+                int pt = tableAt(a, 3, false);
+                if (pt < 0) {
+                    continue;
+                }
+                int i = levelIndex(a, 3);
+                long d = getDesc(pt, i);
+                if (Pte.isPresent(d) && phys.kind(frameOf(d)) == PhysMem.KIND_SHMEM) {
+                    phys.mapAdd(frameOf(d), -1);
+                    toPut.add(frameOf(d));
+                    setDesc(pt, i, 0);
+                }
+            }
+        }
+        shootdown();
+        toPut.forEach(phys::put);
     }
 
     private void dontneed(long addr, long end, List<Vma> in, boolean dropMarkers) {

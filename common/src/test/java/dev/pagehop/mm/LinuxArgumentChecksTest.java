@@ -143,4 +143,34 @@ class LinuxArgumentChecksTest {
                     .as("PROT_GROWSDOWN reaches down to the stack's start").containsExactly(Prot.READ, RW);
         }
     }
+    @ParameterizedTest
+    @EnumSource(Granule.class)
+    void madviseRemoveWantsAnUnlockedSharedMappingThatMayBeWritten(Granule g) {
+        try (MemoryManager mm = MemoryManager.create(MmConfig.arm64(g))) {
+            long p = mm.pageSize();
+            Memfd fd = mm.memfdCreate("punch", 2 * p);
+            long rw = mm.mmap(0, 2 * p, RW, MapFlags.SHARED, fd, 0);
+            mm.store64(rw, 11);
+            mm.store64(rw + p, 12);
+            long privRead = mm.mmap(0, p, Prot.READ, MapFlags.PRIVATE, fd, 0);
+            assertThat(mm.load64(privRead)).isEqualTo(11);
+            long privCow = mm.mmap(0, p, RW, MapFlags.PRIVATE, fd, 0);
+            mm.store64(privCow + 8, 5);
+            // read-only now, but VM_MAYWRITE: Linux 6.7+ lets it punch the hole
+            long ro = mm.mmap(0, p, Prot.READ, MapFlags.SHARED, fd, 0);
+            mm.madvise(ro, p, Madvise.REMOVE);
+            // every mapping of the punched page lets go of it (unmap_mapping_range), not only ro
+            assertThat(mm.load64(rw)).isZero();
+            assertThat(mm.load64(privRead)).isZero();
+            assertThat(mm.load64(privCow)).as("a private copy is the mapping's own").isEqualTo(11);
+            assertThat(mm.load64(rw + p)).isEqualTo(12);
+            long priv = mm.mmap(0, p, RW, MapFlags.PRIVATE, fd, p);
+            assertErrno(() -> mm.madvise(priv, p, Madvise.REMOVE), Errno.EACCES);
+            long anon = mm.mmap(0, p, RW, ANON);
+            assertErrno(() -> mm.madvise(anon, p, Madvise.REMOVE), Errno.EINVAL);
+            long locked = mm.mmap(0, p, RW, MapFlags.SHARED | MapFlags.LOCKED, fd, p);
+            assertErrno(() -> mm.madvise(locked, p, Madvise.REMOVE), Errno.EINVAL);
+            assertThat(mm.load64(rw + p)).as("refused calls punch nothing").isEqualTo(12);
+        }
+    }
 }

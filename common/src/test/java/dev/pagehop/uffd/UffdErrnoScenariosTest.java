@@ -224,4 +224,84 @@ class UffdErrnoScenariosTest {
             assertThat(u.copy(a, new byte[(int) k.p], 0)).as("COPY works again").isEqualTo(k.p);
         }
     }
+
+    @ParameterizedTest(name = "B.2-10 before UFFDIO_API every other ioctl and read fail EINVAL; unsupported features"
+            + " fail EINVAL; an empty O_NONBLOCK read fails EAGAIN [{0}]")
+    @EnumSource(Granule.class)
+    void beforeHandshakeAndRead(Granule g) {
+        try (Kernel k = Kernel.of(g)) {
+            long a = k.map(1);
+            Userfaultfd u = k.mm.userfaultfd(Uffd.USER_MODE_ONLY | Uffd.NONBLOCK);
+            assertThat(fails(() -> u.unregister(a, k.p)).errno()).as("UNREGISTER").isEqualTo(Errno.EINVAL);
+            assertThat(fails(() -> u.writeprotect(a, k.p, 0)).errno()).as("WRITEPROTECT").isEqualTo(Errno.EINVAL);
+            assertThat(fails(() -> u.copy(a, new byte[(int) k.p], 0)).errno()).as("COPY").isEqualTo(Errno.EINVAL);
+            assertThat(fails(() -> u.zeropage(a, k.p, 0)).errno()).as("ZEROPAGE").isEqualTo(Errno.EINVAL);
+            assertThat(fails(() -> u.wake(a, k.p)).errno()).as("WAKE").isEqualTo(Errno.EINVAL);
+            assertThat(fails(() -> read(u)).errno()).as("read").isEqualTo(Errno.EINVAL);
+            for (long unsupported : new long[] {Uffd.FEATURE_MINOR_HUGETLBFS, Uffd.FEATURE_POISON, Uffd.FEATURE_MOVE}) {
+                assertThat(fails(() -> u.api(unsupported)).errno()).as("feature 0x%x", unsupported).isEqualTo(Errno.EINVAL);
+            }
+            assertThat(u.api(0) & Uffd.FEATURE_WP_ASYNC).as("a failed handshake leaves the fd usable").isNotZero();
+            assertThat(fails(() -> read(u)).errno()).as("O_NONBLOCK read with nothing queued").isEqualTo(Errno.EAGAIN);
+            u.close();
+        }
+    }
+
+    private static void read(Userfaultfd u) {
+        try {
+            u.read();
+        } catch (InterruptedException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    @ParameterizedTest(name = "B.2-11 UNREGISTER of a range without any mapping fails EINVAL; WRITEPROTECT unknown mode"
+            + " bits fail EINVAL [{0}]")
+    @EnumSource(Granule.class)
+    void unregisterAndWriteprotectArguments(Granule g) {
+        try (Kernel k = Kernel.of(g)) {
+            long a = k.map(2);
+            Userfaultfd u = k.uffd(0);
+            u.register(a, 2 * k.p, Uffd.REGISTER_MODE_WP);
+            k.mm.munmap(a + k.p, k.p);
+            assertThat(fails(() -> u.unregister(a + k.p, k.p)).errno()).as("UNREGISTER over a hole").isEqualTo(Errno.EINVAL);
+            assertThat(fails(() -> u.writeprotect(a, k.p, 1 << 2)).errno()).as("WRITEPROTECT mode bit 2")
+                    .isEqualTo(Errno.EINVAL);
+            u.unregister(a, 2 * k.p);
+        }
+    }
+
+    @ParameterizedTest(name = "B.6-09 a vec shorter than vec_len fails EFAULT [{0}]")
+    @EnumSource(Granule.class)
+    void vecShorterThanVecLen(Granule g) {
+        try (Kernel k = Kernel.of(g)) {
+            long a = k.map(2);
+            PmScanArg arg = new PmScanArg(a, a + 2 * k.p).withVec(2);
+            arg.vecLen = 3;
+            assertThat(fails(() -> k.mm.pagemapScan(arg)).errno()).isEqualTo(Errno.EFAULT);
+        }
+    }
+
+    @ParameterizedTest(name = "B.7-07 COPY onto a THP fails EEXIST; COPY past the end of a shared memfd fails EFAULT [{0}]")
+    @EnumSource(Granule.class)
+    void copyOntoThpAndPastEof(Granule g) {
+        try (Kernel k = Kernel.of(g)) {
+            long t = k.thp(1);
+            Userfaultfd u = k.uffd(0);
+            u.register(t, k.h, Uffd.REGISTER_MODE_MISSING);
+            ErrnoException thp = fails(() -> u.copy(t + k.p, new byte[(int) k.p], 0));
+            assertThat(thp.errno()).as("dst PMD is a THP").isEqualTo(Errno.EEXIST);
+            assertThat(thp.partialResult()).isEqualTo(-Errno.EEXIST);
+
+            dev.pagehop.mm.Memfd fd = k.mm.memfdCreate("short", k.p);
+            long s = k.mm.mmap(0, 2 * k.p, Kernel.RW, MapFlags.SHARED, fd, 0);
+            u.register(s, 2 * k.p, Uffd.REGISTER_MODE_MISSING);
+            ErrnoException eof = fails(() -> u.copy(s, new byte[(int) (2 * k.p)], 0));
+            assertThat(eof.errno()).as("the second page lies past the file's end").isEqualTo(Errno.EAGAIN);
+            assertThat(eof.partialResult()).isEqualTo(k.p);
+            ErrnoException first = fails(() -> u.copy(s + k.p, new byte[(int) k.p], 0));
+            assertThat(first.errno()).isEqualTo(Errno.EFAULT);
+            assertThat(first.partialResult()).isEqualTo(-Errno.EFAULT);
+        }
+    }
 }

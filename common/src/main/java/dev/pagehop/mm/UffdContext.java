@@ -343,6 +343,11 @@ final class UffdContext implements Userfaultfd {
                     | ((mode & Uffd.REGISTER_MODE_WP) != 0 ? VmFlags.VM_UFFD_WP : 0)
                     | ((mode & Uffd.REGISTER_MODE_MINOR) != 0 ? VmFlags.VM_UFFD_MINOR : 0);
             for (Vma v : mm.vmasIn(start, end)) {
+                if (v.uffd == this && (v.flags & vmFlags) == vmFlags) {
+                    // userfaultfd_register_range: already registered here with (at least) these
+                    // modes, so nothing changes; registering MISSING|WP then WP keeps MISSING.
+                    continue;
+                }
                 v.flags = (v.flags & ~VmFlags.VM_UFFD_ALL) | vmFlags;
                 v.uffd = this;
             }

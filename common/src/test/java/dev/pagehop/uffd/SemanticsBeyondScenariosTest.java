@@ -11,6 +11,7 @@ import dev.pagehop.mm.MapFlags;
 import dev.pagehop.mm.Madvise;
 import dev.pagehop.mm.MemoryManager;
 import dev.pagehop.mm.Pagemap;
+import dev.pagehop.mm.VmFlags;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -385,5 +386,31 @@ class SemanticsBeyondScenariosTest {
             assertThat(k.mm.load8(a)).isEqualTo(1);
             assertThat(u.poll(0)).isNull();
         }
+    }
+
+    @ParameterizedTest(name = "B.2-12 REGISTER with modes the range already has changes nothing (MISSING|WP then WP keeps"
+            + " MISSING); other modes replace the old ones [{0}]")
+    @EnumSource(Granule.class)
+    void reRegisterSubsetKeepsModes(Granule g) {
+        try (Kernel k = Kernel.of(g)) {
+            long a = k.map(2);
+            Userfaultfd u = k.uffd(0);
+            u.register(a, 2 * k.p, Uffd.REGISTER_MODE_MISSING | Uffd.REGISTER_MODE_WP);
+            long ioctls = u.register(a, 2 * k.p, Uffd.REGISTER_MODE_WP);
+            assertThat(ioctls & (1L << Uffd._UFFDIO_WRITEPROTECT)).isNotZero();
+            assertThat(uffdFlags(k, a)).as("already MISSING|WP: a WP registration is a no-op")
+                    .isEqualTo(VmFlags.VM_UFFD_MISSING | VmFlags.VM_UFFD_WP);
+            u.register(a, k.p, Uffd.REGISTER_MODE_MISSING);
+            assertThat(uffdFlags(k, a)).as("MISSING again: still a subset").isEqualTo(VmFlags.VM_UFFD_MISSING | VmFlags.VM_UFFD_WP);
+            long b = k.map(1);
+            u.register(b, k.p, Uffd.REGISTER_MODE_MISSING);
+            u.register(b, k.p, Uffd.REGISTER_MODE_WP);
+            assertThat(uffdFlags(k, b)).as("MISSING then WP: the new mode replaces the old").isEqualTo(VmFlags.VM_UFFD_WP);
+        }
+    }
+
+    private static long uffdFlags(Kernel k, long addr) {
+        return k.mm.vmas().stream().filter(v -> v.start() <= addr && addr < v.end()).findFirst().orElseThrow().vmFlags()
+                & (VmFlags.VM_UFFD_MISSING | VmFlags.VM_UFFD_WP | VmFlags.VM_UFFD_MINOR);
     }
 }

@@ -304,4 +304,47 @@ class UffdErrnoScenariosTest {
             assertThat(first.partialResult()).isEqualTo(-Errno.EFAULT);
         }
     }
+
+    @ParameterizedTest(name = "B.7-08 ZEROPAGE on a uffd-wp marker: EEXIST in private memory, a zeroed page-cache page"
+            + " in a shared memfd [{0}]")
+    @EnumSource(Granule.class)
+    void zeropageOnMarkerByMemoryType(Granule g) {
+        try (Kernel k = Kernel.of(g)) {
+            long anon = k.map(1);
+            dev.pagehop.mm.Memfd fd = k.mm.memfdCreate("marker", 2 * k.p);
+            long shared = k.mm.mmap(0, k.p, Kernel.RW, MapFlags.SHARED, fd, 0);
+            long priv = k.mm.mmap(0, k.p, Kernel.RW, MapFlags.PRIVATE, fd, k.p);
+            Userfaultfd u = k.uffd(Uffd.FEATURE_WP_UNPOPULATED);
+            for (long a : new long[] {anon, shared, priv}) {
+                u.register(a, k.p, Uffd.REGISTER_MODE_MISSING | Uffd.REGISTER_MODE_WP);
+                u.writeprotect(a, k.p, Uffd.WRITEPROTECT_MODE_WP);
+                assertThat(k.wp(a)).as("marker at 0x%x", a).isTrue();
+            }
+            // mfill_atomic_pte_zeropage wants a strictly none pte ...
+            assertThat(fails(() -> u.zeropage(anon, k.p, 0)).errno()).as("anonymous").isEqualTo(Errno.EEXIST);
+            assertThat(fails(() -> u.zeropage(priv, k.p, 0)).errno()).as("private memfd").isEqualTo(Errno.EEXIST);
+            // ... shmem_mfill_atomic_pte installs through mfill_atomic_install_pte, which may overwrite one.
+            assertThat(u.zeropage(shared, k.p, 0)).as("shared memfd").isEqualTo(k.p);
+            assertThat(k.mm.load8(shared)).isZero();
+            assertThat(k.wp(shared)).as("the zeroed page is installed without uffd-wp").isFalse();
+        }
+    }
+
+    @ParameterizedTest(name = "B.7-09 COPY and ZEROPAGE past the end of a privately mapped memfd fail EFAULT [{0}]")
+    @EnumSource(Granule.class)
+    void privateFilePastEof(Granule g) {
+        try (Kernel k = Kernel.of(g)) {
+            dev.pagehop.mm.Memfd fd = k.mm.memfdCreate("short-private", k.p);
+            long a = k.mm.mmap(0, 2 * k.p, Kernel.RW, MapFlags.PRIVATE, fd, 0);
+            Userfaultfd u = k.uffd(0);
+            u.register(a, 2 * k.p, Uffd.REGISTER_MODE_MISSING);
+            ErrnoException copy = fails(() -> u.copy(a + k.p, new byte[(int) k.p], 0));
+            assertThat(copy.errno()).as("COPY (mfill_file_over_size)").isEqualTo(Errno.EFAULT);
+            assertThat(copy.partialResult()).isEqualTo(-Errno.EFAULT);
+            assertThat(fails(() -> u.zeropage(a + k.p, k.p, 0)).errno()).as("ZEROPAGE").isEqualTo(Errno.EFAULT);
+            ErrnoException partial = fails(() -> u.zeropage(a, 2 * k.p, 0));
+            assertThat(partial.errno()).as("the page inside the file is zero-mapped first").isEqualTo(Errno.EAGAIN);
+            assertThat(partial.partialResult()).isEqualTo(k.p);
+        }
+    }
 }

@@ -2316,6 +2316,9 @@ final class AddressSpace implements MemoryManager {
         }
         int pt = tableAt(addr, 3, true);
         int i = levelIndex(addr, 3);
+        if (privateFileOverSize(v, addr)) {
+            return Errno.EFAULT;
+        }
         long d = getDesc(pt, i);
         if (d != 0 && !Pte.isMarker(d)) {
             return Errno.EEXIST;
@@ -2387,15 +2390,15 @@ final class AddressSpace implements MemoryManager {
         }
         int pt = tableAt(addr, 3, true);
         int i = levelIndex(addr, 3);
-        if (getDesc(pt, i) != 0) {
-            return Errno.EEXIST;
-        }
+        long d = getDesc(pt, i);
         if (v.file != null && v.isShared()) {
+            // shmem_mfill_atomic_pte: a zeroed page-cache page installed like a COPY
+            // (mfill_atomic_install_pte), so a uffd-wp marker may be overwritten here.
             long idx = v.filePage(addr, pageShift);
             if (idx >= v.file.pageCount()) {
                 return Errno.EFAULT;
             }
-            if (v.file.lookup(idx) >= 0) {
+            if (v.file.lookup(idx) >= 0 || (d != 0 && !Pte.isMarker(d))) {
                 return Errno.EEXIST;
             }
             int f = phys.alloc(PhysMem.KIND_SHMEM);
@@ -2409,8 +2412,20 @@ final class AddressSpace implements MemoryManager {
             setDesc(pt, i, nd);
             return 0;
         }
+        // mfill_atomic_pte_zeropage: the shared zero page needs a strictly none pte (a marker is EEXIST).
+        if (privateFileOverSize(v, addr)) {
+            return Errno.EFAULT;
+        }
+        if (d != 0) {
+            return Errno.EEXIST;
+        }
         setDesc(pt, i, pageProt(v) | Pte.SPECIAL | phys.pa(phys.zeroFrame));
         return 0;
+    }
+
+    /** mfill_file_over_size for a private file mapping: the page lies past the file's end. */
+    private boolean privateFileOverSize(Vma v, long addr) {
+        return v.file != null && !v.isShared() && v.filePage(addr, pageShift) >= v.file.pageCount();
     }
 
     private long uffdCopies;

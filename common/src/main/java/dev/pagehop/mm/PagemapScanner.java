@@ -101,11 +101,12 @@ final class PagemapScanner {
     }
 
     private int run() {
+        // The aligned end, max_pages default and walk_end reset live in the kernel's copy of the
+        // struct: only walk_end is written back (pagemap_scan_writeback_args).
         long end = (arg.end + pageSize - 1) & ~(pageSize - 1);
-        arg.end = end;
-        arg.walkEnd = 0;
         maxPages = arg.maxPages == 0 ? Long.MAX_VALUE : arg.maxPages;
         long start = arg.start;
+        ErrnoException failed = null;
         try {
             if (start < end) {
                 for (Vma v : mm.vmasIn(start, end)) {
@@ -115,16 +116,23 @@ final class PagemapScanner {
                     }
                 }
             }
+        } catch (ErrnoException e) {
+            // CHECK_WPASYNC's EPERM ends the walk, but what was found before it is still flushed
+            // to the vec and walk_end written back; the ioctl then fails.
+            failed = e;
         } finally {
             if (armed) {
                 mm.shootdown();
             }
         }
         int n = flush();
-        if (!stopped) {
+        if (failed != null || !stopped) {
             walkEnd = end;
         }
         arg.walkEnd = walkEnd;
+        if (failed != null) {
+            throw failed;
+        }
         return n;
     }
 
@@ -154,8 +162,6 @@ final class PagemapScanner {
         wpAllowed = v.uffdWp() && v.uffd.async() && v.uffd.useMarkers(v);
         if (!wpAllowed) {
             if ((arg.flags & Uffd.PM_SCAN_CHECK_WPASYNC) != 0) {
-                walkEnd = s;
-                stopped = true;
                 throw new ErrnoException(Errno.EPERM, String.format("PAGEMAP_SCAN with CHECK_WPASYNC reached %s at 0x%x,"
                         + " which is not registered with an async uffd-wp context", v, s));
             }

@@ -78,6 +78,8 @@ final class UffdContext implements Userfaultfd {
     AddressSpace mm;
     private final int flags;
     private State state = State.NEW;
+    /** UFFDIO_API succeeded once (features may legitimately be 0). */
+    private boolean handshakeDone;
     private long features;
     private final List<Waiter> waiters = new ArrayList<>();
     private final ArrayDeque<Event> events = new ArrayDeque<>();
@@ -201,6 +203,7 @@ final class UffdContext implements Userfaultfd {
     UffdContext forkInto(AddressSpace child) {
         UffdContext c = new UffdContext(child, flags);
         c.features = features;
+        c.handshakeDone = true;
         c.transition(State.READY);
         child.uffds.add(c);
         return c;
@@ -214,19 +217,34 @@ final class UffdContext implements Userfaultfd {
 
     // ---- ioctls ------------------------------------------------------------------------------------
 
-    private void lockOrSrch(String call) {
+    private void lockForIoctl() {
         AddressSpace.leaveUserMode();
         mm.lock.lock();
-        if (mm.isClosed()) {
-            mm.lock.unlock();
-            throw new ErrnoException(Errno.ESRCH, call + ": the address space has exited");
+    }
+
+    /**
+     * The ioctl dispatch: every ioctl but UFFDIO_API fails EINVAL before the handshake; a
+     * userfaultfd its owner closed is a closed file descriptor (EBADF). When the address space
+     * exited the descriptor is still open on Linux, so the ioctl goes on to its own checks and
+     * fails at mmget_not_zero ({@link #requireLiveMm}).
+     */
+    private void requireReady(String call) {
+        if (!handshakeDone) {
+            throw new ErrnoException(Errno.EINVAL, call + ": userfaultfd is not initialised (UFFDIO_API first)");
+        }
+        if (state == State.RELEASED && !mm.isClosed()) {
+            throw new ErrnoException(Errno.EBADF, call + ": the userfaultfd was closed");
         }
     }
 
-    private void requireReady(String call) {
-        if (state != State.READY) {
-            throw new ErrnoException(Errno.EINVAL, call + ": userfaultfd is " + (state == State.NEW
-                    ? "not initialised (UFFDIO_API first)" : "released"));
+    /**
+     * mmget_not_zero after the argument checks: COPY, ZEROPAGE, WRITEPROTECT and CONTINUE fail
+     * ESRCH once the address space has exited, REGISTER and UNREGISTER fail ENOMEM
+     * (fs/userfaultfd.c).
+     */
+    private void requireLiveMm(String call, int errno) {
+        if (mm.isClosed()) {
+            throw new ErrnoException(errno, call + ": the address space has exited");
         }
     }
 
@@ -237,6 +255,10 @@ final class UffdContext implements Userfaultfd {
         }
         if (len == 0 || (len & (ps - 1)) != 0) {
             throw new ErrnoException(Errno.EINVAL, call + ": len " + len + " is zero or not a multiple of " + ps);
+        }
+        if (start >= 0 && start < AddressSpace.MMAP_MIN_ADDR) {
+            throw new ErrnoException(Errno.EINVAL, call + ": start 0x" + Long.toHexString(start)
+                    + " is below vm.mmap_min_addr 0x" + Long.toHexString(AddressSpace.MMAP_MIN_ADDR));
         }
         if (start < 0 || start >= AddressSpace.TASK_SIZE || len < 0 || len > AddressSpace.TASK_SIZE - start) {
             throw new ErrnoException(Errno.EINVAL, call + ": range 0x" + Long.toHexString(start) + "+" + len
@@ -264,6 +286,7 @@ final class UffdContext implements Userfaultfd {
                 f |= Uffd.FEATURE_WP_UNPOPULATED;
             }
             this.features = f;
+            handshakeDone = true;
             transition(State.READY);
             return SUPPORTED_FEATURES;
         } finally {
@@ -284,7 +307,7 @@ final class UffdContext implements Userfaultfd {
     @Override
     public long register(long start, long len, int mode) {
         String call = String.format("UFFDIO_REGISTER(0x%x, %d, mode=0x%x)", start, len, mode);
-        lockOrSrch(call);
+        lockForIoctl();
         try {
             requireReady(call);
             int known = Uffd.REGISTER_MODE_MISSING | Uffd.REGISTER_MODE_WP | Uffd.REGISTER_MODE_MINOR;
@@ -292,6 +315,7 @@ final class UffdContext implements Userfaultfd {
                 throw new ErrnoException(Errno.EINVAL, call + ": mode must be a non-empty set of MISSING, WP, MINOR");
             }
             validateRange(call, start, len);
+            requireLiveMm(call, Errno.ENOMEM);
             long end = start + len;
             List<Vma> in = mm.vmasIn(start, end);
             if (in.isEmpty()) {
@@ -319,6 +343,11 @@ final class UffdContext implements Userfaultfd {
                     | ((mode & Uffd.REGISTER_MODE_WP) != 0 ? VmFlags.VM_UFFD_WP : 0)
                     | ((mode & Uffd.REGISTER_MODE_MINOR) != 0 ? VmFlags.VM_UFFD_MINOR : 0);
             for (Vma v : mm.vmasIn(start, end)) {
+                if (v.uffd == this && (v.flags & vmFlags) == vmFlags) {
+                    // userfaultfd_register_range: already registered here with (at least) these
+                    // modes, so nothing changes; registering MISSING|WP then WP keeps MISSING.
+                    continue;
+                }
                 v.flags = (v.flags & ~VmFlags.VM_UFFD_ALL) | vmFlags;
                 v.uffd = this;
             }
@@ -339,10 +368,11 @@ final class UffdContext implements Userfaultfd {
     @Override
     public void unregister(long start, long len) {
         String call = String.format("UFFDIO_UNREGISTER(0x%x, %d)", start, len);
-        lockOrSrch(call);
+        lockForIoctl();
         try {
             requireReady(call);
             validateRange(call, start, len);
+            requireLiveMm(call, Errno.ENOMEM);
             long end = start + len;
             List<Vma> in = mm.vmasIn(start, end);
             if (in.isEmpty()) {
@@ -357,11 +387,16 @@ final class UffdContext implements Userfaultfd {
             mm.splitAt(end);
             for (Vma v : mm.vmasIn(start, end)) {
                 if (v.uffd == this) {
+                    // Only MISSING ranges are woken (so a lazy-restore thread does not hang); a
+                    // thread asleep on a sync WP fault in a WP-only range stays asleep until
+                    // UFFDIO_WAKE or close, as on Linux.
+                    if ((v.flags & VmFlags.VM_UFFD_MISSING) != 0) {
+                        wakeRange(v.start, v.end - v.start);
+                    }
                     clearVma(v, v.start, v.end);
                 }
             }
             mm.mergeAround(start, end);
-            wakeRange(start, len);
         } finally {
             mm.lock.unlock();
         }
@@ -379,7 +414,7 @@ final class UffdContext implements Userfaultfd {
     @Override
     public void writeprotect(long start, long len, int mode) {
         String call = String.format("UFFDIO_WRITEPROTECT(0x%x, %d, mode=0x%x)", start, len, mode);
-        lockOrSrch(call);
+        lockForIoctl();
         try {
             requireReady(call);
             if (mmapChanging > 0) {
@@ -394,6 +429,7 @@ final class UffdContext implements Userfaultfd {
             if (wp && dontwake) {
                 throw new ErrnoException(Errno.EINVAL, call + ": WP and DONTWAKE together make no sense");
             }
+            requireLiveMm(call, Errno.ESRCH);
             long end = start + len;
             List<Vma> in = mm.vmasIn(start, end);
             if (in.isEmpty()) {
@@ -426,17 +462,19 @@ final class UffdContext implements Userfaultfd {
     public long copy(long dst, byte[] src, int mode) {
         int len = src == null ? 0 : src.length;
         String call = String.format("UFFDIO_COPY(dst=0x%x, len=%d, mode=0x%x)", dst, len, mode);
-        lockOrSrch(call);
+        lockForIoctl();
         try {
             requireReady(call);
             if (mmapChanging > 0) {
                 throw new ErrnoException(Errno.EAGAIN, call + ": " + mmapChanging + " non-cooperative event(s) not yet read",
                         -Errno.EAGAIN);
             }
-            if ((mode & ~(Uffd.COPY_MODE_DONTWAKE | Uffd.COPY_MODE_WP)) != 0) {
-                throw new ErrnoException(Errno.EINVAL, call + ": unknown mode bits", -Errno.EINVAL);
-            }
+            // The argument checks fail before mfill_atomic runs: the copy field is not written.
             validateRange(call, dst, len);
+            if ((mode & ~(Uffd.COPY_MODE_DONTWAKE | Uffd.COPY_MODE_WP)) != 0) {
+                throw new ErrnoException(Errno.EINVAL, call + ": unknown mode bits");
+            }
+            requireLiveMm(call, Errno.ESRCH);
             Vma v = dstVma(call, dst, len);
             if ((mode & Uffd.COPY_MODE_WP) != 0 && !v.uffdWp()) {
                 throw new ErrnoException(Errno.EINVAL, call + ": MODE_WP on " + v + " which is not registered for WP",
@@ -502,7 +540,7 @@ final class UffdContext implements Userfaultfd {
     @Override
     public long zeropage(long start, long len, int mode) {
         String call = String.format("UFFDIO_ZEROPAGE(0x%x, %d, mode=0x%x)", start, len, mode);
-        lockOrSrch(call);
+        lockForIoctl();
         try {
             requireReady(call);
             if (mmapChanging > 0) {
@@ -511,8 +549,9 @@ final class UffdContext implements Userfaultfd {
             }
             validateRange(call, start, len);
             if ((mode & ~Uffd.ZEROPAGE_MODE_DONTWAKE) != 0) {
-                throw new ErrnoException(Errno.EINVAL, call + ": unknown mode bits", -Errno.EINVAL);
+                throw new ErrnoException(Errno.EINVAL, call + ": unknown mode bits");
             }
+            requireLiveMm(call, Errno.ESRCH);
             Vma v = dstVma(call, start, len);
             return mfill(call, start, len, (mode & Uffd.ZEROPAGE_MODE_DONTWAKE) == 0, "zeroed", "is already populated", "failed",
                     off -> mm.mfillZeropage(v, start + off));
@@ -524,7 +563,7 @@ final class UffdContext implements Userfaultfd {
     @Override
     public long continueRange(long start, long len, int mode) {
         String call = String.format("UFFDIO_CONTINUE(0x%x, %d, mode=0x%x)", start, len, mode);
-        lockOrSrch(call);
+        lockForIoctl();
         try {
             requireReady(call);
             if (mmapChanging > 0) {
@@ -533,8 +572,9 @@ final class UffdContext implements Userfaultfd {
             }
             validateRange(call, start, len);
             if ((mode & ~(Uffd.CONTINUE_MODE_DONTWAKE | Uffd.CONTINUE_MODE_WP)) != 0) {
-                throw new ErrnoException(Errno.EINVAL, call + ": unknown mode bits", -Errno.EINVAL);
+                throw new ErrnoException(Errno.EINVAL, call + ": unknown mode bits");
             }
+            requireLiveMm(call, Errno.ESRCH);
             Vma v = dstVma(call, start, len);
             if (v.file == null) {
                 throw new ErrnoException(Errno.EINVAL, call + ": " + v + " is not shmem", -Errno.EINVAL);
@@ -627,6 +667,16 @@ final class UffdContext implements Userfaultfd {
             return e.msg;
         }
         return null;
+    }
+
+    /** Threads asleep in a userfault of this context, read or not (for tests and diagnostics). */
+    int sleepingFaults() {
+        mm.lock.lock();
+        try {
+            return waiters.size();
+        } finally {
+            mm.lock.unlock();
+        }
     }
 
     /** Messages queued and not yet read (for tests and diagnostics). */

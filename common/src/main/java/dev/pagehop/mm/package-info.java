@@ -36,6 +36,12 @@
  *       lists them as Linux's UFFD_API_RANGE_IOCTLS does). MINOR mode and UFFDIO_CONTINUE exist
  *       for shmem (memfd, shared anonymous) only: there is no hugetlb.</li>
  *   <li>The emulated process is privileged: EVENT_FORK needs no CAP_SYS_PTRACE check.</li>
+ *   <li>Once the address space exited, read and poll of its userfaultfds fail EBADF (Linux keeps
+ *       the descriptor open and a read would block): monitors use it to notice the exit. The
+ *       ioctls behave as on Linux (argument checks, then ESRCH, or ENOMEM for REGISTER and
+ *       UNREGISTER; WAKE succeeds).</li>
+ *   <li>No read-only descriptors or memfd seals: every VMA has VM_MAYWRITE, so UFFDIO_REGISTER's
+ *       EPERM is coded but cannot be reached.</li>
  * </ul>
  */
 package dev.pagehop.mm;

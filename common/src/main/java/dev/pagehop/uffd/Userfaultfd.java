@@ -2,7 +2,9 @@ package dev.pagehop.uffd;
 
 /**
  * An emulated userfaultfd bound to one address space (fs/userfaultfd.c). Each method is the
- * ioctl of the same name and fails with {@code ErrnoException} where Linux fails.
+ * ioctl of the same name and fails with {@code ErrnoException} where Linux fails: EINVAL before
+ * UFFDIO_API, EBADF once closed, ESRCH (COPY, ZEROPAGE, WRITEPROTECT, CONTINUE) or ENOMEM
+ * (REGISTER, UNREGISTER) after the address space exited, in each case after the argument checks.
  */
 public interface Userfaultfd extends AutoCloseable {
 
@@ -23,6 +25,11 @@ public interface Userfaultfd extends AutoCloseable {
     /** UFFDIO_REGISTER: returns the {@code ioctls} mask for the range. */
     long register(long start, long len, int mode);
 
+    /**
+     * UFFDIO_UNREGISTER: resets uffd-wp state in the range and wakes threads asleep on faults in
+     * ranges registered for MISSING; a sync WP fault in a WP-only range stays asleep until
+     * {@link #wake} or {@link #close}, as on Linux.
+     */
     void unregister(long start, long len);
 
     void writeprotect(long start, long len, int mode);

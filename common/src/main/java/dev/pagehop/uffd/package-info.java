@@ -10,7 +10,9 @@
  *   NEW ──UFFDIO_API ok──► READY ──close()──► RELEASED
  *    └──────────close()─────────────────────────┘
  * </pre>
- * Ioctls other than UFFDIO_API fail EINVAL before READY; a second UFFDIO_API fails EINVAL.
+ * Ioctls other than UFFDIO_API fail EINVAL before READY; a second UFFDIO_API fails EINVAL; a
+ * context its owner closed fails EBADF. Once the address space exited the ioctls still check
+ * their arguments, then fail ESRCH (REGISTER and UNREGISTER: ENOMEM), as fs/userfaultfd.c does.
  * A faulting thread sleeps (only that thread) until UFFDIO_WRITEPROTECT(mode 0), COPY,
  * ZEROPAGE, WAKE, UNREGISTER or close wakes it; {@link dev.pagehop.uffd.FaultWait} tells the
  * process model when it sleeps and wakes.

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.pagehop.mm.Granule;
+import dev.pagehop.mm.MemoryManager;
 import dev.pagehop.mm.MapFlags;
 import dev.pagehop.mm.Madvise;
 import dev.pagehop.mm.MmConfig;
@@ -288,6 +289,42 @@ class DirtyTrackerContractTest {
                 assertThat(populated).isEqualTo(f.mm.pageTablesPopulated() - before);
             }
             assertThat(a).isGreaterThanOrEqualTo(raw);
+        }
+    }
+
+    @ParameterizedTest(name = "T-16 cost: every trap and every collect adds its time; false positives need a true write log [{0}, {1}]")
+    @MethodSource("matrix")
+    void costCountsTimeAndNeedsTheLogForFalsePositives(String name, Granule g) {
+        try (TrackerFixture f = new TrackerFixture(name, g)) {
+            long a = f.map(8);
+            f.storePages(a, 0, 1, 2, 3);
+            f.tracker.start();
+            TrackerCost idle = f.tracker.cost();
+            assertThat(idle.traps()).as("nothing written since start").isZero();
+            assertThat(idle.trapNanos()).isZero();
+            f.storePages(a, 1, 2);
+            f.tracker.collect();
+            f.tracker.collect();
+            TrackerCost c = f.tracker.cost();
+            assertThat(c.traps()).isEqualTo(2);
+            // Counted, not compared with anything: a trap or a collect that took no time at all
+            // would mean the clock was never read.
+            assertThat(c.trapNanos()).as("time in traps").isPositive();
+            assertThat(c.collects()).isEqualTo(2);
+            assertThat(c.collectNanos()).as("time in collects").isPositive();
+            assertThat(c.pagesReported()).isEqualTo(2);
+            assertThat(c.falsePositivePages()).isZero();
+        }
+        try (MemoryManager plain = MemoryManager.create(name.equals(SoftDirtyTracker.NAME)
+                ? MmConfig.arm64(g).withSoftDirty(true) : MmConfig.arm64(g));
+                DirtyTracker t = DirtyTrackers.create(name, plain,
+                        TrackerOptions.defaults().withWriterFreeze(WriterFreeze.callerGuaranteesQuiescence()))) {
+            t.start();
+            // A VMA mapped after start is reported whole by every tracker; most of it was never
+            // written, but without a write log nothing can tell, so nothing is counted.
+            plain.mmap(0, 4 * plain.pageSize(), TrackerFixture.RW, TrackerFixture.ANON);
+            assertThat(t.collect().writtenBytes()).isPositive();
+            assertThat(t.cost().falsePositivePages()).as("production mode counts no false positives").isZero();
         }
     }
 }

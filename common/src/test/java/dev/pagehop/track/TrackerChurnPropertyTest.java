@@ -12,11 +12,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
-import net.jqwik.api.Arbitraries;
-import net.jqwik.api.Arbitrary;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
-import net.jqwik.api.Provide;
 
 /**
  * A migration's view of the contract under VMA churn (CRIU maps007-like): a copy of memory taken
@@ -28,13 +25,23 @@ import net.jqwik.api.Provide;
 class TrackerChurnPropertyTest {
     private static final int BASE_PAGES = 32;
 
-    @Provide
-    Arbitrary<String> trackers() {
-        return Arbitraries.of(DirtyTrackers.NAMES);
+    // One property per tracker, so every run exercises all three.
+    @Property(tries = 8)
+    void uffdWpAsyncCopyEqualsMemory(@ForAll Granule granule, @ForAll long seed) {
+        aCopyKeptByCollectsEqualsMemory(UffdWpAsyncTracker.NAME, granule, seed);
     }
 
-    @Property(tries = 24)
-    void aCopyKeptByCollectsEqualsMemory(@ForAll("trackers") String name, @ForAll Granule granule, @ForAll long seed) {
+    @Property(tries = 8)
+    void softDirtyCopyEqualsMemory(@ForAll Granule granule, @ForAll long seed) {
+        aCopyKeptByCollectsEqualsMemory(SoftDirtyTracker.NAME, granule, seed);
+    }
+
+    @Property(tries = 8)
+    void uffdWpSyncCopyEqualsMemory(@ForAll Granule granule, @ForAll long seed) {
+        aCopyKeptByCollectsEqualsMemory(UffdWpSyncTracker.NAME, granule, seed);
+    }
+
+    private static void aCopyKeptByCollectsEqualsMemory(String name, Granule granule, long seed) {
         try (TrackerFixture f = new TrackerFixture(name, granule)) {
             SplittableRandom rnd = new SplittableRandom(seed);
             long p = f.p;

@@ -11,6 +11,7 @@ import dev.pagehop.mm.MapFlags;
 import dev.pagehop.mm.Madvise;
 import dev.pagehop.mm.MemoryManager;
 import dev.pagehop.mm.Pagemap;
+import dev.pagehop.mm.VmFlags;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -384,6 +385,73 @@ class SemanticsBeyondScenariosTest {
             k.touch(a);
             assertThat(k.mm.load8(a)).isEqualTo(1);
             assertThat(u.poll(0)).isNull();
+        }
+    }
+
+    @ParameterizedTest(name = "B.2-12 REGISTER with modes the range already has changes nothing (MISSING|WP then WP keeps"
+            + " MISSING); other modes replace the old ones [{0}]")
+    @EnumSource(Granule.class)
+    void reRegisterSubsetKeepsModes(Granule g) {
+        try (Kernel k = Kernel.of(g)) {
+            long a = k.map(2);
+            Userfaultfd u = k.uffd(0);
+            u.register(a, 2 * k.p, Uffd.REGISTER_MODE_MISSING | Uffd.REGISTER_MODE_WP);
+            long ioctls = u.register(a, 2 * k.p, Uffd.REGISTER_MODE_WP);
+            assertThat(ioctls & (1L << Uffd._UFFDIO_WRITEPROTECT)).isNotZero();
+            assertThat(uffdFlags(k, a)).as("already MISSING|WP: a WP registration is a no-op")
+                    .isEqualTo(VmFlags.VM_UFFD_MISSING | VmFlags.VM_UFFD_WP);
+            u.register(a, k.p, Uffd.REGISTER_MODE_MISSING);
+            assertThat(uffdFlags(k, a)).as("MISSING again: still a subset").isEqualTo(VmFlags.VM_UFFD_MISSING | VmFlags.VM_UFFD_WP);
+            long b = k.map(1);
+            u.register(b, k.p, Uffd.REGISTER_MODE_MISSING);
+            u.register(b, k.p, Uffd.REGISTER_MODE_WP);
+            assertThat(uffdFlags(k, b)).as("MISSING then WP: the new mode replaces the old").isEqualTo(VmFlags.VM_UFFD_WP);
+        }
+    }
+
+    private static long uffdFlags(Kernel k, long addr) {
+        return k.mm.vmas().stream().filter(v -> v.start() <= addr && addr < v.end()).findFirst().orElseThrow().vmFlags()
+                & (VmFlags.VM_UFFD_MISSING | VmFlags.VM_UFFD_WP | VmFlags.VM_UFFD_MINOR);
+    }
+
+    @ParameterizedTest(name = "B.3-04 FEATURE_SIGBUS: a MISSING or WP fault raises SIGBUS and queues no message [{0}]")
+    @EnumSource(Granule.class)
+    void sigbusFeature(Granule g) throws Exception {
+        try (Kernel k = Kernel.of(g)) {
+            long a = k.map(2);
+            k.touch(a + k.p);
+            Userfaultfd u = k.uffd(Uffd.FEATURE_SIGBUS);
+            u.register(a, 2 * k.p, Uffd.REGISTER_MODE_MISSING | Uffd.REGISTER_MODE_WP);
+            u.writeprotect(a + k.p, k.p, Uffd.WRITEPROTECT_MODE_WP);
+            dev.pagehop.mm.SegmentationFault missing = org.assertj.core.api.Assertions.catchThrowableOfType(
+                    dev.pagehop.mm.SegmentationFault.class, () -> k.mm.load8(a + 3));
+            assertThat(missing).as("missing read").isNotNull();
+            assertThat(missing.signal()).isEqualTo(dev.pagehop.mm.SegmentationFault.SIGBUS);
+            dev.pagehop.mm.SegmentationFault wp = org.assertj.core.api.Assertions.catchThrowableOfType(
+                    dev.pagehop.mm.SegmentationFault.class, () -> k.mm.store8(a + k.p + 5, 1));
+            assertThat(wp).as("WP write").isNotNull();
+            assertThat(wp.signal()).isEqualTo(dev.pagehop.mm.SegmentationFault.SIGBUS);
+            assertThat(wp.isWrite()).isTrue();
+            assertThat(u.poll(0)).as("no message with SIGBUS").isNull();
+            assertThat(k.mm.load8(a + k.p)).as("the page is unchanged").isEqualTo(1);
+        }
+    }
+
+    @ParameterizedTest(name = "B.3-05 FEATURE_EXACT_ADDRESS: the fault message carries the faulting address, not its page [{0}]")
+    @EnumSource(Granule.class)
+    void exactAddressFeature(Granule g) throws Exception {
+        try (Kernel k = Kernel.of(g)) {
+            long a = k.map(1);
+            Userfaultfd u = k.uffd(Uffd.FEATURE_EXACT_ADDRESS);
+            u.register(a, k.p, Uffd.REGISTER_MODE_MISSING);
+            CompletableFuture<Void> writer = CompletableFuture.runAsync(() -> k.mm.store8(a + 123, 9), threads);
+            UffdMsg msg = u.poll(MSG_WAIT_MS);
+            assertThat(msg).isNotNull();
+            assertThat(msg.address()).isEqualTo(a + 123);
+            assertThat(msg.flags()).isEqualTo(Uffd.PAGEFAULT_FLAG_WRITE);
+            u.zeropage(a, k.p, 0);
+            writer.get(MSG_WAIT_MS, TimeUnit.MILLISECONDS);
+            assertThat(k.mm.load8(a + 123)).isEqualTo(9);
         }
     }
 }

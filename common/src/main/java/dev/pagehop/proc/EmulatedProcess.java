@@ -809,7 +809,7 @@ public final class EmulatedProcess implements AutoCloseable {
                 LOG.info("process {} stops: {}", pid, reason);
             }
             exitRequested = true;
-            if (state == ProcessState.RUNNING || state == ProcessState.FREEZING) {
+            if (state == ProcessState.RUNNING || state == ProcessState.FREEZING || state == ProcessState.FROZEN) {
                 state = state.checkTransition(ProcessState.STOPPED, pid, "stop on " + reason.kind());
             }
             resume.signalAll();

@@ -249,6 +249,35 @@ class EmulatedProcessTest {
         }
     }
 
+    /**
+     * A fault resolved while the process is frozen lets the faulting access land then; if that
+     * access is fatal (the page went away meanwhile), the process stops with the signal as it
+     * would running, instead of staying FROZEN with no threads left.
+     */
+    @Test
+    void aFatalAccessLandingWhileFrozenStopsTheProcessWithItsReason() throws Exception {
+        FakeMemory fake = new FakeMemory(Granule.K4);
+        MemoryManager mm = fake.mm();
+        try (EmulatedProcess p = runTo(mm, WorkloadSpec.parse("sequential:pagesPerThread=8@2"), 2, 3)) {
+            long page3 = p.thread(1).cpu().x(HeapWorkload.X_BASE) + 3 * mm.pageSize();
+            FakeMemory.Park park = fake.parkOn(page3, FakeMemory.Touch.STORE);
+            p.thaw();
+            park.awaitParked();
+            assertThat(p.freeze().parkedInFaultCount()).isEqualTo(1);
+            mm.munmap(page3, mm.pageSize());
+            park.release();
+            StopReason r = p.awaitExit(WAIT);
+            assertThat(p.state()).isEqualTo(ProcessState.STOPPED);
+            assertThat(r.kind()).isEqualTo(StopReason.Kind.SIGNAL);
+            assertThat(r.tid()).isEqualTo(PID + 1);
+            assertThat(r.code()).isEqualTo(SegmentationFault.SEGV_MAPERR);
+            assertThat(r.address()).isEqualTo(page3);
+            assertThat(p.threads()).allMatch(t -> t.state() == ThreadState.EXITED);
+            assertThatThrownBy(p::thaw).hasMessageContaining("thaw while STOPPED");
+            assertThatThrownBy(p::saveImage).hasMessageContaining("FROZEN or NEW, not STOPPED");
+        }
+    }
+
     @Test
     void corruptionFoundWhileRunningStopsTheProcessNamingTheEntry() throws Exception {
         MemoryManager mm = freshMemory(Granule.K4);

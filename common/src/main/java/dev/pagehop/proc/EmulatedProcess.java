@@ -515,6 +515,11 @@ public final class EmulatedProcess implements AutoCloseable {
         return freezeRequested | exitRequested | steps >= stopAtStep;
     }
 
+    /** Killed, or stopped by another thread's fatal signal: no thread may change memory any more. */
+    boolean exitRequested() {
+        return exitRequested;
+    }
+
     /** At a step boundary: parks while frozen; false when the thread must exit. */
     boolean pauseAtBoundary(EmulatedThread t) {
         lock.lock();

@@ -348,6 +348,30 @@ class EmulatedProcessTest {
         assertThat(p.threads()).allMatch(t -> t.state() == ThreadState.EXITED);
     }
 
+    /**
+     * A thread held at its fault gate while frozen (its faulting store landed, the rest of its
+     * step waits for thaw) stores nothing more once the process is killed.
+     */
+    @Test
+    void aKilledProcessStoresNothingMoreOfAStepItWasHeldIn() throws Exception {
+        FakeMemory fake = new FakeMemory(Granule.K4);
+        MemoryManager mm = fake.mm();
+        EmulatedProcess p = runTo(mm, WorkloadSpec.parse("kv:pagesPerThread=4,keys=3@4"), 1, 50);
+        long table = p.thread(0).cpu().x(HeapWorkload.X_BASE);
+        FakeMemory.Park park = fake.parkOn(table, FakeMemory.Touch.STORE);
+        p.thaw();
+        park.awaitParked();
+        p.freeze();
+        // Seed 4 keeps every entry off the header's page: the put parks on the header's count.
+        assertThat(p.thread(0).pendingOps()).extracting(dev.pagehop.workload.PendingOp::address)
+                .containsExactly(table + 16, table + 24, table + 32);
+        park.release();
+        assertThat(p.awaitParkedFaultsLanded(WAIT.toNanos())).isZero();
+        p.kill();
+        assertThat(p.awaitExit(WAIT).kind()).isEqualTo(StopReason.Kind.KILLED);
+        assertThat(mm.load64(table + 24)).as("the table's put count, the step's next store").isEqualTo(50);
+    }
+
     @Test
     void restoreRefusesAMemoryManagerWhoseLayoutDiffersFromTheImage() {
         try (EmulatedProcess p = runTo(freshMemory(Granule.K4), WorkloadSpec.parse("uniform:pagesPerThread=4@1"), 1, 5)) {

@@ -3,6 +3,7 @@ package dev.pagehop.proc;
 import static dev.pagehop.mm.VmFlags.VM_DONTCOPY;
 import static dev.pagehop.mm.VmFlags.VM_GROWSDOWN;
 import static dev.pagehop.mm.VmFlags.VM_HUGEPAGE;
+import static dev.pagehop.mm.VmFlags.VM_LOCKED;
 import static dev.pagehop.mm.VmFlags.VM_NOHUGEPAGE;
 import static dev.pagehop.mm.VmFlags.VM_NORESERVE;
 import static dev.pagehop.mm.VmFlags.VM_SHARED;
@@ -55,8 +56,10 @@ public final class AddressSpaceLayout {
     }
 
     /**
-     * Recreates the image's VMAs, memfds and break on {@code mm}, which must be fresh (no VMAs)
-     * and built with the image's {@link ProcessImage#mmConfig()}. Returns the memfds created,
+     * Recreates the image's VMAs (with the flags a program can observe: sharing, MAP_NORESERVE,
+     * MAP_GROWSDOWN, MAP_LOCKED, MADV_HUGEPAGE/NOHUGEPAGE, MADV_DONTFORK), memfds and break on
+     * {@code mm}, which must be fresh (no VMAs) and built with the image's
+     * {@link ProcessImage#mmConfig()}. Returns the memfds created,
      * by image id, so the caller can fill shared memory. Page contents are left to the caller.
      */
     public static Map<Integer, Memfd> rebuild(ProcessImage image, MemoryManager mm) {
@@ -81,6 +84,11 @@ public final class AddressSpaceLayout {
             }
             if ((v.vmFlags() & VM_GROWSDOWN) != 0) {
                 flags |= MapFlags.GROWSDOWN;
+            }
+            if ((v.vmFlags() & VM_LOCKED) != 0) {
+                // The program sees the lock (MADV_DONTNEED on it is EINVAL), so it must survive the
+                // move; MAP_LOCKED populates with zero pages, which the caller's fill overwrites.
+                flags |= MapFlags.LOCKED;
             }
             long addr;
             if (v.memfdId() >= 0) {

@@ -473,9 +473,32 @@ public final class EmulatedProcess implements AutoCloseable {
         }
     }
 
-    /** Runs the workload's own integrity check over memory; the process must not be running. */
+    /**
+     * Runs the workload's own integrity check over memory; the process must not be running, and
+     * no thread of a frozen process may be in the middle of a step (parked in a userfault while
+     * applying its effects, or restored with effects still to apply): memory then holds half a
+     * step, which a self-checking workload would report as corruption although the step
+     * completes once the process thaws. A stopped process is checked as it lies.
+     */
     public IntegrityReport verify() {
         requireQuiescent("verify the workload");
+        lock.lock();
+        try {
+            if (state == ProcessState.FROZEN) {
+                for (EmulatedThread t : threads) {
+                    int pending = t.state == ThreadState.EXITED ? 0 : t.pendingUnsafe().size();
+                    if (pending > 0) {
+                        throw new IllegalStateException(String.format(
+                                "process %d: cannot verify the workload while thread %d is in the middle of step %d: "
+                                        + "%d of its effects are not applied yet%s; thaw it to finish the step, then freeze and verify",
+                                pid, t.tid(), t.steps(), pending, t.state == ThreadState.PARKED_IN_FAULT && t.faultAddress >= 0
+                                        ? String.format(" (parked in a userfault at 0x%x)", t.faultAddress) : ""));
+                    }
+                }
+            }
+        } finally {
+            lock.unlock();
+        }
         return workload.verify(mm);
     }
 
@@ -490,6 +513,11 @@ public final class EmulatedProcess implements AutoCloseable {
 
     boolean mustPause(long steps) {
         return freezeRequested | exitRequested | steps >= stopAtStep;
+    }
+
+    /** Killed, or stopped by another thread's fatal signal: no thread may change memory any more. */
+    boolean exitRequested() {
+        return exitRequested;
     }
 
     /** At a step boundary: parks while frozen; false when the thread must exit. */
@@ -786,7 +814,7 @@ public final class EmulatedProcess implements AutoCloseable {
                 LOG.info("process {} stops: {}", pid, reason);
             }
             exitRequested = true;
-            if (state == ProcessState.RUNNING || state == ProcessState.FREEZING) {
+            if (state == ProcessState.RUNNING || state == ProcessState.FREEZING || state == ProcessState.FROZEN) {
                 state = state.checkTransition(ProcessState.STOPPED, pid, "stop on " + reason.kind());
             }
             resume.signalAll();

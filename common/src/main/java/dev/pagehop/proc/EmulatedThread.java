@@ -24,6 +24,7 @@ public final class EmulatedThread {
     private final int index;
     private final StepContext ctx;
     private final Pacer pacer = new Pacer();
+    private final boolean direct;
     /** Registers at the last step boundary, advanced when a step's loads are done. */
     private CpuState committed;
     /** The registers the current step works on; swapped with {@link #committed} when the loads are done. */
@@ -91,8 +92,9 @@ public final class EmulatedThread {
         if (!pending.isEmpty()) {
             ctx.loadPending(pending);
         }
+        direct = process.workload().directMemory();
         ctx.setAfterEffect(this::gate);
-        ctx.setDirect(process.workload().directMemory());
+        ctx.setDirect(direct);
         ctx.setThreads(new StepContext.Threads() {
             @Override
             public int spawn(CpuState registers) {
@@ -206,6 +208,8 @@ public final class EmulatedThread {
         });
         try {
             loop();
+        } catch (Exited e) {
+            // Killed (or another thread's signal ended the process) between two effects of a step.
         } catch (SegmentationFault f) {
             process.threadDied(this, StopReason.signal(tid, f));
         } catch (WorkloadFailure f) {
@@ -298,6 +302,20 @@ public final class EmulatedThread {
         if (gateArmed) {
             gateArmed = false;
             process.passFaultGate(this);
+        }
+        // A buffered step ends at once when the process is killed, as SIGKILL ends a task between
+        // two instructions: what it had not stored yet is never stored (a thread held at its fault
+        // gate while frozen would otherwise finish its step after the kill). A direct-memory step
+        // may hold a lock of its process here, so it runs to its boundary instead.
+        if (!direct && process.exitRequested()) {
+            throw new Exited();
+        }
+    }
+
+    /** Unwinds a buffered step of a thread whose process is exiting; carries no stack trace. */
+    private static final class Exited extends RuntimeException {
+        Exited() {
+            super("process exiting", null, false, false);
         }
     }
 

@@ -204,7 +204,7 @@ public record ProcessImage(
     public static ProcessImage decode(byte[] bytes) {
         if (bytes == null || bytes.length < 8) {
             throw new ImageFormatException("process image of " + (bytes == null ? "null" : bytes.length + " bytes")
-                    + " is shorter than its 8-byte header");
+                    + " is shorter than its 8-byte header (truncated?)");
         }
         ByteBuffer b = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
         int magic = b.getInt();
@@ -232,14 +232,22 @@ public record ProcessImage(
             int sectionStart = b.position();
             if (b.remaining() < 6) {
                 throw new ImageFormatException("process image truncated at offset " + sectionStart + ": "
-                        + b.remaining() + " bytes left, a section header needs 6");
+                        + b.remaining() + " bytes left of the " + bytes.length + "-byte image, a section header needs 6");
             }
             int tag = Short.toUnsignedInt(b.getShort());
             int len = b.getInt();
-            if (len < 0 || len > MAX_SECTION_BYTES || len > b.remaining()) {
+            if (len < 0 || len > MAX_SECTION_BYTES) {
                 throw new ImageFormatException(String.format(
-                        "process image: section %s at offset %d claims %d bytes, %d remain", tagName(tag), sectionStart,
-                        Integer.toUnsignedLong(len), b.remaining()));
+                        "process image: section %s at offset %d claims %d bytes, more than the %d a section may hold",
+                        tagName(tag), sectionStart, Integer.toUnsignedLong(len), MAX_SECTION_BYTES));
+            }
+            if (len > b.remaining()) {
+                throw new ImageFormatException(String.format(
+                        "process image truncated in section %s at offset %d: it claims %d bytes, %d remain of the %d-byte image",
+                        tagName(tag), sectionStart, len, b.remaining(), bytes.length));
+            }
+            if ((tag == TAG_PROCESS && pid != null) || (tag == TAG_WORKLOAD && spec != null)) {
+                throw new ImageFormatException("process image: a second " + tagName(tag) + " section at offset " + sectionStart);
             }
             ByteBuffer s = b.slice(b.position(), len).order(ByteOrder.LITTLE_ENDIAN);
             b.position(b.position() + len);

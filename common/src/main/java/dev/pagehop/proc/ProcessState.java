@@ -13,7 +13,8 @@ import java.util.Set;
  *    │                    │  │                         │ or parked in a userfault
  *    │                    │  │ SIGSEGV, corrupt state  ▼
  *    └──────────────────► │  └──────► STOPPED ◄──── FROZEN ◄──┘
- *                 FROZEN ─┘ thaw          │  (FREEZING → STOPPED too)
+ *                 FROZEN ─┘ thaw          │  (FREEZING → STOPPED too; FROZEN → STOPPED when
+ *                                         │   the access of a fault resolved while frozen is fatal)
  *   kill/close from any state but EXITED ─┴──────────► EXITED
  * </pre>
  */
@@ -32,7 +33,8 @@ public enum ProcessState {
             case NEW -> EnumSet.of(RUNNING, FROZEN, EXITED);
             case RUNNING -> EnumSet.of(FREEZING, STOPPED, EXITED);
             case FREEZING -> EnumSet.of(FROZEN, STOPPED, EXITED);
-            case FROZEN -> EnumSet.of(RUNNING, EXITED);
+            // STOPPED: a fault resolved while frozen lets its access land then, and that access can be fatal.
+            case FROZEN -> EnumSet.of(RUNNING, STOPPED, EXITED);
             case STOPPED -> EnumSet.of(EXITED);
             case EXITED -> EnumSet.noneOf(ProcessState.class);
         };

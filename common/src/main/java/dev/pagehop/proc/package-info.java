@@ -88,6 +88,14 @@
  * A {@link dev.pagehop.mm.SegmentationFault} in any thread stops the whole process (SIGSEGV and
  * SIGBUS end the thread group, as on Linux): the state becomes STOPPED, the other threads leave at
  * their next boundary, and {@link dev.pagehop.proc.EmulatedProcess#stopReason()} names the thread,
- * signal, si_code and address. The memory stays for inspection.
+ * signal, si_code and address. The memory stays for inspection. This holds while FROZEN too:
+ * the access of a fault resolved while frozen lands then (see above), and if it is fatal the
+ * process goes from FROZEN to STOPPED.
+ *
+ * <h2>Checking a workload</h2>
+ * {@link dev.pagehop.proc.EmulatedProcess#verify()} runs the workload's own check over memory of
+ * a process that is not running. A frozen thread in the middle of a step (parked in a userfault
+ * while applying its effects, or restored with effects still to apply) leaves half a step in
+ * memory, so the check refuses, naming the thread, until the process has thawed and finished it.
  */
 package dev.pagehop.proc;

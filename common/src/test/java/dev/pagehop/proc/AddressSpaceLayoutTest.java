@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.pagehop.cpu.CpuState;
+import dev.pagehop.mm.Errno;
+import dev.pagehop.mm.ErrnoException;
 import dev.pagehop.mm.Granule;
 import dev.pagehop.mm.Madvise;
 import dev.pagehop.mm.MapFlags;
@@ -55,6 +57,33 @@ class AddressSpaceLayoutTest {
         assertThat(rebuiltHuge.vmFlags() & VmFlags.VM_HUGEPAGE).isNotZero();
         // brk continues from where the source left it.
         assertThat(dst.brk(heap + 5 * ps)).isEqualTo(heap + 5 * ps);
+    }
+
+    /**
+     * A locked VMA (MAP_LOCKED) must come back locked: the lock is visible to the program, which
+     * gets EINVAL from MADV_DONTNEED on it, so a target that dropped it would run differently.
+     */
+    @ParameterizedTest
+    @EnumSource(Granule.class)
+    void aLockedVmaIsRebuiltLockedAndStillRefusesDontneed(Granule g) {
+        MemoryManager src = MemoryManager.create(MmConfig.arm64(g));
+        long ps = src.pageSize();
+        long locked = src.mmap(0, 3 * ps, Prot.READ | Prot.WRITE, MapFlags.PRIVATE | MapFlags.ANONYMOUS | MapFlags.LOCKED);
+        src.store64(locked + ps, 0x10cc);
+        ProcessImage image = ProcessImage.decode(AddressSpaceLayout.capture(7, src, WorkloadSpec.of("idle", 1),
+                RateLimit.unlimited(), List.of(new ProcessImage.ThreadImage(7, 0, new CpuState(), List.of(), false, -1))).encode());
+        assertThat(image.vmas()).singleElement().satisfies(v -> assertThat(v.vmFlags() & VmFlags.VM_LOCKED).isNotZero());
+
+        MemoryManager dst = MemoryManager.create(image.mmConfig());
+        AddressSpaceLayout.rebuild(image, dst);
+        ProcessTesting.copyMemory(src, dst);
+        assertThat(comparable(dst.vmas())).isEqualTo(comparable(src.vmas()));
+        assertThat(dst.load64(locked + ps)).isEqualTo(0x10cc);
+        for (MemoryManager mm : List.of(src, dst)) {
+            assertThatThrownBy(() -> mm.madvise(locked, ps, Madvise.DONTNEED)).isInstanceOf(ErrnoException.class)
+                    .satisfies(e -> assertThat(((ErrnoException) e).errno()).isEqualTo(Errno.EINVAL));
+        }
+        assertThat(MemoryDigest.of(dst)).isEqualTo(MemoryDigest.of(src));
     }
 
     /** VMA fields a rebuild must reproduce (the memfd object differs, its offset must not). */

@@ -249,6 +249,35 @@ class EmulatedProcessTest {
         }
     }
 
+    /**
+     * A fault resolved while the process is frozen lets the faulting access land then; if that
+     * access is fatal (the page went away meanwhile), the process stops with the signal as it
+     * would running, instead of staying FROZEN with no threads left.
+     */
+    @Test
+    void aFatalAccessLandingWhileFrozenStopsTheProcessWithItsReason() throws Exception {
+        FakeMemory fake = new FakeMemory(Granule.K4);
+        MemoryManager mm = fake.mm();
+        try (EmulatedProcess p = runTo(mm, WorkloadSpec.parse("sequential:pagesPerThread=8@2"), 2, 3)) {
+            long page3 = p.thread(1).cpu().x(HeapWorkload.X_BASE) + 3 * mm.pageSize();
+            FakeMemory.Park park = fake.parkOn(page3, FakeMemory.Touch.STORE);
+            p.thaw();
+            park.awaitParked();
+            assertThat(p.freeze().parkedInFaultCount()).isEqualTo(1);
+            mm.munmap(page3, mm.pageSize());
+            park.release();
+            StopReason r = p.awaitExit(WAIT);
+            assertThat(p.state()).isEqualTo(ProcessState.STOPPED);
+            assertThat(r.kind()).isEqualTo(StopReason.Kind.SIGNAL);
+            assertThat(r.tid()).isEqualTo(PID + 1);
+            assertThat(r.code()).isEqualTo(SegmentationFault.SEGV_MAPERR);
+            assertThat(r.address()).isEqualTo(page3);
+            assertThat(p.threads()).allMatch(t -> t.state() == ThreadState.EXITED);
+            assertThatThrownBy(p::thaw).hasMessageContaining("thaw while STOPPED");
+            assertThatThrownBy(p::saveImage).hasMessageContaining("FROZEN or NEW, not STOPPED");
+        }
+    }
+
     @Test
     void corruptionFoundWhileRunningStopsTheProcessNamingTheEntry() throws Exception {
         MemoryManager mm = freshMemory(Granule.K4);
@@ -317,6 +346,30 @@ class EmulatedProcessTest {
         p.kill();
         assertThat(p.awaitExit(WAIT).kind()).isEqualTo(StopReason.Kind.KILLED);
         assertThat(p.threads()).allMatch(t -> t.state() == ThreadState.EXITED);
+    }
+
+    /**
+     * A thread held at its fault gate while frozen (its faulting store landed, the rest of its
+     * step waits for thaw) stores nothing more once the process is killed.
+     */
+    @Test
+    void aKilledProcessStoresNothingMoreOfAStepItWasHeldIn() throws Exception {
+        FakeMemory fake = new FakeMemory(Granule.K4);
+        MemoryManager mm = fake.mm();
+        EmulatedProcess p = runTo(mm, WorkloadSpec.parse("kv:pagesPerThread=4,keys=3@4"), 1, 50);
+        long table = p.thread(0).cpu().x(HeapWorkload.X_BASE);
+        FakeMemory.Park park = fake.parkOn(table, FakeMemory.Touch.STORE);
+        p.thaw();
+        park.awaitParked();
+        p.freeze();
+        // Seed 4 keeps every entry off the header's page: the put parks on the header's count.
+        assertThat(p.thread(0).pendingOps()).extracting(dev.pagehop.workload.PendingOp::address)
+                .containsExactly(table + 16, table + 24, table + 32);
+        park.release();
+        assertThat(p.awaitParkedFaultsLanded(WAIT.toNanos())).isZero();
+        p.kill();
+        assertThat(p.awaitExit(WAIT).kind()).isEqualTo(StopReason.Kind.KILLED);
+        assertThat(mm.load64(table + 24)).as("the table's put count, the step's next store").isEqualTo(50);
     }
 
     @Test

@@ -3,6 +3,7 @@ package dev.pagehop.proc;
 import static dev.pagehop.proc.ProcessTesting.freshMemory;
 import static dev.pagehop.proc.ProcessTesting.runTo;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.pagehop.mm.Granule;
 import dev.pagehop.mm.Madvise;
@@ -28,6 +29,38 @@ class WorkloadIntegrityTest {
             assertThat(r.ok()).isFalse();
             assertThat(String.join("\n", r.problems())).contains("live entries, header says 100")
                     .contains("a page is stale or lost");
+        }
+    }
+
+    /**
+     * A thread frozen while applying a put (its entry written, its table header not yet) leaves
+     * half a step in memory. The check must not call that corruption: it refuses, naming the
+     * thread and what is left of its step, and passes once the step has completed.
+     */
+    @Test
+    void aKvCheckWhileAThreadIsFrozenHalfwayThroughAPutIsRefusedNotReportedAsCorruption() throws Exception {
+        FakeMemory fake = new FakeMemory(Granule.K4);
+        MemoryManager mm = fake.mm();
+        try (EmulatedProcess p = runTo(mm, WorkloadSpec.parse("kv:pagesPerThread=4,keys=3@4"), 1, 50)) {
+            long table = p.thread(0).cpu().x(HeapWorkload.X_BASE);
+            for (int slot = 0; slot < 63; slot++) {
+                assertThat(mm.load64(table + 64 + 64L * slot)).as("seed 4 puts no entry on the header's page").isZero();
+            }
+            assertThat(p.verify().orThrow().itemsChecked()).isEqualTo(3);
+            FakeMemory.Park park = fake.parkOn(table, FakeMemory.Touch.STORE);
+            p.thaw();
+            park.awaitParked();
+            p.freeze();
+            // The entry's stores landed on its own page; the header's count, puts and checksum wait.
+            assertThat(p.thread(0).pendingOps()).hasSize(3);
+            assertThatThrownBy(p::verify).isInstanceOf(IllegalStateException.class).hasMessage(String.format(
+                    "process 100: cannot verify the workload while thread 100 is in the middle of step 51: 3 of its effects"
+                            + " are not applied yet (parked in a userfault at 0x%x); thaw it to finish the step, then freeze and verify",
+                    table + 16));
+            park.release();
+            p.freezeAt(60);
+            assertThat(p.verify().orThrow().itemsChecked()).isEqualTo(3);
+            assertThat(KvStoreWorkload.puts(mm)).isEqualTo(60);
         }
     }
 

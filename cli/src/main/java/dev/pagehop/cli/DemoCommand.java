@@ -47,21 +47,22 @@ import picocli.CommandLine.Model.CommandSpec;
  * digests compare the same instant: a running process would change its memory between the
  * switchover and the inspection.
  *
- * <p>The defaults are chosen so the demo completes the way a user expects, within the default
- * policy's caps (300 ms downtime, 3 × memory sent at most), on a loaded machine too:
+ * <p>The defaults are chosen so the demo completes as a user expects, within the default
+ * policy's caps (3 × memory sent at most, 30 rounds, the timeouts):
  * <ul>
- *   <li>1 MiB/s of key-value puts. A put writes 88 bytes to a random 4K page, so 1 MiB/s
- *       dirties about 12 000 pages a second; round 0 (64 MiB at 100–700 MB/s) leaves a few MiB
- *       to 30 MiB dirty, which the next round or two bring under the limit: pre-copy with pages to
- *       chase, converging at 1.1–1.6 × memory. The old 16 MiB/s dirtied every page of the table
- *       in every round (190 000 puts a second over 16 384 pages); it converged only once the
- *       auto-converge throttle had climbed to 99 %, after 9.66 × memory.</li>
- *   <li>hybrid mode: pre-copy rounds exactly as in {@code precopy} while they converge, and, if a
- *       hard cap is reached first (the machine too loaded for the link to outrun the writes),
- *       post-copy instead of an abort — KubeVirt's allowPostCopy, or QEMU's
- *       migrate-start-postcopy issued when pre-copy stalls. A pre-copy policy has to abort there,
- *       and a demo that aborts on a busy machine shows nothing; {@code --mode precopy} runs the
- *       pure pre-copy policy.</li>
+ *   <li>1 MiB/s of key-value puts. A put writes 80–88 bytes to a random 4K page (and the table
+ *       header), so 1 MiB/s dirties at most about 13 000 pages a second; where the link carries
+ *       100 MB/s or more, round 0 (64 MiB) leaves less than half the table dirty and a round or
+ *       two more bring the rest
+ *       under the downtime limit: pre-copy with pages to chase, converging well inside the caps.
+ *       The old 16 MiB/s (190 000 puts a second over 16 384 pages) dirtied every page of the
+ *       table in every round; it converged only after the auto-converge throttle reached 99 %,
+ *       having sent 9.66 × memory, which the caps now forbid.</li>
+ *   <li>hybrid mode: the same pre-copy rounds while they converge and, if a hard cap is reached
+ *       first (a machine so loaded that the link no longer outruns even 1 MiB/s), post-copy
+ *       instead of an abort, as KubeVirt's allowPostCopy does, or a QEMU user issuing
+ *       migrate-start-postcopy when pre-copy stalls. A demo that aborts on a busy machine shows
+ *       nothing; {@code --mode precopy} runs the pure pre-copy policy, which aborts there.</li>
  * </ul>
  */
 @Command(name = "demo", mixinStandardHelpOptions = true, sortOptions = false,

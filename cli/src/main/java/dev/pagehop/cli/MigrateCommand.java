@@ -115,7 +115,8 @@ public final class MigrateCommand extends AgentCommand {
         Double maxAmplification;
 
         @Option(names = "--postcopy-after", paramLabel = "ROUNDS",
-                description = "Hybrid: go post-copy after this many rounds (default: only on non-convergence).")
+                description = "Hybrid: go post-copy after this many rounds, even if that round converged; a round before it "
+                        + "that converges still switches over in pre-copy (default: only on non-convergence).")
         Integer postcopyAfterRounds;
 
         @Option(names = "--chunk-size", paramLabel = "SIZE", converter = Converters.Size.class,

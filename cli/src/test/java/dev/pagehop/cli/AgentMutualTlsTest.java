@@ -68,7 +68,7 @@ class AgentMutualTlsTest {
     }
 
     private static String[] info(Path ca, String... tls) {
-        List<String> all = new ArrayList<>(List.of("info", "-a", address, "--tls-trust", trusted.resolve("ca.crt").toString()));
+        List<String> all = new ArrayList<>(List.of("info", "-a", address, "--tls-ca", trusted.resolve("ca.crt").toString()));
         if (ca != null) {
             all.addAll(List.of("--tls-cert", ca.resolve("cli.crt").toString(), "--tls-key", ca.resolve("cli.key").toString()));
         }
@@ -106,7 +106,7 @@ class AgentMutualTlsTest {
     @Test
     void anAgentCertificateFromAnUntrustedCaFailsTheHandshakeWithTheTlsCause() {
         CliHarness.Result r = run("info", "-a", address, "--tls-cert", stranger.resolve("cli.crt").toString(),
-                "--tls-key", stranger.resolve("cli.key").toString(), "--tls-trust", stranger.resolve("ca.crt").toString());
+                "--tls-key", stranger.resolve("cli.key").toString(), "--tls-ca", stranger.resolve("ca.crt").toString());
         assertThat(r.exitCode()).isEqualTo(3);
         assertThat(r.err()).startsWith("pagehop: TLS handshake with agent at " + address + " failed: its certificate is "
                 + "not trusted here: ");

@@ -8,6 +8,8 @@ import dev.pagehop.cli.demo.AgentLauncher;
 import dev.pagehop.cli.demo.LaunchedAgent;
 import dev.pagehop.proto.control.v1.ProcessInfo;
 import dev.pagehop.proto.control.v1.ProcessState;
+import dev.pagehop.proto.control.v1.MigrationInfo;
+import dev.pagehop.proto.control.v1.SpawnRequest;
 import dev.pagehop.proto.control.v1.StartMigrationRequest;
 import java.io.IOException;
 import java.util.ArrayList;
@@ -69,8 +71,8 @@ class DemoCommandTest {
         assertThat(out).startsWith("pagehop demo: live migration of an emulated arm64 process between two local agents\n"
                 + "  starting target agent ... ready on " + cli.targetAddress + " (target 'tgt', version 0.1.0, protocol 1; in-process)\n"
                 + "  starting source agent ... ready on " + cli.sourceAddress + " (source 'src', version 0.1.0, protocol 1; in-process)\n"
-                + "spawned pid 1 on the source: kv, 64.0 MiB, 4k pages, writing 16.0 MiB/s\n"
-                + "migrating pid 1 → " + cli.targetAddress + " (precopy, uffd-wp-async, downtime limit 300 ms)\n");
+                + "spawned pid 1 on the source: kv, 64.0 MiB, 4k pages, writing 1.0 MiB/s\n"
+                + "migrating pid 1 → " + cli.targetAddress + " (hybrid, uffd-wp-async, downtime limit 300 ms)\n");
         assertThat(out).contains("round 0  50%").contains("round 2 (final) done").containsPattern("Downtime\\s+42 ms")
                 .contains("verify: target pid 7 memory digest 3f2a117e55010203, source pid 1 at freeze 3f2a117e55010203 → identical")
                 .contains("verify: kv self-check on the target: ok (4096 keys, checksums ok)")
@@ -83,6 +85,39 @@ class DemoCommandTest {
         assertThat(sent.getLeavePausedOnTarget()).isTrue();
         assertThat(sent.getKeepSource()).isTrue();
         assertThat(sent.getTarget()).isEqualTo(cli.targetAddress.toString());
+        // Pre-copy that converges within the caps, with post-copy rather than an abort if it cannot.
+        assertThat(sent.getMode()).isEqualTo(dev.pagehop.proto.types.v1.MigrationMode.MIGRATION_MODE_HYBRID);
+        assertThat(sent.getPolicy().getPostcopyAfterRounds()).as("no forced post-copy").isZero();
+        assertThat(sent.getPolicy().getMaxAmplification()).as("the default 3 x cap").isZero();
+        SpawnRequest spawn = (SpawnRequest) cli.source.requests.stream().filter(SpawnRequest.class::isInstance)
+                .findFirst().orElseThrow();
+        assertThat(spawn.getWriteRateBytesPerSec()).isEqualTo(1L << 20);
+    }
+
+    @Test
+    void aDemoThatReachesACapFinishesInPostcopyAndSaysSo() {
+        cli.source.outcome = q -> {
+            MigrationInfo pc = Migrations.postcopy("", q.getPid(), q.getTarget());
+            return pc.toBuilder().setMode(q.getMode()).setStats(pc.getStats().toBuilder()
+                    .setLastDecision(dev.pagehop.proto.control.v1.Decision.DECISION_POSTCOPY)
+                    .setLastDecisionReason("AMPLIFICATION: sent 201326592 bytes, 3.00 x the memory size 67108864, cap 3.00 x"))
+                    .build();
+        };
+        CliHarness.Result r = cli.run("demo", "--progress", "none");
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        assertThat(r.out()).contains("→ identical").containsPattern(
+                "pagehop demo: OK — pid 1 moved in 1234 ms with 42 ms downtime, 70\\.0 MiB sent \\(1\\.09× memory\\) in 3 rounds, "
+                        + "then post-copy \\(AMPLIFICATION\\)\n");
+    }
+
+    @Test
+    void precopyCanStillBeAskedFor() {
+        CliHarness.Result r = cli.run("demo", "--progress", "none", "--mode", "precopy", "--write-rate", "16MiB/s");
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        StartMigrationRequest sent = (StartMigrationRequest) cli.source.requests.stream()
+                .filter(StartMigrationRequest.class::isInstance).findFirst().orElseThrow();
+        assertThat(sent.getMode()).isEqualTo(dev.pagehop.proto.types.v1.MigrationMode.MIGRATION_MODE_PRECOPY);
+        assertThat(r.out()).contains("writing 16.0 MiB/s").contains("(precopy, uffd-wp-async").doesNotContain("then post-copy");
     }
 
     @Test

@@ -75,7 +75,14 @@ class RealAgentsCommandsTest {
         assertThat(onTarget.exitCode()).as(onTarget.err()).isZero();
         String digest = onSource.out().lines().filter(l -> l.startsWith("memory digest:")).findFirst().orElseThrow();
         assertThat(onTarget.out()).contains(digest);
-        assertThat(run("ps", "-a", target).out()).contains(Integer.toString(info.getPeerPid()));
+        // A received process shows the memory it maps, not the 0 B of a size only the source knew.
+        dev.pagehop.proto.control.v1.ProcessInfo received = Json.parse(run("ps", "-a", target, "-o", "json").out(),
+                dev.pagehop.proto.control.v1.ListProcessesResponse.newBuilder()).getProcesses(0);
+        assertThat(received.getPid()).isEqualTo(info.getPeerPid());
+        assertThat(received.getMemoryBytes()).isEqualTo(received.getMappedBytes()).isGreaterThanOrEqualTo(4L << 20);
+        String row = run("ps", "-a", target).out().lines().filter(l -> l.strip().startsWith(info.getPeerPid() + " "))
+                .findFirst().orElseThrow();
+        assertThat(row).contains(dev.pagehop.cli.output.Units.bytes(received.getMemoryBytes())).doesNotContainPattern("(^|\\s)0 B(\\s|$)");
         // RSS comes from the memory manager: the received process holds its pages, within what it maps.
         for (String agent : new String[] {source, target}) {
             for (dev.pagehop.proto.control.v1.ProcessInfo p : Json.parse(run("ps", "-a", agent, "-o", "json").out(),

@@ -22,7 +22,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * mutual TLS from the command line to an agent on loopback, with grpc-java's test certificates
- * (server1.pem names *.test.google.fr, hence --tls-server-name).
+ * (server1.pem names *.test.google.fr, hence --tls-peer-name).
  */
 class TlsTest {
     @TempDir
@@ -65,8 +65,18 @@ class TlsTest {
         return new CliHarness.Result(cl.execute(args), out.toString(), err.toString());
     }
 
+    /** The agents' flag names: one set of TLS settings serves an agent and the command line. */
     @Test
-    void mutualTlsWithTheRightCaAndName() {
+    void mutualTlsWithTheRightCaAndNameUnderTheAgentsFlagNames() {
+        CliHarness.Result r = run("info", "-a", address, "--tls-cert", dir.resolve("client.pem").toString(),
+                "--tls-key", dir.resolve("client.key").toString(), "--tls-ca", dir.resolve("ca.pem").toString(),
+                "--tls-peer-name", "foo.test.google.fr");
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        assertThat(r.out()).startsWith(address + ": source agent tls-agent");
+    }
+
+    @Test
+    void theOlderFlagNamesStillWork() {
         CliHarness.Result r = run("info", "-a", address, "--tls-cert", dir.resolve("client.pem").toString(),
                 "--tls-key", dir.resolve("client.key").toString(), "--tls-trust", dir.resolve("ca.pem").toString(),
                 "--tls-server-name", "foo.test.google.fr");
@@ -75,18 +85,44 @@ class TlsTest {
     }
 
     @Test
+    void theOlderEnvironmentVariablesCountOnlyWhereNothingNewerIsSet() throws Exception {
+        Path ca = dir.resolve("ca.pem");
+        java.util.Map<String, String> env = java.util.Map.of(TlsOptions.LEGACY_CA_ENV, ca.toString(),
+                TlsOptions.LEGACY_PEER_NAME_ENV, "foo.test.google.fr");
+        TlsOptions none = new TlsOptions();
+        assertThat(none.settings(k -> null)).as("nothing set: plaintext").isNull();
+        assertThat(none.settings(env::get)).isEqualTo(new dev.pagehop.cli.agent.ClientTls(null, null, ca, "foo.test.google.fr"));
+        TlsOptions given = new TlsOptions();
+        given.ca = dir.resolve("server1.pem");
+        given.peerName = "pagehop-agent";
+        assertThat(given.settings(env::get)).isEqualTo(
+                new dev.pagehop.cli.agent.ClientTls(null, null, given.ca, "pagehop-agent"));
+        TlsOptions plain = new TlsOptions();
+        plain.plaintext = true;
+        assertThat(plain.settings(env::get)).isNull();
+    }
+
+    @Test
+    void helpNamesTheAgentsFlagsAndTheOlderOnes() {
+        CliHarness.Result r = run("info", "--help");
+        String help = r.out().replaceAll("\\s+", " ");
+        assertThat(help).contains("--tls-ca, --tls-trust=PEM").contains("--tls-peer-name, --tls-server-name=NAME")
+                .contains("env PAGEHOP_TLS_CA;").contains("env PAGEHOP_TLS_PEER_NAME;");
+    }
+
+    @Test
     void plaintextToATlsAgentIsUnreachableNamingTheAddress() {
         CliHarness.Result r = run("info", "-a", address);
         assertThat(r.exitCode()).isEqualTo(ExitCode.UNREACHABLE.code());
         assertThat(r.err().strip()).isEqualTo("pagehop: cannot reach agent at " + address
-                + ": the agent closed the connection (does it require TLS? see --tls-trust)");
+                + ": the agent closed the connection (does it require TLS? see --tls-ca)");
     }
 
     @Test
     void aWrongServerNameFailsTheHandshakeWithTheTlsCause() {
         CliHarness.Result r = run("info", "-a", address, "--tls-cert", dir.resolve("client.pem").toString(),
-                "--tls-key", dir.resolve("client.key").toString(), "--tls-trust", dir.resolve("ca.pem").toString(),
-                "--tls-server-name", "pagehop-agent");
+                "--tls-key", dir.resolve("client.key").toString(), "--tls-ca", dir.resolve("ca.pem").toString(),
+                "--tls-peer-name", "pagehop-agent");
         assertThat(r.exitCode()).isEqualTo(ExitCode.UNREACHABLE.code());
         assertThat(r.err()).startsWith("pagehop: TLS handshake with agent at " + address + " failed: its certificate is "
                 + "not trusted here: ").contains("pagehop-agent");
@@ -98,7 +134,7 @@ class TlsTest {
         CliHarness.Result onlyCert = run("info", "-a", address, "--tls-cert", dir.resolve("client.pem").toString());
         assertThat(onlyCert.exitCode()).isEqualTo(ExitCode.USAGE.code());
         assertThat(onlyCert.err()).contains("--tls-cert and --tls-key go together (got only --tls-cert ");
-        CliHarness.Result missing = run("info", "-a", address, "--tls-trust", dir.resolve("nope.pem").toString());
+        CliHarness.Result missing = run("info", "-a", address, "--tls-ca", dir.resolve("nope.pem").toString());
         assertThat(missing.exitCode()).isEqualTo(ExitCode.USAGE.code());
         assertThat(missing.err()).contains("TLS file " + dir.resolve("nope.pem") + " does not exist or cannot be read");
     }

@@ -8,17 +8,28 @@ import java.util.List;
  * <ol>
  *   <li>before any round: POSTCOPY in post-copy mode, else CONTINUE;</li>
  *   <li>overall timeout, then progress timeout (no bytes moved): ABORT;</li>
- *   <li>nothing pending, or pending ≤ bandwidth × downtime limit (QEMU
- *       {@code migration_iteration_run}): SWITCHOVER;</li>
- *   <li>at most {@code stopPages} pages pending (P.Haul): SWITCHOVER;</li>
- *   <li>hybrid after {@code postcopyAfterRounds}: POSTCOPY;</li>
+ *   <li>nothing pending: SWITCHOVER;</li>
+ *   <li>hybrid after {@code postcopyAfterRounds}: POSTCOPY, even when that round converged —
+ *       the user asked for post-copy at round N (QEMU too, since its 2025 rewrite of
+ *       {@code migration_iteration_run}, starts post-copy once requested before it checks for
+ *       completion); a round before N that converges still ends in pre-copy;</li>
+ *   <li>pending ≤ bandwidth × downtime limit (QEMU {@code migration_iteration_run}), or at most
+ *       {@code stopPages} pages pending (P.Haul): SWITCHOVER;</li>
+ *   <li>hard caps — max rounds, amplification (Xen's 3 ×): the policy's no-convergence action
+ *       (abort; switch over; or, in hybrid mode, post-copy). They come before auto-converge: the
+ *       throttle is a way to converge within the caps, not a licence to exceed them (QEMU's
+ *       throttle runs under the same downtime limit and the caller's overall timeout);</li>
  *   <li>dirty rate too high: THROTTLE raises the throttle (QEMU triggers when a period dirtied
  *       more than {@code throttleTriggerPercent} % of what it sent, twice running), ABORT aborts
  *       and hybrid goes post-copy when the dirty rate reached the bandwidth twice running;</li>
- *   <li>stop rules — max rounds, dirty set growing (P.Haul), amplification (Xen): the
- *       policy's no-convergence action;</li>
+ *   <li>dirty set growing (P.Haul): the policy's no-convergence action — a heuristic, so it
+ *       yields to the throttle, which is what makes the dirty set shrink;</li>
  *   <li>otherwise CONTINUE.</li>
  * </ol>
+ * The bandwidth every rule uses is the last measured round's, capped by the policy's
+ * {@code maxBandwidthBytesPerSec}: the final round is paced to the cap like any other, so a round
+ * that happened to measure faster (zero pages are cheap, a burst fills the window) must not
+ * promise a faster switchover.
  */
 public final class Convergence {
     private Convergence() {
@@ -63,12 +74,14 @@ public final class Convergence {
                     "round 0 sends every populated page", throttlePercent, 0, 0);
         }
         RoundStats last = rounds.getLast();
-        long bandwidth = bandwidth(rounds);
+        long measured = bandwidth(rounds);
+        long bandwidth = achievable(p, measured);
         double expectedNs = bandwidth == 0 ? (pendingBytes == 0 ? switchoverFixedNs : Double.POSITIVE_INFINITY)
                 : switchoverFixedNs + pendingBytes * 1e9 / bandwidth;
         long expectedMs = Double.isInfinite(expectedNs) ? Long.MAX_VALUE : (long) Math.ceil(expectedNs / 1e6);
-        String numbers = String.format("round %d, pending %d bytes, bandwidth %d B/s, expected downtime %s ms "
+        String numbers = String.format("round %d, pending %d bytes, bandwidth %d B/s%s, expected downtime %s ms "
                 + "(%.1f ms of it fixed), limit %d ms", last.round(), pendingBytes, bandwidth,
+                bandwidth < measured ? " (measured " + measured + " B/s, capped at " + bandwidth + " B/s)" : "",
                 expectedMs == Long.MAX_VALUE ? "unknown" : Long.toString(expectedMs), switchoverFixedNs / 1e6,
                 p.downtimeLimitMs());
 
@@ -86,6 +99,13 @@ public final class Convergence {
             return decision(Decision.Action.SWITCHOVER, Decision.Reason.NOTHING_PENDING, numbers, throttlePercent,
                     expectedMs, bandwidth);
         }
+        // Before the convergence rule: at round N the user asked for post-copy, and a converged
+        // round gains nothing by ignoring that (post-copy's downtime is the smaller one).
+        if (p.mode() == MigrationMode.HYBRID && p.postcopyAfterRounds() > 0 && rounds.size() >= p.postcopyAfterRounds()) {
+            return decision(Decision.Action.POSTCOPY, Decision.Reason.POSTCOPY_AFTER_ROUNDS, String.format(
+                    "%d pre-copy rounds done, post-copy after %d; %s", rounds.size(), p.postcopyAfterRounds(), numbers),
+                    throttlePercent, expectedMs, bandwidth);
+        }
         // QEMU: threshold = bandwidth × downtime_limit; pending ≤ threshold; here with the limit
         // less the switchover's fixed cost. In doubles, without overflow.
         if (bandwidth > 0 && pendingBytes * 1e9 <= (double) bandwidth * (p.downtimeLimitMs() * 1e6 - switchoverFixedNs)) {
@@ -98,9 +118,14 @@ public final class Convergence {
                     "%d pages pending, at most %d; %s", pendingPages, p.stopPages(), numbers), throttlePercent,
                     expectedMs, bandwidth);
         }
-        if (p.mode() == MigrationMode.HYBRID && p.postcopyAfterRounds() > 0 && rounds.size() >= p.postcopyAfterRounds()) {
-            return decision(Decision.Action.POSTCOPY, Decision.Reason.POSTCOPY_AFTER_ROUNDS, String.format(
-                    "%d pre-copy rounds done, post-copy after %d; %s", rounds.size(), p.postcopyAfterRounds(), numbers),
+        if (rounds.size() >= p.maxRounds()) {
+            return noConvergence(p, Decision.Reason.MAX_ROUNDS, String.format("%d rounds done, at most %d; %s",
+                    rounds.size(), p.maxRounds(), numbers), throttlePercent, expectedMs, bandwidth);
+        }
+        if (memoryBytes > 0 && transferredBytes >= p.maxAmplification() * memoryBytes) {
+            return noConvergence(p, Decision.Reason.AMPLIFICATION, String.format(
+                    "sent %d bytes, %.2f x the memory size %d, cap %.2f x; %s", transferredBytes,
+                    transferredBytes / (double) memoryBytes, memoryBytes, p.maxAmplification(), numbers),
                     throttlePercent, expectedMs, bandwidth);
         }
         if (p.autoConverge() == AutoConverge.THROTTLE && throttlePercent < p.throttleMaxPercent()
@@ -124,10 +149,6 @@ public final class Convergence {
                         numbers), throttlePercent, expectedMs, bandwidth);
             }
         }
-        if (rounds.size() >= p.maxRounds()) {
-            return noConvergence(p, Decision.Reason.MAX_ROUNDS, String.format("%d rounds done, at most %d; %s",
-                    rounds.size(), p.maxRounds(), numbers), throttlePercent, expectedMs, bandwidth);
-        }
         if (p.growthRule() && rounds.size() >= 2) {
             long before = rounds.get(rounds.size() - 2).dirtyBytesAfter();
             long now = last.dirtyBytesAfter();
@@ -136,12 +157,6 @@ public final class Convergence {
                         "dirty set grew from %d to %d bytes, more than %d %%; %s", before, now, p.growthStopPercent(),
                         numbers), throttlePercent, expectedMs, bandwidth);
             }
-        }
-        if (memoryBytes > 0 && transferredBytes >= p.maxAmplification() * memoryBytes) {
-            return noConvergence(p, Decision.Reason.AMPLIFICATION, String.format(
-                    "sent %d bytes, %.2f x the memory size %d, cap %.2f x; %s", transferredBytes,
-                    transferredBytes / (double) memoryBytes, memoryBytes, p.maxAmplification(), numbers),
-                    throttlePercent, expectedMs, bandwidth);
         }
         return decision(Decision.Action.CONTINUE, Decision.Reason.ITERATING, numbers, throttlePercent, expectedMs,
                 bandwidth);
@@ -159,6 +174,15 @@ public final class Convergence {
             }
         }
         return 0;
+    }
+
+    /**
+     * The bandwidth the next round can count on: the measured one, but never above the policy's
+     * cap, since the sender paces every round to it. 0 (unknown) stays 0.
+     */
+    static long achievable(MigrationPolicy p, long measured) {
+        long cap = p.maxBandwidthBytesPerSec();
+        return cap > 0 ? Math.min(measured, cap) : measured;
     }
 
     /** Dirty rate above {@code percent} % of bandwidth in each of the last two rounds. */

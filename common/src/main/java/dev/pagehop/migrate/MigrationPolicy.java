@@ -14,8 +14,10 @@ package dev.pagehop.migrate;
  *   <li>{@code overallTimeoutMs} 300 s — guestperf's max_time;</li>
  *   <li>{@code maxAmplification} 3 — Xen stops iterating after sending 3 × RAM.</li>
  * </ul>
- * {@code maxBandwidthBytesPerSec} 0 means unlimited. {@code postcopyAfterRounds} 0 means hybrid
- * goes to post-copy only when pre-copy does not converge.
+ * {@code maxBandwidthBytesPerSec} 0 means unlimited; otherwise it also caps the bandwidth the
+ * convergence rule counts on. {@code postcopyAfterRounds} 0 means hybrid goes to post-copy only
+ * when pre-copy does not converge; N goes post-copy after round N even if that round converged
+ * (see {@link Convergence}).
  */
 public record MigrationPolicy(
         MigrationMode mode,

@@ -22,10 +22,7 @@ public final class ProcessWire {
     public static ProcessInfo info(EmulatedProcess p, long memoryBytes, dev.pagehop.proto.control.v1.ProcessState state,
             String migrationId) {
         MemoryManager mm = p.mm();
-        long mapped = 0;
-        for (VmaInfo v : mm.vmas()) {
-            mapped += v.length();
-        }
+        long mapped = mappedBytes(mm);
         WorkloadStats ws = p.stats();
         ProcessInfo.Builder b = ProcessInfo.newBuilder().setPid(p.pid()).setWorkload(p.workloadSpec().toString())
                 .setMemoryBytes(memoryBytes).setGranule(PolicyWire.granule(mm.config().granule())).setState(state)
@@ -34,6 +31,27 @@ public final class ProcessWire {
                 .setWriteRateBytesPerSec((long) ws.bytesPerSecond()).setMigrationId(migrationId);
         p.stopReason().ifPresent(r -> b.setStopReason(r.toString()));
         return b.build();
+    }
+
+    /**
+     * A process a target received: its memory is what it maps, VMA by VMA, as migrated and as it
+     * has changed since (the source's spawn-time size does not travel, and would go stale).
+     */
+    public static ProcessInfo received(EmulatedProcess p, dev.pagehop.proto.control.v1.ProcessState state,
+            String migrationId) {
+        return info(p, mappedBytes(p.mm()), state, migrationId);
+    }
+
+    private static long mappedBytes(MemoryManager mm) {
+        long mapped = 0;
+        try {
+            for (VmaInfo v : mm.vmas()) {
+                mapped += v.length();
+            }
+        } catch (IllegalStateException closed) {
+            return 0;
+        }
+        return mapped;
     }
 
     /** RSS, or 0 once the address space is closed (a process killed while being listed). */

@@ -175,6 +175,104 @@ class ConvergenceTest {
         assertThat(decide(p, hot(2, 10), BW, 0).reason()).isEqualTo(Reason.POSTCOPY_AFTER_ROUNDS);
     }
 
+    /**
+     * Hard caps end the iteration even while auto-converge could still raise the throttle: the
+     * throttle is how to converge within them, not a reason to go past them (the demo once sent
+     * 9.66 × its memory, 3 × being the cap, while the throttle climbed).
+     */
+    @Test
+    void hardCapsWinOverTheThrottle() {
+        MigrationPolicy p = MigrationPolicy.defaults().withGrowthRule(false, 0);
+        List<RoundStats> r = hot(3, 60);
+        assertThat(decide(p, r, BW / 2, 20).reason()).as("hot rounds within the caps throttle").isEqualTo(Reason.THROTTLING);
+
+        Decision amp = Convergence.decide(p, r, BW / 2, P, MEM, 3 * MEM, 1000 * MS, 0, 20);
+        assertThat(amp.action()).isEqualTo(Action.ABORT);
+        assertThat(amp.reason()).isEqualTo(Reason.AMPLIFICATION);
+        assertThat(amp.throttlePercent()).as("an ending decision does not raise the throttle").isEqualTo(20);
+        assertThat(amp.detail()).contains("3.00 x the memory size", "cap 3.00 x");
+        assertThat(Convergence.decide(p, r, BW / 2, P, MEM, 3 * MEM - 1, 1000 * MS, 0, 20).reason())
+                .as("just under the cap").isEqualTo(Reason.THROTTLING);
+
+        Decision rounds = decide(p.withMaxRounds(3), r, BW / 2, 20);
+        assertThat(rounds.action()).isEqualTo(Action.ABORT);
+        assertThat(rounds.reason()).isEqualTo(Reason.MAX_ROUNDS);
+        assertThat(rounds.throttlePercent()).isEqualTo(20);
+
+        Decision progress = Convergence.decide(p, r, BW / 2, P, MEM, 0, 1000 * MS, p.progressTimeoutMs() * MS, 20);
+        assertThat(progress.reason()).isEqualTo(Reason.PROGRESS_TIMEOUT);
+        Decision overall = Convergence.decide(p, r, BW / 2, P, MEM, 0, p.overallTimeoutMs() * MS, 0, 20);
+        assertThat(overall.reason()).isEqualTo(Reason.OVERALL_TIMEOUT);
+
+        // A hybrid policy hands the capped migration to post-copy instead of aborting it.
+        Decision hybrid = Convergence.decide(p.withMode(MigrationMode.HYBRID), r, BW / 2, P, MEM, 3 * MEM, 1000 * MS, 0, 20);
+        assertThat(hybrid.action()).isEqualTo(Action.POSTCOPY);
+        assertThat(hybrid.reason()).isEqualTo(Reason.AMPLIFICATION);
+    }
+
+    /** Converging still wins over the caps: a round that fits the limit switches over. */
+    @Test
+    void aConvergedRoundSwitchesOverEvenAtTheCaps() {
+        MigrationPolicy p = MigrationPolicy.defaults().withStopPages(0).withMaxRounds(3);
+        Decision d = Convergence.decide(p, hot(3, 60), BW / 10, P, MEM, 3 * MEM, 1000 * MS, 0, 20);
+        assertThat(d.action()).isEqualTo(Action.SWITCHOVER);
+        assertThat(d.reason()).isEqualTo(Reason.CONVERGED);
+    }
+
+    /**
+     * Post-copy after N rounds is a request: at round N the migration goes post-copy even when
+     * that round converged (as QEMU does once migrate-start-postcopy was issued); a round before
+     * N that converges ends the migration in pre-copy, since there is nothing left to warm up.
+     */
+    @Test
+    void hybridGoesPostcopyAtTheRequestedRoundEvenIfThatRoundConverged() {
+        MigrationPolicy p = MigrationPolicy.defaults().withMode(MigrationMode.HYBRID).withPostcopyAfterRounds(2)
+                .withStopPages(0);
+        long fits = BW / 10;
+        Decision early = decide(p, hot(1, 10), fits, 0);
+        assertThat(early.action()).isEqualTo(Action.SWITCHOVER);
+        assertThat(early.reason()).isEqualTo(Reason.CONVERGED);
+        Decision atN = decide(p, hot(2, 10), fits, 0);
+        assertThat(atN.action()).isEqualTo(Action.POSTCOPY);
+        assertThat(atN.reason()).isEqualTo(Reason.POSTCOPY_AFTER_ROUNDS);
+        assertThat(atN.detail()).contains("2 pre-copy rounds done, post-copy after 2");
+        assertThat(decide(p.withStopPages(64), hot(2, 10), 10 * P, 0).reason()).as("few pages left")
+                .isEqualTo(Reason.POSTCOPY_AFTER_ROUNDS);
+        // Nothing pending: everything is on the target already, post-copy would have nothing to fetch.
+        assertThat(decide(p, hot(2, 10), 0, 0).reason()).isEqualTo(Reason.NOTHING_PENDING);
+        // The requested round wins over the throttle and the stop rules too.
+        Decision hot = Convergence.decide(p.withMaxRounds(2), hot(2, 60), BW, P, MEM, 3 * MEM, 1000 * MS, 0, 0);
+        assertThat(hot.reason()).isEqualTo(Reason.POSTCOPY_AFTER_ROUNDS);
+        assertThat(hot.throttlePercent()).isZero();
+    }
+
+    /**
+     * The bandwidth cap bounds the bandwidth convergence counts on: a round measured at 100 MB/s
+     * (zero pages and bursts make a paced round look fast) predicts nothing about a final round
+     * that will be paced at 16 MiB/s.
+     */
+    @Test
+    void theBandwidthCapBoundsTheBandwidthConvergenceUses() {
+        long cap = 16L << 20;
+        MigrationPolicy p = MigrationPolicy.defaults().withStopPages(0).withDowntimeLimitMs(300);
+        List<RoundStats> r = List.of(round(0, 1000, BW, 10_000_000));
+        long pending = 10_000_000;
+        assertThat(decide(p, r, pending, 0).reason()).as("uncapped: 10 MB fit 100 MB/s x 300 ms")
+                .isEqualTo(Reason.CONVERGED);
+        Decision capped = decide(p.withBandwidthCap(cap), r, pending, 0);
+        assertThat(capped.action()).isEqualTo(Action.CONTINUE);
+        assertThat(capped.bandwidthBytesPerSec()).isEqualTo(cap);
+        // 10 MB at 16 MiB/s: 596.05 ms.
+        assertThat(capped.expectedDowntimeMs()).isEqualTo(597);
+        assertThat(capped.detail()).contains("bandwidth " + cap + " B/s", "capped at " + cap + " B/s");
+        assertThat(decide(p.withBandwidthCap(cap), r, 5_000_000, 0).reason()).as("5 MB fit 16 MiB/s x 300 ms")
+                .isEqualTo(Reason.CONVERGED);
+        // A cap above what the link carries changes nothing.
+        Decision loose = decide(p.withBandwidthCap(2 * BW), r, pending, 0);
+        assertThat(loose.bandwidthBytesPerSec()).isEqualTo(BW);
+        assertThat(loose.reason()).isEqualTo(Reason.CONVERGED);
+    }
+
     @Test
     void timeoutsAbortFirst() {
         MigrationPolicy p = MigrationPolicy.defaults().withTimeouts(1000, 5000);

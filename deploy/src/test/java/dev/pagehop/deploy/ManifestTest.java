@@ -251,11 +251,11 @@ class ManifestTest {
             Programs.Parsed p = Programs.parse(w.program(), w.programArgs(), w.env());
             String name = w.where() + ": " + w.owner().getMetadata().getName();
             assertThat(p.value("--plaintext")).as("%s: --plaintext", name).isEqualTo("false");
-            for (String flag : List.of("--tls-cert", "--tls-key", "--tls-trust")) {
+            for (String flag : List.of("--tls-cert", "--tls-key", "--tls-ca")) {
                 assertThat(p.value(flag)).as("%s: %s", name, flag).isNotBlank();
                 assertThat(secretFile(w, p.value(flag)).secret()).as("%s: %s", name, flag).isEqualTo("pagehop-client-tls");
             }
-            assertThat(p.value("--tls-server-name")).as("%s: --tls-server-name vs the agents' --tls-peer-name", name)
+            assertThat(p.value("--tls-peer-name")).as("%s: the CLI's --tls-peer-name vs the agents'", name)
                     .isEqualTo(peerName);
         }
         // Each way of creating the Secrets (deploy/README.md) issues the agents' certificate for that name.

@@ -141,8 +141,8 @@ class A64MigrationTest {
                 assertThat(end.getStats().getLastDecision()).as(end.getStats().getLastDecisionReason())
                         .isEqualTo(Decision.DECISION_POSTCOPY);
             } else {
-                // Convergence is checked before post-copy-after-rounds: a round that happened to
-                // leave little dirty (the sync tracker slows the writer) switches over instead.
+                // Post-copy after round 1 wins over convergence, but a round that left nothing
+                // dirty at all (the sync tracker slows the writer) switches over: nothing to fetch.
                 assertThat(end.getStats().getLastDecision()).as(end.getStats().getLastDecisionReason())
                         .isIn(Decision.DECISION_POSTCOPY, Decision.DECISION_SWITCHOVER);
             }

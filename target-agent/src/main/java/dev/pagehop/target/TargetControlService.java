@@ -173,7 +173,7 @@ final class TargetControlService extends AgentControlGrpc.AgentControlImplBase {
     }
 
     private ProcessInfo info(TargetState.Received p) {
-        return ProcessWire.info(p.process(), 0, ProcessWire.state(p.process().state()), p.migration().id);
+        return ProcessWire.received(p.process(), ProcessWire.state(p.process().state()), p.migration().id);
     }
 
     private TargetState.Received require(int pid) {

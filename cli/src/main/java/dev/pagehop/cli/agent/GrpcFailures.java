@@ -57,7 +57,7 @@ public final class GrpcFailures {
     private static String transportReason(Status s) {
         if (s.getCause() == null && s.getDescription() != null && s.getDescription().startsWith("Network closed")) {
             // What a plaintext client sees when the agent speaks TLS and drops the connection.
-            return "the agent closed the connection (does it require TLS? see --tls-trust)";
+            return "the agent closed the connection (does it require TLS? see --tls-ca)";
         }
         Throwable c = s.getCause();
         while (c != null && c.getCause() != null && c.getCause() != c) {

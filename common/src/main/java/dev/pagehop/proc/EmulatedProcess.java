@@ -367,8 +367,10 @@ public final class EmulatedProcess implements AutoCloseable {
     }
 
     /**
-     * Ends the process: threads leave at their next step boundary (a thread parked in a
-     * userfault is interrupted). Idempotent. Use {@link #awaitExit} to wait for the threads.
+     * Ends the process: threads leave at their next step boundary, a thread of a buffered
+     * workload already between two effects of its step, so nothing more is stored (a thread
+     * parked in a userfault is interrupted). Idempotent. Use {@link #awaitExit} to wait for the
+     * threads.
      */
     public void kill() {
         lock.lock();

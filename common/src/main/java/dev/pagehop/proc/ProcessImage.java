@@ -127,6 +127,11 @@ public record ProcessImage(
                         "process image of pid %d: VMA [0x%x, 0x%x) overlaps or precedes the one ending at 0x%x",
                         pid, v.start(), v.end(), prevEnd));
             }
+            if ((v.prot() & ~7) != 0) {
+                throw new ImageFormatException(String.format(
+                        "process image of pid %d: VMA [0x%x, 0x%x) has protection 0x%x, beyond PROT_READ|PROT_WRITE|PROT_EXEC",
+                        pid, v.start(), v.end(), v.prot()));
+            }
             if (v.memfdId() != -1 && !ids.contains(v.memfdId())) {
                 throw new ImageFormatException(String.format(
                         "process image of pid %d: VMA [0x%x, 0x%x) maps memfd %d, which the image does not declare",
@@ -141,6 +146,11 @@ public record ProcessImage(
         for (ThreadImage t : threads) {
             if (!tids.add(t.tid())) {
                 throw new ImageFormatException("process image of pid " + pid + ": thread " + t.tid() + " appears twice");
+            }
+            if (!t.parkedInFault() && t.faultAddress() != -1) {
+                throw new ImageFormatException(String.format(
+                        "process image of pid %d: thread %d is not parked in a userfault but has fault address 0x%x",
+                        pid, t.tid(), t.faultAddress()));
             }
             if (t.steps() < 0) {
                 throw new ImageFormatException("process image of pid " + pid + ": thread " + t.tid()

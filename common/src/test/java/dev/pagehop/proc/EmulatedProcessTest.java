@@ -118,6 +118,53 @@ class EmulatedProcessTest {
         }
     }
 
+    /** Records, per thread index, the host threads its steps ran on. */
+    static final class WhereItRuns implements dev.pagehop.workload.Workload {
+        static final java.util.Map<Integer, java.util.Set<Long>> HOSTS = new java.util.concurrent.ConcurrentHashMap<>();
+        private final WorkloadSpec spec;
+
+        WhereItRuns(WorkloadSpec spec) {
+            this.spec = spec;
+        }
+
+        @Override
+        public WorkloadSpec spec() {
+            return spec;
+        }
+
+        @Override
+        public void setUp(MemoryManager mm, List<dev.pagehop.cpu.CpuState> threads) {
+        }
+
+        @Override
+        public void step(dev.pagehop.workload.StepContext ctx) {
+            HOSTS.computeIfAbsent(ctx.threadIndex(), i -> java.util.concurrent.ConcurrentHashMap.newKeySet())
+                    .add(Thread.currentThread().threadId());
+            ctx.cpu().setX(0, ctx.cpu().x(0) + 1);
+        }
+    }
+
+    @Test
+    void everyThreadStepsOnItsOwnJavaThreadWithItsOwnRegisters() {
+        if (!Workloads.kinds().contains("test-where")) {
+            Workloads.register("test-where", WhereItRuns::new);
+        }
+        WhereItRuns.HOSTS.clear();
+        try (EmulatedProcess p = EmulatedProcess.spawn(PID, freshMemory(Granule.K4), WorkloadSpec.of("test-where", 1), 4,
+                manualClock())) {
+            p.freezeAt(100);
+            p.freezeAt(200);
+            assertThat(WhereItRuns.HOSTS).hasSize(4);
+            for (int i = 0; i < 4; i++) {
+                assertThat(WhereItRuns.HOSTS.get(i)).as("thread %d", i).containsExactly(p.thread(i).hostThreadId());
+                assertThat(p.thread(i).cpu().x(0)).as("thread %d counts its own steps in X0", i).isEqualTo(200);
+                assertThat(p.thread(i).tid()).isEqualTo(PID + i);
+            }
+            assertThat(p.threads().stream().map(EmulatedThread::hostThreadId).distinct().count()).isEqualTo(4);
+            assertThat(WhereItRuns.HOSTS.values()).noneMatch(ids -> ids.contains(Thread.currentThread().threadId()));
+        }
+    }
+
     @Test
     void aThreadParkedInAUserfaultCountsAsFrozenAndTheRestOfItsStepWaitsForThaw() throws Exception {
         FakeMemory fake = new FakeMemory(Granule.K4);

@@ -227,5 +227,13 @@ class ProcessImageTest {
                 .hasMessageContaining("has no threads");
         assertThatThrownBy(() -> new ProcessImage(0, cfg, 0, 0, List.of(), List.of(), t, spec, rate))
                 .hasMessageContaining("pid 0 is not positive");
+        assertThatThrownBy(() -> new ProcessImage(200, cfg, 0, 0, List.of(),
+                List.of(new ProcessImage.VmaImage(0x10000, 0x11000, 0x13, 0, -1, 0)), t, spec, rate))
+                .isInstanceOf(ImageFormatException.class)
+                .hasMessageContaining("VMA [0x10000, 0x11000) has protection 0x13, beyond PROT_READ|PROT_WRITE|PROT_EXEC");
+        assertThatThrownBy(() -> new ProcessImage(200, cfg, 0, 0, List.of(), List.of(),
+                List.of(new ProcessImage.ThreadImage(200, 1, new CpuState(), List.of(), false, 0x5000)), spec, rate))
+                .isInstanceOf(ImageFormatException.class)
+                .hasMessageContaining("thread 200 is not parked in a userfault but has fault address 0x5000");
     }
 }

@@ -28,6 +28,15 @@ import java.util.Map;
  * address with MAP_FIXED, then {@code prctl(PR_SET_MM_START_BRK/BRK)}), before memory is filled.
  */
 public final class AddressSpaceLayout {
+    /**
+     * The VM_* flags a program can observe after a restore (MADV_DONTNEED fails EINVAL on a
+     * locked VMA, fork skips a DONTFORK one, THP advice decides page sizes, MAP_NORESERVE and
+     * MAP_GROWSDOWN change what later faults may do), so a rebuilt VMA must carry them; the
+     * kernel-internal ones (uffd registration, soft-dirty, accounting) may differ.
+     */
+    public static final long OBSERVABLE_FLAGS = VM_LOCKED | VM_NORESERVE | VM_GROWSDOWN | VM_HUGEPAGE | VM_NOHUGEPAGE
+            | VM_DONTCOPY;
+
     private AddressSpaceLayout() {
     }
 
@@ -128,7 +137,7 @@ public final class AddressSpaceLayout {
         List<UserRange> want = new ArrayList<>();
         for (ProcessImage.VmaImage v : image.vmas()) {
             add(want, new UserRange(v.start(), v.end(), v.prot(), (v.vmFlags() & VM_SHARED) != 0,
-                    v.memfdId() < 0 ? null : names.get(v.memfdId()), v.fileOffset()));
+                    v.memfdId() < 0 ? null : names.get(v.memfdId()), v.fileOffset(), v.vmFlags() & OBSERVABLE_FLAGS));
         }
         for (int i = 0; i < Math.max(have.size(), want.size()); i++) {
             if (i >= have.size()) {
@@ -157,17 +166,21 @@ public final class AddressSpaceLayout {
         List<UserRange> out = new ArrayList<>();
         for (VmaInfo v : vmas) {
             add(out, new UserRange(v.start(), v.end(), v.prot(), (v.vmFlags() & VM_SHARED) != 0,
-                    v.memfd() == null ? null : v.memfd().name(), v.fileOffset()));
+                    v.memfd() == null ? null : v.memfd().name(), v.fileOffset(), v.vmFlags() & OBSERVABLE_FLAGS));
         }
         return out;
     }
 
-    /** A mapped range as user space sees it; the memfd by name, its offset at {@code start}. */
-    public record UserRange(long start, long end, int prot, boolean shared, String memfd, long fileOffset) {
+    /**
+     * A mapped range as user space sees it; the memfd by name, its offset at {@code start};
+     * {@code flags} the {@link #OBSERVABLE_FLAGS} it has.
+     */
+    public record UserRange(long start, long end, int prot, boolean shared, String memfd, long fileOffset, long flags) {
         @Override
         public String toString() {
-            return String.format("[0x%x, 0x%x) %s%s%s", start, end, ProcessImage.protString(prot), shared ? " shared" : "",
-                    memfd == null ? "" : " memfd '" + memfd + "' +0x" + Long.toHexString(fileOffset));
+            return String.format("[0x%x, 0x%x) %s%s%s%s", start, end, ProcessImage.protString(prot), shared ? " shared" : "",
+                    memfd == null ? "" : " memfd '" + memfd + "' +0x" + Long.toHexString(fileOffset),
+                    flags == 0 ? "" : " flags 0x" + Long.toHexString(flags));
         }
     }
 
@@ -176,9 +189,10 @@ public final class AddressSpaceLayout {
             UserRange last = ranges.getLast();
             boolean contiguousFile = last.memfd() == null ? r.memfd() == null
                     : last.memfd().equals(r.memfd()) && last.fileOffset() + (last.end() - last.start()) == r.fileOffset();
-            if (last.end() == r.start() && last.prot() == r.prot() && last.shared() == r.shared() && contiguousFile) {
+            if (last.end() == r.start() && last.prot() == r.prot() && last.shared() == r.shared() && contiguousFile
+                    && last.flags() == r.flags()) {
                 ranges.set(ranges.size() - 1, new UserRange(last.start(), r.end(), last.prot(), last.shared(), last.memfd(),
-                        last.fileOffset()));
+                        last.fileOffset(), last.flags()));
                 return;
             }
         }

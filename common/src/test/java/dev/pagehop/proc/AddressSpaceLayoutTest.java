@@ -86,6 +86,35 @@ class AddressSpaceLayoutTest {
         assertThat(MemoryDigest.of(dst)).isEqualTo(MemoryDigest.of(src));
     }
 
+    /**
+     * The check that closes a restore compares the flags a program can observe, not only
+     * ranges and protection: a target that mapped a VMA without its THP or fork advice (or its
+     * lock) would run differently, so the restore must refuse it and name the flags.
+     */
+    @ParameterizedTest
+    @EnumSource(Granule.class)
+    void checkRefusesAVmaRebuiltWithoutTheFlagsTheProgramCanObserve(Granule g) {
+        MemoryManager src = MemoryManager.create(MmConfig.arm64(g));
+        long ps = src.pageSize();
+        long a = src.mmap(0, 6 * ps, Prot.READ | Prot.WRITE, MapFlags.PRIVATE | MapFlags.ANONYMOUS | MapFlags.NORESERVE);
+        src.madvise(a, 2 * ps, Madvise.NOHUGEPAGE);
+        src.madvise(a + 4 * ps, 2 * ps, Madvise.DONTFORK);
+        ProcessImage image = AddressSpaceLayout.capture(7, src, WorkloadSpec.of("idle", 1), RateLimit.unlimited(),
+                List.of(new ProcessImage.ThreadImage(7, 0, new CpuState(), List.of(), false, -1)));
+        MemoryManager dst = MemoryManager.create(image.mmConfig());
+        AddressSpaceLayout.rebuild(image, dst);
+        assertThat(comparable(dst.vmas())).isEqualTo(comparable(src.vmas()));
+
+        MemoryManager plain = MemoryManager.create(image.mmConfig());
+        for (ProcessImage.VmaImage v : image.vmas()) {
+            plain.mmap(v.start(), v.length(), v.prot(), MapFlags.PRIVATE | MapFlags.ANONYMOUS | MapFlags.FIXED);
+        }
+        plain.setBrk(image.brkStart(), image.brk());
+        assertThatThrownBy(() -> AddressSpaceLayout.check(image, plain)).hasMessageContaining(String.format(
+                "mapped [0x%x, 0x%x) rw-, the image has [0x%x, 0x%x) rw- flags 0x%x", a, a + 6 * ps, a, a + 2 * ps,
+                VmFlags.VM_NORESERVE | VmFlags.VM_NOHUGEPAGE));
+    }
+
     /** VMA fields a rebuild must reproduce (the memfd object differs, its offset must not). */
     private static List<String> comparable(List<VmaInfo> vmas) {
         return vmas.stream().map(v -> String.format("%x-%x %d %x %s %x", v.start(), v.end(), v.prot(), v.vmFlags(),
@@ -129,7 +158,7 @@ class AddressSpaceLayoutTest {
         src.mremap(a, ps, ps, MapFlags.MREMAP_MAYMOVE | MapFlags.MREMAP_FIXED, a + 8 * ps);
         assertThat(src.vmas()).hasSize(2);
         assertThat(AddressSpaceLayout.userRanges(src.vmas())).containsExactly(
-                new AddressSpaceLayout.UserRange(a + ps, a + 9 * ps, Prot.READ | Prot.WRITE, false, null, 0));
+                new AddressSpaceLayout.UserRange(a + ps, a + 9 * ps, Prot.READ | Prot.WRITE, false, null, 0, 0));
 
         ProcessImage image = AddressSpaceLayout.capture(7, src, WorkloadSpec.of("idle", 1), RateLimit.unlimited(),
                 List.of(new ProcessImage.ThreadImage(7, 0, new CpuState(), List.of(), false, -1)));

@@ -372,9 +372,21 @@ final class SourceMigration implements Runnable {
         MemoryManager mm = mp.process.mm();
         LayoutSpec fin = capture.capture(mm);
         applyDirty(ds, fin);
+        // The final round carries the layout (and what went unmapped), and no pages but those
+        // of locked VMAs: MAP_LOCKED populates a VMA on the target, so no MISSING fault would
+        // ever fetch them (CRIU's lazy restore leaves locked VMAs out for the same reason).
+        List<PageRange> locked = new java.util.ArrayList<>();
+        for (dev.pagehop.xfer.VmaSpec v : fin.vmas()) {
+            if ((v.vmFlags() & dev.pagehop.mm.VmFlags.VM_LOCKED) != 0) {
+                locked.add(new PageRange(v.start(), v.end()));
+            }
+        }
+        PendingPages eager = new PendingPages(pageSize);
+        eager.add(pending.snapshot());
+        eager.retainWithin(locked);
+        pending.remove(eager.snapshot());
         List<PageRange> missing = pending.snapshot();
-        // The final round carries the layout (and what went unmapped) but no pages.
-        pending = new PendingPages(pageSize);
+        pending = eager;
         RoundResult rr = sendRound(finalRound, fin, true);
         long sentAt = nanoTime.getAsLong();
         RoundStats rs = new RoundStats(finalRound, true, rr.startNs, rr.durationNs, rr.normalPages, rr.zeroPages,

@@ -6,6 +6,7 @@ import dev.pagehop.mm.MapFlags;
 import dev.pagehop.mm.Memfd;
 import dev.pagehop.mm.MemoryManager;
 import dev.pagehop.mm.Prot;
+import dev.pagehop.mm.VmFlags;
 import dev.pagehop.xfer.ChunkDecoder;
 import dev.pagehop.xfer.LayoutPlan;
 import dev.pagehop.xfer.LayoutSpec;
@@ -76,8 +77,16 @@ final class MemoryRebuilder implements ChunkDecoder.PageSink {
 
     private void map(VmaSpec v) {
         int flags = MapFlags.FIXED | (v.shared() ? MapFlags.SHARED : MapFlags.PRIVATE);
-        if ((v.vmFlags() & VmaSpec.VM_GROWSDOWN) != 0) {
+        if ((v.vmFlags() & VmFlags.VM_GROWSDOWN) != 0) {
             flags |= MapFlags.GROWSDOWN;
+        }
+        if ((v.vmFlags() & VmFlags.VM_NORESERVE) != 0) {
+            flags |= MapFlags.NORESERVE;
+        }
+        if ((v.vmFlags() & VmFlags.VM_LOCKED) != 0) {
+            // There is no mlock: the lock can only be had at mmap time. It populates the VMA,
+            // which is why the source sends a locked VMA's pages before a post-copy switchover.
+            flags |= MapFlags.LOCKED;
         }
         long addr;
         if (v.memfdId() != 0) {
@@ -89,9 +98,20 @@ final class MemoryRebuilder implements ChunkDecoder.PageSink {
             throw new IllegalStateException(String.format("mmap(MAP_FIXED) of [0x%x, 0x%x) returned 0x%x",
                     v.start(), v.end(), addr));
         }
-        if ((v.vmFlags() & VmaSpec.VM_HUGEPAGE) != 0) {
+        advise(v);
+    }
+
+    /**
+     * THP and fork advice as the source has it. Also applied again at {@link #finish}: a VMA
+     * the layout plan kept (same backing) may have been advised differently since it was mapped.
+     */
+    private void advise(VmaSpec v) {
+        if ((v.vmFlags() & VmFlags.VM_HUGEPAGE) != 0) {
             mm.madvise(v.start(), v.length(), Madvise.HUGEPAGE);
+        } else if ((v.vmFlags() & VmFlags.VM_NOHUGEPAGE) != 0) {
+            mm.madvise(v.start(), v.length(), Madvise.NOHUGEPAGE);
         }
+        mm.madvise(v.start(), v.length(), (v.vmFlags() & VmFlags.VM_DONTCOPY) != 0 ? Madvise.DONTFORK : Madvise.DOFORK);
     }
 
     @Override
@@ -115,8 +135,9 @@ final class MemoryRebuilder implements ChunkDecoder.PageSink {
             }
             long s = Math.max(address, v.start());
             long e = Math.min(end, v.end());
-            if (v.shared()) {
-                // MADV_DONTNEED on shared memory only drops the mapping; the file keeps its bytes.
+            if (v.shared() || (v.vmFlags() & VmFlags.VM_LOCKED) != 0) {
+                // MADV_DONTNEED on shared memory only drops the mapping (the file keeps its bytes),
+                // and on a locked VMA it fails EINVAL.
                 for (long a = s; a < e; a += pageSize) {
                     mm.write(a, zeros);
                 }
@@ -129,6 +150,7 @@ final class MemoryRebuilder implements ChunkDecoder.PageSink {
     /** Applies the final protections and the heap break. */
     void finish() {
         for (VmaSpec v : layout.vmas()) {
+            advise(v);
             if (v.prot() != RECEIVE_PROT) {
                 mm.mprotect(v.start(), v.length(), v.prot());
             }

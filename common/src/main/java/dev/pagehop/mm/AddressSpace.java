@@ -1206,11 +1206,12 @@ final class AddressSpace implements MemoryManager {
             boolean fixed = (flags & (MapFlags.FIXED | MapFlags.FIXED_NOREPLACE)) != 0;
             long start;
             if (fixed) {
-                if ((addr & pageMask) != 0) {
-                    throw new ErrnoException(Errno.EINVAL, args + ": MAP_FIXED address is not page aligned");
-                }
+                // __get_unmapped_area's order: the range, then alignment, then mmap_min_addr
                 if (addr + alen > TASK_SIZE || addr + alen < addr) {
                     throw new ErrnoException(Errno.ENOMEM, args + ": range ends beyond TASK_SIZE " + hex(TASK_SIZE));
+                }
+                if ((addr & pageMask) != 0) {
+                    throw new ErrnoException(Errno.EINVAL, args + ": MAP_FIXED address is not page aligned");
                 }
                 if (addr < MMAP_MIN_ADDR) {
                     throw new ErrnoException(Errno.EPERM, args + ": below vm.mmap_min_addr " + hex(MMAP_MIN_ADDR));
@@ -1829,6 +1830,10 @@ final class AddressSpace implements MemoryManager {
                 return brk;
             }
             if (newbrk < oldbrk) {
+                if (vmasIn(newbrk, oldbrk).isEmpty()) {
+                    // do_brk: nothing of the heap left to shrink (unmapped behind brk's back)
+                    return brk;
+                }
                 unmapLocked(newbrk, oldbrk - newbrk, false);
                 brk = addr;
                 return brk;

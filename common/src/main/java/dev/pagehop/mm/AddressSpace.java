@@ -1914,7 +1914,8 @@ final class AddressSpace implements MemoryManager {
             if (oldLen < 0 || newLen <= 0 || nlen <= 0 || nlen > TASK_SIZE) {
                 throw new ErrnoException(Errno.EINVAL, args + ": new length " + newLen + " is zero or too large");
             }
-            if (fixed) {
+            // check_mremap_params: MREMAP_DONTUNMAP names a new address too (a hint without FIXED)
+            if (fixed || dontUnmap) {
                 if ((newAddr & pageMask) != 0) {
                     throw new ErrnoException(Errno.EINVAL, args + ": new address is not page aligned");
                 }
@@ -1980,7 +1981,7 @@ final class AddressSpace implements MemoryManager {
             if (!mayMove) {
                 throw new ErrnoException(Errno.ENOMEM, args + ": cannot grow in place and MREMAP_MAYMOVE not given");
             }
-            long to = getUnmappedArea(0, nlen, false);
+            long to = getUnmappedArea(dontUnmap ? newAddr : 0, nlen, false);
             if (to < 0) {
                 throw new ErrnoException(Errno.ENOMEM, args + ": no free range of " + nlen + " bytes");
             }

@@ -201,4 +201,19 @@ class LinuxArgumentChecksTest {
             assertThat(mm.vmas()).isEmpty();
         }
     }
+    @ParameterizedTest
+    @EnumSource(Granule.class)
+    void dontunmapWithoutFixedTakesTheNewAddressAsAHint(Granule g) {
+        try (MemoryManager mm = MemoryManager.create(MmConfig.arm64(g))) {
+            long p = mm.pageSize();
+            mm.mmap(BASE, 2 * p, RW, ANON | MapFlags.FIXED);
+            mm.store64(BASE + p, 42);
+            int flags = MapFlags.MREMAP_MAYMOVE | MapFlags.MREMAP_DONTUNMAP;
+            assertErrno(() -> mm.mremap(BASE, 2 * p, 2 * p, flags, BASE + 16 * p + 1), Errno.EINVAL);
+            assertErrno(() -> mm.mremap(BASE, 2 * p, 2 * p, flags, BASE + p), Errno.EINVAL);
+            assertThat(mm.mremap(BASE, 2 * p, 2 * p, flags, BASE + 16 * p)).isEqualTo(BASE + 16 * p);
+            assertThat(mm.load64(BASE + 17 * p)).isEqualTo(42);
+            assertThat(mm.load64(BASE + p)).as("left mapped and empty").isZero();
+        }
+    }
 }

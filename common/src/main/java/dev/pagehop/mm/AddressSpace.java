@@ -1206,11 +1206,12 @@ final class AddressSpace implements MemoryManager {
             boolean fixed = (flags & (MapFlags.FIXED | MapFlags.FIXED_NOREPLACE)) != 0;
             long start;
             if (fixed) {
-                if ((addr & pageMask) != 0) {
-                    throw new ErrnoException(Errno.EINVAL, args + ": MAP_FIXED address is not page aligned");
-                }
+                // __get_unmapped_area's order: the range, then alignment, then mmap_min_addr
                 if (addr + alen > TASK_SIZE || addr + alen < addr) {
                     throw new ErrnoException(Errno.ENOMEM, args + ": range ends beyond TASK_SIZE " + hex(TASK_SIZE));
+                }
+                if ((addr & pageMask) != 0) {
+                    throw new ErrnoException(Errno.EINVAL, args + ": MAP_FIXED address is not page aligned");
                 }
                 if (addr < MMAP_MIN_ADDR) {
                     throw new ErrnoException(Errno.EPERM, args + ": below vm.mmap_min_addr " + hex(MMAP_MIN_ADDR));
@@ -1829,6 +1830,10 @@ final class AddressSpace implements MemoryManager {
                 return brk;
             }
             if (newbrk < oldbrk) {
+                if (vmasIn(newbrk, oldbrk).isEmpty()) {
+                    // do_brk: nothing of the heap left to shrink (unmapped behind brk's back)
+                    return brk;
+                }
                 unmapLocked(newbrk, oldbrk - newbrk, false);
                 brk = addr;
                 return brk;
@@ -1909,7 +1914,8 @@ final class AddressSpace implements MemoryManager {
             if (oldLen < 0 || newLen <= 0 || nlen <= 0 || nlen > TASK_SIZE) {
                 throw new ErrnoException(Errno.EINVAL, args + ": new length " + newLen + " is zero or too large");
             }
-            if (fixed) {
+            // check_mremap_params: MREMAP_DONTUNMAP names a new address too (a hint without FIXED)
+            if (fixed || dontUnmap) {
                 if ((newAddr & pageMask) != 0) {
                     throw new ErrnoException(Errno.EINVAL, args + ": new address is not page aligned");
                 }
@@ -1975,7 +1981,7 @@ final class AddressSpace implements MemoryManager {
             if (!mayMove) {
                 throw new ErrnoException(Errno.ENOMEM, args + ": cannot grow in place and MREMAP_MAYMOVE not given");
             }
-            long to = getUnmappedArea(0, nlen, false);
+            long to = getUnmappedArea(dontUnmap ? newAddr : 0, nlen, false);
             if (to < 0) {
                 throw new ErrnoException(Errno.ENOMEM, args + ": no free range of " + nlen + " bytes");
             }

@@ -173,4 +173,47 @@ class LinuxArgumentChecksTest {
             assertThat(mm.load64(rw + p)).as("refused calls punch nothing").isEqualTo(12);
         }
     }
+    @ParameterizedTest
+    @EnumSource(Granule.class)
+    void fixedAddressChecksComeInGetUnmappedAreasOrder(Granule g) {
+        try (MemoryManager mm = MemoryManager.create(MmConfig.arm64(g))) {
+            long p = mm.pageSize();
+            long top = 1L << Granule.VA_BITS;
+            assertErrno(() -> mm.mmap(top - p + 1, 2 * p, RW, ANON | MapFlags.FIXED), Errno.ENOMEM);
+            assertErrno(() -> mm.mmap(BASE + 1, p, RW, ANON | MapFlags.FIXED), Errno.EINVAL);
+            assertErrno(() -> mm.mmap(0, p, RW, ANON | MapFlags.FIXED), Errno.EPERM);
+            assertThat(mm.vmas()).isEmpty();
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Granule.class)
+    void brkDoesNotShrinkAHeapThatIsNoLongerMapped(Granule g) {
+        try (MemoryManager mm = MemoryManager.create(MmConfig.arm64(g))) {
+            long p = mm.pageSize();
+            long start = mm.brkStart();
+            assertThat(mm.brk(start + 4 * p)).isEqualTo(start + 4 * p);
+            mm.munmap(start, 4 * p);
+            assertThat(mm.brk(start + p)).as("refused: the old break stays").isEqualTo(start + 4 * p);
+            assertThat(mm.brk(start + 8 * p)).isEqualTo(start + 8 * p);
+            mm.store64(start + 7 * p, 1);
+            assertThat(mm.brk(start + 2 * p)).isEqualTo(start + 2 * p);
+            assertThat(mm.vmas()).isEmpty();
+        }
+    }
+    @ParameterizedTest
+    @EnumSource(Granule.class)
+    void dontunmapWithoutFixedTakesTheNewAddressAsAHint(Granule g) {
+        try (MemoryManager mm = MemoryManager.create(MmConfig.arm64(g))) {
+            long p = mm.pageSize();
+            mm.mmap(BASE, 2 * p, RW, ANON | MapFlags.FIXED);
+            mm.store64(BASE + p, 42);
+            int flags = MapFlags.MREMAP_MAYMOVE | MapFlags.MREMAP_DONTUNMAP;
+            assertErrno(() -> mm.mremap(BASE, 2 * p, 2 * p, flags, BASE + 16 * p + 1), Errno.EINVAL);
+            assertErrno(() -> mm.mremap(BASE, 2 * p, 2 * p, flags, BASE + p), Errno.EINVAL);
+            assertThat(mm.mremap(BASE, 2 * p, 2 * p, flags, BASE + 16 * p)).isEqualTo(BASE + 16 * p);
+            assertThat(mm.load64(BASE + 17 * p)).isEqualTo(42);
+            assertThat(mm.load64(BASE + p)).as("left mapped and empty").isZero();
+        }
+    }
 }

@@ -18,6 +18,16 @@ import java.util.List;
  * defines them. Sizes come from the granule (getpagesize / hpage_pmd_size), never hard-coded.
  */
 final class Kernel implements AutoCloseable {
+    /** The errno a call fails with; an assertion error if it does not fail. */
+    static dev.pagehop.mm.ErrnoException fails(Runnable r) {
+        try {
+            r.run();
+        } catch (dev.pagehop.mm.ErrnoException e) {
+            return e;
+        }
+        throw new AssertionError("expected the call to fail with an errno");
+    }
+
     static final int RW = Prot.READ | Prot.WRITE;
     static final int ANON = MapFlags.PRIVATE | MapFlags.ANONYMOUS;
     static final long GETWP = Uffd.PM_SCAN_WP_MATCHING | Uffd.PM_SCAN_CHECK_WPASYNC;

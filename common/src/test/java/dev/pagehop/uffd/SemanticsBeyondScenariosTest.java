@@ -36,15 +36,6 @@ class SemanticsBeyondScenariosTest {
         threads.shutdownNow();
     }
 
-    private static ErrnoException fails(Runnable r) {
-        try {
-            r.run();
-        } catch (ErrnoException e) {
-            return e;
-        }
-        throw new AssertionError("expected the call to fail with an errno");
-    }
-
     private static long armedAsync(Kernel k, long pages) {
         k.asyncUffd();
         long a = k.map(pages);
@@ -136,7 +127,7 @@ class SemanticsBeyondScenariosTest {
             long b = k.mm.mmap(a + 4 * k.p, 4 * k.p, dev.pagehop.mm.Prot.READ, Kernel.ANON | MapFlags.FIXED_NOREPLACE);
             k.wpInit(a, 4 * k.p);
             k.touchPages(a, 4);
-            ErrnoException e = fails(() -> k.getWpWritten(a, 8 * k.p, 8, 0));
+            ErrnoException e = Kernel.fails(() -> k.getWpWritten(a, 8 * k.p, 8, 0));
             assertThat(e.errno()).isEqualTo(Errno.EPERM);
             assertThat(k.getWritten(a, 4 * k.p, 4)).as("the first VMA was re-armed before EPERM").isZero();
             assertThat(b).isEqualTo(a + 4 * k.p);
@@ -231,8 +222,8 @@ class SemanticsBeyondScenariosTest {
             k.uffd.writeprotect(a, k.p, Uffd.WRITEPROTECT_MODE_WP);
             assertThat(k.wp(a)).as("marker although only WP_ASYNC was asked").isTrue();
             k.mm.munmap(a, k.p);
-            assertThat(fails(() -> k.uffd.register(a, k.p, Uffd.REGISTER_MODE_WP)).errno()).isEqualTo(Errno.EINVAL);
-            assertThat(fails(() -> k.uffd.register(a + 1, k.p, Uffd.REGISTER_MODE_WP)).errno()).isEqualTo(Errno.EINVAL);
+            assertThat(Kernel.fails(() -> k.uffd.register(a, k.p, Uffd.REGISTER_MODE_WP)).errno()).isEqualTo(Errno.EINVAL);
+            assertThat(Kernel.fails(() -> k.uffd.register(a + 1, k.p, Uffd.REGISTER_MODE_WP)).errno()).isEqualTo(Errno.EINVAL);
         }
     }
 
@@ -245,7 +236,7 @@ class SemanticsBeyondScenariosTest {
             one.register(a, k.p, Uffd.REGISTER_MODE_WP);
             try (Userfaultfd two = k.mm.userfaultfd(Uffd.USER_MODE_ONLY)) {
                 two.api(0);
-                assertThat(fails(() -> two.register(a, k.p, Uffd.REGISTER_MODE_WP)).errno()).isEqualTo(Errno.EBUSY);
+                assertThat(Kernel.fails(() -> two.register(a, k.p, Uffd.REGISTER_MODE_WP)).errno()).isEqualTo(Errno.EBUSY);
             }
         }
     }
@@ -256,7 +247,7 @@ class SemanticsBeyondScenariosTest {
         try (Kernel k = Kernel.of(g)) {
             k.uffd(0);
             long a = k.map(1);
-            assertThat(fails(() -> k.uffd.writeprotect(a, k.p, Uffd.WRITEPROTECT_MODE_WP)).errno()).isEqualTo(Errno.ENOENT);
+            assertThat(Kernel.fails(() -> k.uffd.writeprotect(a, k.p, Uffd.WRITEPROTECT_MODE_WP)).errno()).isEqualTo(Errno.ENOENT);
         }
     }
 

@@ -29,30 +29,21 @@ import org.junit.jupiter.params.provider.EnumSource;
 @Timeout(value = 120, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 class UffdErrnoScenariosTest {
 
-    private static ErrnoException fails(Runnable r) {
-        try {
-            r.run();
-        } catch (ErrnoException e) {
-            return e;
-        }
-        throw new AssertionError("expected the call to fail with an errno");
-    }
-
     @ParameterizedTest(name = "B.2-07 a range below vm.mmap_min_addr fails EINVAL in every range ioctl [{0}]")
     @EnumSource(Granule.class)
     void belowMmapMinAddr(Granule g) {
         try (Kernel k = Kernel.of(g)) {
             Userfaultfd u = k.uffd(0);
             // 0 is page aligned for every granule and below the 64 KiB mmap_min_addr.
-            assertThat(fails(() -> u.wake(0, k.p)).errno()).as("WAKE").isEqualTo(Errno.EINVAL);
-            assertThat(fails(() -> u.writeprotect(0, k.p, Uffd.WRITEPROTECT_MODE_WP)).errno()).as("WRITEPROTECT")
+            assertThat(Kernel.fails(() -> u.wake(0, k.p)).errno()).as("WAKE").isEqualTo(Errno.EINVAL);
+            assertThat(Kernel.fails(() -> u.writeprotect(0, k.p, Uffd.WRITEPROTECT_MODE_WP)).errno()).as("WRITEPROTECT")
                     .isEqualTo(Errno.EINVAL);
-            assertThat(fails(() -> u.register(0, k.p, Uffd.REGISTER_MODE_WP)).errno()).as("REGISTER").isEqualTo(Errno.EINVAL);
-            assertThat(fails(() -> u.unregister(0, k.p)).errno()).as("UNREGISTER").isEqualTo(Errno.EINVAL);
-            ErrnoException copy = fails(() -> u.copy(0, new byte[(int) k.p], 0));
+            assertThat(Kernel.fails(() -> u.register(0, k.p, Uffd.REGISTER_MODE_WP)).errno()).as("REGISTER").isEqualTo(Errno.EINVAL);
+            assertThat(Kernel.fails(() -> u.unregister(0, k.p)).errno()).as("UNREGISTER").isEqualTo(Errno.EINVAL);
+            ErrnoException copy = Kernel.fails(() -> u.copy(0, new byte[(int) k.p], 0));
             assertThat(copy.errno()).as("COPY").isEqualTo(Errno.EINVAL);
             assertThat(copy.partialResult()).as("validate_range fails before the copy field is written").isZero();
-            assertThat(fails(() -> u.zeropage(0, k.p, 0)).errno()).as("ZEROPAGE").isEqualTo(Errno.EINVAL);
+            assertThat(Kernel.fails(() -> u.zeropage(0, k.p, 0)).errno()).as("ZEROPAGE").isEqualTo(Errno.EINVAL);
         }
     }
 
@@ -67,23 +58,23 @@ class UffdErrnoScenariosTest {
             byte[] page = new byte[(int) k.p];
             k.mm.close();
 
-            assertThat(fails(() -> u.copy(a, page, 0)).errno()).as("COPY").isEqualTo(Errno.ESRCH);
-            assertThat(fails(() -> u.zeropage(a, k.p, 0)).errno()).as("ZEROPAGE").isEqualTo(Errno.ESRCH);
-            assertThat(fails(() -> u.writeprotect(a, k.p, Uffd.WRITEPROTECT_MODE_WP)).errno()).as("WRITEPROTECT")
+            assertThat(Kernel.fails(() -> u.copy(a, page, 0)).errno()).as("COPY").isEqualTo(Errno.ESRCH);
+            assertThat(Kernel.fails(() -> u.zeropage(a, k.p, 0)).errno()).as("ZEROPAGE").isEqualTo(Errno.ESRCH);
+            assertThat(Kernel.fails(() -> u.writeprotect(a, k.p, Uffd.WRITEPROTECT_MODE_WP)).errno()).as("WRITEPROTECT")
                     .isEqualTo(Errno.ESRCH);
-            assertThat(fails(() -> u.continueRange(a, k.p, 0)).errno()).as("CONTINUE").isEqualTo(Errno.ESRCH);
-            assertThat(fails(() -> u.register(a, k.p, Uffd.REGISTER_MODE_WP)).errno()).as("REGISTER").isEqualTo(Errno.ENOMEM);
-            assertThat(fails(() -> u.unregister(a, k.p)).errno()).as("UNREGISTER").isEqualTo(Errno.ENOMEM);
+            assertThat(Kernel.fails(() -> u.continueRange(a, k.p, 0)).errno()).as("CONTINUE").isEqualTo(Errno.ESRCH);
+            assertThat(Kernel.fails(() -> u.register(a, k.p, Uffd.REGISTER_MODE_WP)).errno()).as("REGISTER").isEqualTo(Errno.ENOMEM);
+            assertThat(Kernel.fails(() -> u.unregister(a, k.p)).errno()).as("UNREGISTER").isEqualTo(Errno.ENOMEM);
 
-            assertThat(fails(() -> u.copy(a, page, 1 << 2)).errno()).as("COPY mode checked before mmget")
+            assertThat(Kernel.fails(() -> u.copy(a, page, 1 << 2)).errno()).as("COPY mode checked before mmget")
                     .isEqualTo(Errno.EINVAL);
-            assertThat(fails(() -> u.zeropage(a + 8, k.p, 0)).errno()).as("ZEROPAGE range checked before mmget")
+            assertThat(Kernel.fails(() -> u.zeropage(a + 8, k.p, 0)).errno()).as("ZEROPAGE range checked before mmget")
                     .isEqualTo(Errno.EINVAL);
-            assertThat(fails(() -> u.writeprotect(a, k.p, Uffd.WRITEPROTECT_MODE_WP | Uffd.WRITEPROTECT_MODE_DONTWAKE))
+            assertThat(Kernel.fails(() -> u.writeprotect(a, k.p, Uffd.WRITEPROTECT_MODE_WP | Uffd.WRITEPROTECT_MODE_DONTWAKE))
                     .errno()).as("WRITEPROTECT WP|DONTWAKE checked before mmget").isEqualTo(Errno.EINVAL);
-            assertThat(fails(() -> u.register(a, k.p, 0)).errno()).as("REGISTER mode checked before mmget")
+            assertThat(Kernel.fails(() -> u.register(a, k.p, 0)).errno()).as("REGISTER mode checked before mmget")
                     .isEqualTo(Errno.EINVAL);
-            assertThat(fails(() -> u.unregister(a, k.p + 1)).errno()).as("UNREGISTER range checked before mmget")
+            assertThat(Kernel.fails(() -> u.unregister(a, k.p + 1)).errno()).as("UNREGISTER range checked before mmget")
                     .isEqualTo(Errno.EINVAL);
             // UFFDIO_WAKE validates the range only: the descriptor is still open.
             u.wake(a, k.p);
@@ -98,13 +89,13 @@ class UffdErrnoScenariosTest {
             Userfaultfd u = k.uffd(0);
             u.register(a, k.p, Uffd.REGISTER_MODE_MISSING);
             u.close();
-            assertThat(fails(() -> u.register(a, k.p, Uffd.REGISTER_MODE_WP)).errno()).as("REGISTER").isEqualTo(Errno.EBADF);
-            assertThat(fails(() -> u.unregister(a, k.p)).errno()).as("UNREGISTER").isEqualTo(Errno.EBADF);
-            assertThat(fails(() -> u.copy(a, new byte[(int) k.p], 0)).errno()).as("COPY").isEqualTo(Errno.EBADF);
-            assertThat(fails(() -> u.zeropage(a, k.p, 0)).errno()).as("ZEROPAGE").isEqualTo(Errno.EBADF);
-            assertThat(fails(() -> u.writeprotect(a, k.p, 0)).errno()).as("WRITEPROTECT").isEqualTo(Errno.EBADF);
-            assertThat(fails(() -> u.wake(a, k.p)).errno()).as("WAKE").isEqualTo(Errno.EBADF);
-            assertThat(fails(() -> {
+            assertThat(Kernel.fails(() -> u.register(a, k.p, Uffd.REGISTER_MODE_WP)).errno()).as("REGISTER").isEqualTo(Errno.EBADF);
+            assertThat(Kernel.fails(() -> u.unregister(a, k.p)).errno()).as("UNREGISTER").isEqualTo(Errno.EBADF);
+            assertThat(Kernel.fails(() -> u.copy(a, new byte[(int) k.p], 0)).errno()).as("COPY").isEqualTo(Errno.EBADF);
+            assertThat(Kernel.fails(() -> u.zeropage(a, k.p, 0)).errno()).as("ZEROPAGE").isEqualTo(Errno.EBADF);
+            assertThat(Kernel.fails(() -> u.writeprotect(a, k.p, 0)).errno()).as("WRITEPROTECT").isEqualTo(Errno.EBADF);
+            assertThat(Kernel.fails(() -> u.wake(a, k.p)).errno()).as("WAKE").isEqualTo(Errno.EBADF);
+            assertThat(Kernel.fails(() -> {
                 try {
                     u.poll(0);
                 } catch (InterruptedException e) {
@@ -127,7 +118,7 @@ class UffdErrnoScenariosTest {
             k.wpInit(a, 4 * k.p);
             k.touchPages(a, 2);
             PmScanArg arg = new PmScanArg(a, a + 8 * k.p).flags(GETWP).masks(W, 0, 0, W).withVec(8);
-            ErrnoException e = fails(() -> k.mm.pagemapScan(arg));
+            ErrnoException e = Kernel.fails(() -> k.mm.pagemapScan(arg));
             assertThat(e.errno()).isEqualTo(Errno.EPERM);
             assertThat(arg.vec[0]).as("the async VMA's written pages reach the vec although the ioctl failed")
                     .isEqualTo(new PageRegion(a, a + 2 * k.p, W));
@@ -164,16 +155,16 @@ class UffdErrnoScenariosTest {
             Userfaultfd u = k.uffd(0);
             u.register(a, 2 * k.p, Uffd.REGISTER_MODE_MISSING);
             byte[] page = new byte[(int) k.p];
-            ErrnoException mode = fails(() -> u.copy(a, page, 1 << 2));
+            ErrnoException mode = Kernel.fails(() -> u.copy(a, page, 1 << 2));
             assertThat(mode.errno()).isEqualTo(Errno.EINVAL);
             assertThat(mode.partialResult()).as("COPY unknown mode: field untouched").isZero();
-            ErrnoException zmode = fails(() -> u.zeropage(a, k.p, 1 << 1));
+            ErrnoException zmode = Kernel.fails(() -> u.zeropage(a, k.p, 1 << 1));
             assertThat(zmode.errno()).isEqualTo(Errno.EINVAL);
             assertThat(zmode.partialResult()).as("ZEROPAGE unknown mode: field untouched").isZero();
-            ErrnoException wp = fails(() -> u.copy(a, page, Uffd.COPY_MODE_WP));
+            ErrnoException wp = Kernel.fails(() -> u.copy(a, page, Uffd.COPY_MODE_WP));
             assertThat(wp.errno()).isEqualTo(Errno.EINVAL);
             assertThat(wp.partialResult()).as("MODE_WP on a VMA without WP is found in mfill_atomic").isEqualTo(-Errno.EINVAL);
-            ErrnoException none = fails(() -> u.copy(plain, page, 0));
+            ErrnoException none = Kernel.fails(() -> u.copy(plain, page, 0));
             assertThat(none.errno()).isEqualTo(Errno.ENOENT);
             assertThat(none.partialResult()).isEqualTo(-Errno.ENOENT);
         }
@@ -187,10 +178,10 @@ class UffdErrnoScenariosTest {
             Userfaultfd u = k.uffd(0);
             u.register(a, 4 * k.p, Uffd.REGISTER_MODE_MISSING);
             u.copy(a + 2 * k.p, new byte[(int) k.p], 0);
-            ErrnoException partial = fails(() -> u.zeropage(a, 4 * k.p, 0));
+            ErrnoException partial = Kernel.fails(() -> u.zeropage(a, 4 * k.p, 0));
             assertThat(partial.errno()).isEqualTo(Errno.EAGAIN);
             assertThat(partial.partialResult()).as("zeropage field: bytes done").isEqualTo(2 * k.p);
-            ErrnoException first = fails(() -> u.zeropage(a + 2 * k.p, 2 * k.p, 0));
+            ErrnoException first = Kernel.fails(() -> u.zeropage(a + 2 * k.p, 2 * k.p, 0));
             assertThat(first.errno()).isEqualTo(Errno.EEXIST);
             assertThat(first.partialResult()).isEqualTo(-Errno.EEXIST);
             assertThat(u.zeropage(a + 3 * k.p, k.p, 0)).as("the caller retries past the populated page").isEqualTo(k.p);
@@ -209,13 +200,13 @@ class UffdErrnoScenariosTest {
             // The only place the zapper can wait is the event delivery (an uninterruptible condition wait).
             await().atMost(Duration.ofSeconds(30)).until(() -> zapper.getState() == Thread.State.WAITING);
 
-            ErrnoException copy = fails(() -> u.copy(a, new byte[(int) k.p], 0));
+            ErrnoException copy = Kernel.fails(() -> u.copy(a, new byte[(int) k.p], 0));
             assertThat(copy.errno()).isEqualTo(Errno.EAGAIN);
             assertThat(copy.partialResult()).as("copy field").isEqualTo(-Errno.EAGAIN);
-            ErrnoException zero = fails(() -> u.zeropage(a, k.p, 0));
+            ErrnoException zero = Kernel.fails(() -> u.zeropage(a, k.p, 0));
             assertThat(zero.errno()).isEqualTo(Errno.EAGAIN);
             assertThat(zero.partialResult()).as("zeropage field").isEqualTo(-Errno.EAGAIN);
-            assertThat(fails(() -> u.writeprotect(a, k.p, Uffd.WRITEPROTECT_MODE_WP)).errno()).isEqualTo(Errno.EAGAIN);
+            assertThat(Kernel.fails(() -> u.writeprotect(a, k.p, Uffd.WRITEPROTECT_MODE_WP)).errno()).isEqualTo(Errno.EAGAIN);
             u.wake(a, k.p);
 
             assertThat(u.read()).isEqualTo(UffdMsg.remove(a + 3 * k.p, a + 4 * k.p));
@@ -232,17 +223,17 @@ class UffdErrnoScenariosTest {
         try (Kernel k = Kernel.of(g)) {
             long a = k.map(1);
             Userfaultfd u = k.mm.userfaultfd(Uffd.USER_MODE_ONLY | Uffd.NONBLOCK);
-            assertThat(fails(() -> u.unregister(a, k.p)).errno()).as("UNREGISTER").isEqualTo(Errno.EINVAL);
-            assertThat(fails(() -> u.writeprotect(a, k.p, 0)).errno()).as("WRITEPROTECT").isEqualTo(Errno.EINVAL);
-            assertThat(fails(() -> u.copy(a, new byte[(int) k.p], 0)).errno()).as("COPY").isEqualTo(Errno.EINVAL);
-            assertThat(fails(() -> u.zeropage(a, k.p, 0)).errno()).as("ZEROPAGE").isEqualTo(Errno.EINVAL);
-            assertThat(fails(() -> u.wake(a, k.p)).errno()).as("WAKE").isEqualTo(Errno.EINVAL);
-            assertThat(fails(() -> read(u)).errno()).as("read").isEqualTo(Errno.EINVAL);
+            assertThat(Kernel.fails(() -> u.unregister(a, k.p)).errno()).as("UNREGISTER").isEqualTo(Errno.EINVAL);
+            assertThat(Kernel.fails(() -> u.writeprotect(a, k.p, 0)).errno()).as("WRITEPROTECT").isEqualTo(Errno.EINVAL);
+            assertThat(Kernel.fails(() -> u.copy(a, new byte[(int) k.p], 0)).errno()).as("COPY").isEqualTo(Errno.EINVAL);
+            assertThat(Kernel.fails(() -> u.zeropage(a, k.p, 0)).errno()).as("ZEROPAGE").isEqualTo(Errno.EINVAL);
+            assertThat(Kernel.fails(() -> u.wake(a, k.p)).errno()).as("WAKE").isEqualTo(Errno.EINVAL);
+            assertThat(Kernel.fails(() -> read(u)).errno()).as("read").isEqualTo(Errno.EINVAL);
             for (long unsupported : new long[] {Uffd.FEATURE_MINOR_HUGETLBFS, Uffd.FEATURE_POISON, Uffd.FEATURE_MOVE}) {
-                assertThat(fails(() -> u.api(unsupported)).errno()).as("feature 0x%x", unsupported).isEqualTo(Errno.EINVAL);
+                assertThat(Kernel.fails(() -> u.api(unsupported)).errno()).as("feature 0x%x", unsupported).isEqualTo(Errno.EINVAL);
             }
             assertThat(u.api(0) & Uffd.FEATURE_WP_ASYNC).as("a failed handshake leaves the fd usable").isNotZero();
-            assertThat(fails(() -> read(u)).errno()).as("O_NONBLOCK read with nothing queued").isEqualTo(Errno.EAGAIN);
+            assertThat(Kernel.fails(() -> read(u)).errno()).as("O_NONBLOCK read with nothing queued").isEqualTo(Errno.EAGAIN);
             u.close();
         }
     }
@@ -264,8 +255,8 @@ class UffdErrnoScenariosTest {
             Userfaultfd u = k.uffd(0);
             u.register(a, 2 * k.p, Uffd.REGISTER_MODE_WP);
             k.mm.munmap(a + k.p, k.p);
-            assertThat(fails(() -> u.unregister(a + k.p, k.p)).errno()).as("UNREGISTER over a hole").isEqualTo(Errno.EINVAL);
-            assertThat(fails(() -> u.writeprotect(a, k.p, 1 << 2)).errno()).as("WRITEPROTECT mode bit 2")
+            assertThat(Kernel.fails(() -> u.unregister(a + k.p, k.p)).errno()).as("UNREGISTER over a hole").isEqualTo(Errno.EINVAL);
+            assertThat(Kernel.fails(() -> u.writeprotect(a, k.p, 1 << 2)).errno()).as("WRITEPROTECT mode bit 2")
                     .isEqualTo(Errno.EINVAL);
             u.unregister(a, 2 * k.p);
         }
@@ -278,7 +269,7 @@ class UffdErrnoScenariosTest {
             long a = k.map(2);
             PmScanArg arg = new PmScanArg(a, a + 2 * k.p).withVec(2);
             arg.vecLen = 3;
-            assertThat(fails(() -> k.mm.pagemapScan(arg)).errno()).isEqualTo(Errno.EFAULT);
+            assertThat(Kernel.fails(() -> k.mm.pagemapScan(arg)).errno()).isEqualTo(Errno.EFAULT);
         }
     }
 
@@ -289,17 +280,17 @@ class UffdErrnoScenariosTest {
             long t = k.thp(1);
             Userfaultfd u = k.uffd(0);
             u.register(t, k.h, Uffd.REGISTER_MODE_MISSING);
-            ErrnoException thp = fails(() -> u.copy(t + k.p, new byte[(int) k.p], 0));
+            ErrnoException thp = Kernel.fails(() -> u.copy(t + k.p, new byte[(int) k.p], 0));
             assertThat(thp.errno()).as("dst PMD is a THP").isEqualTo(Errno.EEXIST);
             assertThat(thp.partialResult()).isEqualTo(-Errno.EEXIST);
 
             dev.pagehop.mm.Memfd fd = k.mm.memfdCreate("short", k.p);
             long s = k.mm.mmap(0, 2 * k.p, Kernel.RW, MapFlags.SHARED, fd, 0);
             u.register(s, 2 * k.p, Uffd.REGISTER_MODE_MISSING);
-            ErrnoException eof = fails(() -> u.copy(s, new byte[(int) (2 * k.p)], 0));
+            ErrnoException eof = Kernel.fails(() -> u.copy(s, new byte[(int) (2 * k.p)], 0));
             assertThat(eof.errno()).as("the second page lies past the file's end").isEqualTo(Errno.EAGAIN);
             assertThat(eof.partialResult()).isEqualTo(k.p);
-            ErrnoException first = fails(() -> u.copy(s + k.p, new byte[(int) k.p], 0));
+            ErrnoException first = Kernel.fails(() -> u.copy(s + k.p, new byte[(int) k.p], 0));
             assertThat(first.errno()).isEqualTo(Errno.EFAULT);
             assertThat(first.partialResult()).isEqualTo(-Errno.EFAULT);
         }
@@ -321,8 +312,8 @@ class UffdErrnoScenariosTest {
                 assertThat(k.wp(a)).as("marker at 0x%x", a).isTrue();
             }
             // mfill_atomic_pte_zeropage wants a strictly none pte ...
-            assertThat(fails(() -> u.zeropage(anon, k.p, 0)).errno()).as("anonymous").isEqualTo(Errno.EEXIST);
-            assertThat(fails(() -> u.zeropage(priv, k.p, 0)).errno()).as("private memfd").isEqualTo(Errno.EEXIST);
+            assertThat(Kernel.fails(() -> u.zeropage(anon, k.p, 0)).errno()).as("anonymous").isEqualTo(Errno.EEXIST);
+            assertThat(Kernel.fails(() -> u.zeropage(priv, k.p, 0)).errno()).as("private memfd").isEqualTo(Errno.EEXIST);
             // ... shmem_mfill_atomic_pte installs through mfill_atomic_install_pte, which may overwrite one.
             assertThat(u.zeropage(shared, k.p, 0)).as("shared memfd").isEqualTo(k.p);
             assertThat(k.mm.load8(shared)).isZero();
@@ -338,11 +329,11 @@ class UffdErrnoScenariosTest {
             long a = k.mm.mmap(0, 2 * k.p, Kernel.RW, MapFlags.PRIVATE, fd, 0);
             Userfaultfd u = k.uffd(0);
             u.register(a, 2 * k.p, Uffd.REGISTER_MODE_MISSING);
-            ErrnoException copy = fails(() -> u.copy(a + k.p, new byte[(int) k.p], 0));
+            ErrnoException copy = Kernel.fails(() -> u.copy(a + k.p, new byte[(int) k.p], 0));
             assertThat(copy.errno()).as("COPY (mfill_file_over_size)").isEqualTo(Errno.EFAULT);
             assertThat(copy.partialResult()).isEqualTo(-Errno.EFAULT);
-            assertThat(fails(() -> u.zeropage(a + k.p, k.p, 0)).errno()).as("ZEROPAGE").isEqualTo(Errno.EFAULT);
-            ErrnoException partial = fails(() -> u.zeropage(a, 2 * k.p, 0));
+            assertThat(Kernel.fails(() -> u.zeropage(a + k.p, k.p, 0)).errno()).as("ZEROPAGE").isEqualTo(Errno.EFAULT);
+            ErrnoException partial = Kernel.fails(() -> u.zeropage(a, 2 * k.p, 0));
             assertThat(partial.errno()).as("the page inside the file is zero-mapped first").isEqualTo(Errno.EAGAIN);
             assertThat(partial.partialResult()).isEqualTo(k.p);
         }

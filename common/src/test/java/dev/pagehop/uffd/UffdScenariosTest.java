@@ -65,15 +65,6 @@ class UffdScenariosTest {
         };
     }
 
-    private static ErrnoException fails(Runnable r) {
-        try {
-            r.run();
-        } catch (ErrnoException e) {
-            return e;
-        }
-        throw new AssertionError("expected the call to fail with an errno");
-    }
-
     private static long bit(int ioctl) {
         return 1L << ioctl;
     }
@@ -83,15 +74,15 @@ class UffdScenariosTest {
     void u01(Granule g) {
         try (Kernel k = Kernel.of(g)) {
             Userfaultfd bad = k.mm.userfaultfd(Uffd.USER_MODE_ONLY);
-            assertThat(fails(() -> bad.api(0xab, 0)).errno()).as("api 0xab").isEqualTo(Errno.EINVAL);
-            assertThat(fails(() -> bad.api(Uffd.API, 1L << 63)).errno()).as("unknown feature bit 63").isEqualTo(Errno.EINVAL);
+            assertThat(Kernel.fails(() -> bad.api(0xab, 0)).errno()).as("api 0xab").isEqualTo(Errno.EINVAL);
+            assertThat(Kernel.fails(() -> bad.api(Uffd.API, 1L << 63)).errno()).as("unknown feature bit 63").isEqualTo(Errno.EINVAL);
             bad.close();
             Userfaultfd u = k.mm.userfaultfd(Uffd.USER_MODE_ONLY);
             long features = u.api(0);
             assertThat(features & Uffd.FEATURE_WP_ASYNC).as("supported features include WP_ASYNC").isNotZero();
             assertThat(u.apiIoctls()).isEqualTo(bit(Uffd._UFFDIO_REGISTER) | bit(Uffd._UFFDIO_UNREGISTER)
                     | bit(Uffd._UFFDIO_API));
-            assertThat(fails(() -> u.api(0)).errno()).as("second UFFDIO_API on the same fd").isEqualTo(Errno.EINVAL);
+            assertThat(Kernel.fails(() -> u.api(0)).errno()).as("second UFFDIO_API on the same fd").isEqualTo(Errno.EINVAL);
             u.close();
         }
     }
@@ -102,7 +93,7 @@ class UffdScenariosTest {
         try (Kernel k = Kernel.of(g)) {
             long a = k.map(1);
             Userfaultfd u = k.mm.userfaultfd(Uffd.USER_MODE_ONLY);
-            assertThat(fails(() -> u.register(a, k.p, Uffd.REGISTER_MODE_WP)).errno()).isEqualTo(Errno.EINVAL);
+            assertThat(Kernel.fails(() -> u.register(a, k.p, Uffd.REGISTER_MODE_WP)).errno()).isEqualTo(Errno.EINVAL);
             u.close();
         }
     }
@@ -125,7 +116,7 @@ class UffdScenariosTest {
                                 | (minor == 1 ? Uffd.REGISTER_MODE_MINOR : 0);
                         String what = "mode " + mode + " on " + mem;
                         if (mode == 0 || (minor == 1 && !minorOk)) {
-                            assertThat(fails(() -> u.register(a, k.p, mode)).errno()).as(what).isEqualTo(Errno.EINVAL);
+                            assertThat(Kernel.fails(() -> u.register(a, k.p, mode)).errno()).as(what).isEqualTo(Errno.EINVAL);
                             continue;
                         }
                         long ioctls = u.register(a, k.p, mode);
@@ -163,7 +154,7 @@ class UffdScenariosTest {
                 u.register(again, k.p, Uffd.REGISTER_MODE_MISSING);
             }
             long target = again;
-            ErrnoException e = fails(() -> u.zeropage(target, k.p, 0));
+            ErrnoException e = Kernel.fails(() -> u.zeropage(target, k.p, 0));
             assertThat(e.errno()).isEqualTo(Errno.EEXIST);
             assertThat(e.partialResult()).as("zeropage field").isEqualTo(-Errno.EEXIST);
         }
@@ -189,7 +180,7 @@ class UffdScenariosTest {
                 u.register(again, k.p, Uffd.REGISTER_MODE_MISSING);
             }
             long target = again;
-            ErrnoException e = fails(() -> u.copy(target, src, 0));
+            ErrnoException e = Kernel.fails(() -> u.copy(target, src, 0));
             assertThat(e.errno()).isEqualTo(Errno.EEXIST);
             assertThat(e.partialResult()).as("copy field").isEqualTo(-Errno.EEXIST);
             u.wake(target, k.p);
@@ -256,11 +247,11 @@ class UffdScenariosTest {
             byte[] one = new byte[(int) k.p];
             byte[] two = new byte[(int) (2 * k.p)];
             u.copy(a + k.p, one, 0);
-            ErrnoException partial = fails(() -> u.copy(a, two, 0));
+            ErrnoException partial = Kernel.fails(() -> u.copy(a, two, 0));
             assertThat(partial.errno()).isEqualTo(Errno.EAGAIN);
             assertThat(partial.partialResult()).as("copy field: bytes done").isEqualTo(k.p);
             u.copy(a + 2 * k.p, one, 0);
-            ErrnoException first = fails(() -> u.copy(a + 2 * k.p, two, 0));
+            ErrnoException first = Kernel.fails(() -> u.copy(a + 2 * k.p, two, 0));
             assertThat(first.errno()).isEqualTo(Errno.EEXIST);
             assertThat(first.partialResult()).isEqualTo(-Errno.EEXIST);
         }
@@ -276,7 +267,7 @@ class UffdScenariosTest {
             u.writeprotect(a, 2 * k.p, Uffd.WRITEPROTECT_MODE_WP);
             assertThat(k.wp(a)).isTrue();
             assertThat(u.copy(a, new byte[(int) k.p], 0)).isEqualTo(k.p);
-            ErrnoException z = fails(() -> u.zeropage(a + k.p, k.p, 0));
+            ErrnoException z = Kernel.fails(() -> u.zeropage(a + k.p, k.p, 0));
             assertThat(z.errno()).isEqualTo(Errno.EEXIST);
         }
     }
@@ -289,22 +280,22 @@ class UffdScenariosTest {
             Userfaultfd u = k.uffd(0);
             u.register(a, 2 * k.p, Uffd.REGISTER_MODE_MISSING);
             byte[] page = new byte[(int) k.p];
-            assertThat(fails(() -> u.copy(a, page, Uffd.COPY_MODE_WP)).errno()).as("COPY_MODE_WP without WP registration")
+            assertThat(Kernel.fails(() -> u.copy(a, page, Uffd.COPY_MODE_WP)).errno()).as("COPY_MODE_WP without WP registration")
                     .isEqualTo(Errno.EINVAL);
-            assertThat(fails(() -> u.zeropage(a, k.p, 1 << 1)).errno()).as("ZEROPAGE mode bit 1").isEqualTo(Errno.EINVAL);
+            assertThat(Kernel.fails(() -> u.zeropage(a, k.p, 1 << 1)).errno()).as("ZEROPAGE mode bit 1").isEqualTo(Errno.EINVAL);
             long w = k.map(1);
             u.register(w, k.p, Uffd.REGISTER_MODE_WP);
-            assertThat(fails(() -> u.writeprotect(w, k.p, Uffd.WRITEPROTECT_MODE_WP | Uffd.WRITEPROTECT_MODE_DONTWAKE))
+            assertThat(Kernel.fails(() -> u.writeprotect(w, k.p, Uffd.WRITEPROTECT_MODE_WP | Uffd.WRITEPROTECT_MODE_DONTWAKE))
                     .errno()).as("WRITEPROTECT WP|DONTWAKE").isEqualTo(Errno.EINVAL);
             long plain = k.map(1);
-            assertThat(fails(() -> u.copy(plain, page, 0)).errno()).as("COPY into an unregistered VMA").isEqualTo(Errno.ENOENT);
+            assertThat(Kernel.fails(() -> u.copy(plain, page, 0)).errno()).as("COPY into an unregistered VMA").isEqualTo(Errno.ENOENT);
             // Two registered VMAs side by side (different prot keeps them apart): one COPY may not span them.
             long two = k.map(2);
             k.mm.mprotect(two + k.p, k.p, dev.pagehop.mm.Prot.READ);
             u.register(two, 2 * k.p, Uffd.REGISTER_MODE_MISSING);
-            assertThat(fails(() -> u.copy(two, new byte[(int) (2 * k.p)], 0)).errno()).as("COPY spanning two VMAs")
+            assertThat(Kernel.fails(() -> u.copy(two, new byte[(int) (2 * k.p)], 0)).errno()).as("COPY spanning two VMAs")
                     .isEqualTo(Errno.ENOENT);
-            assertThat(fails(() -> u.copy(a + 8, page, 0)).errno()).as("unaligned dst").isEqualTo(Errno.EINVAL);
+            assertThat(Kernel.fails(() -> u.copy(a + 8, page, 0)).errno()).as("unaligned dst").isEqualTo(Errno.EINVAL);
         }
     }
 

@@ -1,13 +1,16 @@
 package dev.pagehop.source;
 
+import com.google.common.util.concurrent.MoreExecutors;
 import dev.pagehop.proto.migration.v1.MigrationGrpc;
 import dev.pagehop.proto.migration.v1.PageDemand;
 import dev.pagehop.proto.migration.v1.PageStreamKind;
 import dev.pagehop.proto.migration.v1.PageSupply;
 import dev.pagehop.xfer.ChunkEncoder;
 import dev.pagehop.xfer.ChunkSpec;
+import dev.pagehop.xfer.UrgentPageStream;
 import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
+import io.grpc.stub.MetadataUtils;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
@@ -24,9 +27,13 @@ import org.slf4j.LoggerFactory;
  * The source's half of post-copy: serves the target's page demands from the frozen image and
  * releases the image only when the target says every page is installed.
  *
- * <p>A link is two PageRequests streams, urgent and bulk, each served by its own thread: an urgent
- * page (a thread on the target is blocked on it) is read and sent while a multi-MiB background
- * chunk is still being read or sent on the other stream, so it never queues behind one. A demand
+ * <p>A link is two PageRequests streams, urgent and bulk, so an urgent page (a thread on the target
+ * is blocked on it) never queues behind a multi-MiB background chunk. The bulk stream is served by
+ * its own thread. The urgent stream may run on a connection of its own (as QEMU's postcopy-preempt
+ * channel does), where the bulk stream's megabytes cannot sit ahead of it in the socket or the
+ * event loop, and its demands are answered on the gRPC thread that delivers them: reading one
+ * page from the frozen image costs microseconds, while every hand-off to another thread is a
+ * wake-up that, on a busy host, waits for a core (measured in BENCHMARKS.md). A demand
  * for a range the frozen image cannot read is answered with an explicit "unreadable" record
  * naming the range and the reason; the serving thread carries on.
  *
@@ -41,27 +48,25 @@ public final class PostcopyServer {
     private static final long BACKOFF_MIN_MS = 10;
     private static final long BACKOFF_MAX_MS = 2_000;
     /**
-     * The target keeps one demand per page a thread is blocked on and one background pull in
-     * flight; queues this deep mean a misbehaving peer, whose link is then dropped.
+     * The target keeps one background pull in flight; a queue this deep means a misbehaving
+     * peer, whose link is then dropped.
      */
-    private static final int URGENT_QUEUE = 4096;
     private static final int BULK_QUEUE = 64;
 
     private final String id;
     private final long pageSize;
     private final ChunkEncoder.PageReader image;
     private final MigrationGrpc.MigrationStub stub;
+    private final MigrationGrpc.MigrationStub urgentStub;
     private final ScheduledExecutorService scheduler;
     private final Runnable release;
     private final CompletableFuture<Void> completed = new CompletableFuture<>();
-    private final BlockingQueue<Job> urgentQueue = new ArrayBlockingQueue<>(URGENT_QUEUE);
     private final BlockingQueue<Job> bulkQueue = new ArrayBlockingQueue<>(BULK_QUEUE);
     private final AtomicLong urgentPages = new AtomicLong();
     private final AtomicLong backgroundPages = new AtomicLong();
     private final AtomicLong unreadable = new AtomicLong();
     private final AtomicLong bytes = new AtomicLong();
     private final AtomicLong connects = new AtomicLong();
-    private final Thread urgentServer;
     private final Thread bulkServer;
     private volatile boolean stopped;
     private volatile Consumer<Boolean> linkListener = up -> { };
@@ -87,19 +92,30 @@ public final class PostcopyServer {
      */
     public PostcopyServer(String id, long pageSize, ChunkEncoder.PageReader image, MigrationGrpc.MigrationStub stub,
             ScheduledExecutorService scheduler, Runnable release) {
+        this(id, pageSize, image, stub, stub, scheduler, release);
+    }
+
+    /**
+     * @param urgentStub where the urgent stream goes: a channel of its own keeps it out of the
+     *                   bulk stream's connection (its answers run on that channel's event loop)
+     */
+    public PostcopyServer(String id, long pageSize, ChunkEncoder.PageReader image, MigrationGrpc.MigrationStub stub,
+            MigrationGrpc.MigrationStub urgentStub, ScheduledExecutorService scheduler, Runnable release) {
         this.id = id;
         this.pageSize = pageSize;
         this.image = image;
         this.stub = stub;
+        // Urgent demands are answered inline on the thread gRPC delivers them on (see the class
+        // comment); with the direct executor that is the transport's own thread, one hop fewer.
+        // The header lets the target do the same on its side (UrgentPageStream).
+        this.urgentStub = urgentStub.withExecutor(MoreExecutors.directExecutor())
+                .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(UrgentPageStream.headers()));
         this.scheduler = scheduler;
         this.release = release;
-        this.urgentServer = Thread.ofPlatform().name("postcopy-urgent-" + id).daemon()
-                .unstarted(() -> serve(urgentQueue));
         this.bulkServer = Thread.ofPlatform().name("postcopy-bulk-" + id).daemon().unstarted(() -> serve(bulkQueue));
     }
 
     public void start() {
-        urgentServer.start();
         bulkServer.start();
         connect();
     }
@@ -199,7 +215,6 @@ public final class PostcopyServer {
                 pendingReconnect.cancel(false);
             }
         }
-        urgentServer.interrupt();
         bulkServer.interrupt();
         if (l != null && !l.broken && !completed.isDone()) {
             l.urgent.send(PageSupply.newBuilder().setMigrationId(id).setRequestId(0).setImageLost(why).build());
@@ -224,7 +239,7 @@ public final class PostcopyServer {
         // Detached from the caller's gRPC context: a reconnect asked for by RecoverMigration must
         // outlive that call, whose context is cancelled as soon as it answers.
         io.grpc.Context.current().fork().run(() -> {
-            stub.pageRequests(link.urgent);
+            urgentStub.pageRequests(link.urgent);
             if (!link.broken) {
                 stub.pageRequests(link.bulk);
             }
@@ -263,54 +278,62 @@ public final class PostcopyServer {
             } catch (InterruptedException e) {
                 return;
             }
-            if (j.stream.link.broken || j.stream.link == held) {
-                continue;
-            }
-            PageDemand d = j.demand;
-            long length = d.getPageCount() * pageSize;
-            PageSupply.Builder answer = PageSupply.newBuilder().setMigrationId(id).setRequestId(d.getRequestId());
-            long wire;
-            try {
-                ChunkEncoder.Encoded e = ChunkEncoder.pages(id, 0, d.getRequestId(),
-                        new ChunkSpec(d.getAddress(), length, pageSize), image);
-                answer.setChunk(e.chunk());
-                wire = e.wireBytes();
-            } catch (RuntimeException e) {
-                // ErrnoException (no mapping there), or a range that is not page-aligned: say so
-                // instead of dying; the target decides what a page it cannot get means.
-                String why = String.format("the frozen image of migration %s cannot be read at [0x%x, 0x%x): %s", id,
-                        d.getAddress(), d.getAddress() + length, e.getMessage());
-                LOG.warn("migration {}: request {}: {}", id, d.getRequestId(), why);
-                answer.setUnreadable(why);
-                unreadable.incrementAndGet();
-                wire = 0;
-            }
-            if (stopped) {
-                // The image may have been torn down under the read: nothing read after stop() leaves.
+            if (!answer(j)) {
                 return;
             }
-            if (answer.hasChunk()) {
-                // The link that carries the armed count is the one held, whichever link asks next;
-                // held before the count shows in the stats, so whoever sees it sees the hold in place.
-                long servedAfter = urgentPages.get() + backgroundPages.get() + d.getPageCount();
-                if (faults.fireIfReached(dev.pagehop.migrate.FaultPoint.HOLD_POSTCOPY_AFTER_PAGES, servedAfter)) {
-                    LOG.warn("migration {}: fault point hold-postcopy-after-pages: page link {} goes silent after {} pages",
-                            id, j.stream.link.epoch, servedAfter);
-                    held = j.stream.link;
-                }
-                (d.getBackground() ? backgroundPages : urgentPages).addAndGet(d.getPageCount());
-                bytes.addAndGet(wire);
-            }
-            j.stream.send(answer.build());
-            if (faults.fireIfReached(dev.pagehop.migrate.FaultPoint.CUT_PAGE_LINK_AFTER_PAGES,
-                    urgentPages.get() + backgroundPages.get())) {
-                LOG.warn("migration {}: fault point cut-page-link-after-pages cuts page link {}", id, j.stream.link.epoch);
-                synchronized (this) {
-                    heldForRecover = true;
-                }
-                j.stream.link.broken(new IllegalStateException("fault point cut-page-link-after-pages"));
-            }
         }
+    }
+
+    /** Reads and sends the answer to one demand; false once stopped (nothing read after stop() leaves). */
+    private boolean answer(Job j) {
+        if (j.stream.link.broken || j.stream.link == held) {
+            return true;
+        }
+        PageDemand d = j.demand;
+        long length = d.getPageCount() * pageSize;
+        PageSupply.Builder answer = PageSupply.newBuilder().setMigrationId(id).setRequestId(d.getRequestId());
+        long wire;
+        try {
+            ChunkEncoder.Encoded e = ChunkEncoder.pages(id, 0, d.getRequestId(),
+                    new ChunkSpec(d.getAddress(), length, pageSize), image);
+            answer.setChunk(e.chunk());
+            wire = e.wireBytes();
+        } catch (RuntimeException e) {
+            // ErrnoException (no mapping there), or a range that is not page-aligned: say so
+            // instead of dying; the target decides what a page it cannot get means.
+            String why = String.format("the frozen image of migration %s cannot be read at [0x%x, 0x%x): %s", id,
+                    d.getAddress(), d.getAddress() + length, e.getMessage());
+            LOG.warn("migration {}: request {}: {}", id, d.getRequestId(), why);
+            answer.setUnreadable(why);
+            unreadable.incrementAndGet();
+            wire = 0;
+        }
+        if (stopped) {
+            // The image may have been torn down under the read: nothing read after stop() leaves.
+            return false;
+        }
+        if (answer.hasChunk()) {
+            // The link that carries the armed count is the one held, whichever link asks next;
+            // held before the count shows in the stats, so whoever sees it sees the hold in place.
+            long servedAfter = urgentPages.get() + backgroundPages.get() + d.getPageCount();
+            if (faults.fireIfReached(dev.pagehop.migrate.FaultPoint.HOLD_POSTCOPY_AFTER_PAGES, servedAfter)) {
+                LOG.warn("migration {}: fault point hold-postcopy-after-pages: page link {} goes silent after {} pages",
+                        id, j.stream.link.epoch, servedAfter);
+                held = j.stream.link;
+            }
+            (d.getBackground() ? backgroundPages : urgentPages).addAndGet(d.getPageCount());
+            bytes.addAndGet(wire);
+        }
+        j.stream.send(answer.build());
+        if (faults.fireIfReached(dev.pagehop.migrate.FaultPoint.CUT_PAGE_LINK_AFTER_PAGES,
+                urgentPages.get() + backgroundPages.get())) {
+            LOG.warn("migration {}: fault point cut-page-link-after-pages cuts page link {}", id, j.stream.link.epoch);
+            synchronized (this) {
+                heldForRecover = true;
+            }
+            j.stream.link.broken(new IllegalStateException("fault point cut-page-link-after-pages"));
+        }
+        return true;
     }
 
     private void completedByTarget(Link link) {
@@ -340,7 +363,6 @@ public final class PostcopyServer {
             }
         }
         later(link::close);
-        urgentServer.interrupt();
         bulkServer.interrupt();
         return true;
     }
@@ -368,7 +390,7 @@ public final class PostcopyServer {
 
         Link(long epoch) {
             this.epoch = epoch;
-            this.urgent = new Stream(this, PageStreamKind.PAGE_STREAM_KIND_URGENT, urgentQueue);
+            this.urgent = new Stream(this, PageStreamKind.PAGE_STREAM_KIND_URGENT, null);
             this.bulk = new Stream(this, PageStreamKind.PAGE_STREAM_KIND_BULK, bulkQueue);
         }
 
@@ -503,6 +525,13 @@ public final class PostcopyServer {
             if (!ready) {
                 ready = true;
                 link.ready();
+            }
+            if (queue == null) {
+                // The urgent stream: answered here (see the class comment).
+                if (!stopped) {
+                    answer(new Job(d, this));
+                }
+                return;
             }
             if (!queue.offer(new Job(d, this))) {
                 link.broken(new IllegalStateException("the target has more than " + (queue.size())

@@ -91,6 +91,8 @@ final class SourceMigration implements Runnable {
     final boolean keepSource;
     private final MigrationGrpc.MigrationBlockingStub blocking;
     private final MigrationGrpc.MigrationStub async;
+    /** Post-copy's urgent page stream: its own connection to the target where one was given. */
+    private final MigrationGrpc.MigrationStub urgent;
     private final Settings settings;
     private final SourceMetrics metrics;
     private final Runnable onRelease;
@@ -140,6 +142,17 @@ final class SourceMigration implements Runnable {
     SourceMigration(String id, ManagedProcess mp, String target, Channel channel, MigrationPolicy policy,
             String trackerName, boolean leavePaused, boolean keepSource, Settings settings, SourceMetrics metrics,
             Runnable onRelease) {
+        this(id, mp, target, channel, channel, policy, trackerName, leavePaused, keepSource, settings, metrics, onRelease);
+    }
+
+    /**
+     * @param urgentChannel carries post-copy's urgent page stream only: a connection apart from
+     *                      {@code channel}'s, so a fault's page never waits behind background
+     *                      megabytes in the same socket (QEMU's postcopy-preempt channel)
+     */
+    SourceMigration(String id, ManagedProcess mp, String target, Channel channel, Channel urgentChannel,
+            MigrationPolicy policy, String trackerName, boolean leavePaused, boolean keepSource, Settings settings,
+            SourceMetrics metrics, Runnable onRelease) {
         this.id = id;
         this.mp = mp;
         this.target = target;
@@ -149,6 +162,7 @@ final class SourceMigration implements Runnable {
         this.keepSource = keepSource;
         this.blocking = MigrationGrpc.newBlockingStub(channel);
         this.async = MigrationGrpc.newStub(channel);
+        this.urgent = MigrationGrpc.newStub(urgentChannel);
         this.settings = settings;
         this.metrics = metrics;
         this.onRelease = onRelease;
@@ -420,7 +434,7 @@ final class SourceMigration implements Runnable {
         }
         java.util.concurrent.ScheduledExecutorService scheduler = java.util.concurrent.Executors
                 .newSingleThreadScheduledExecutor(r -> Thread.ofPlatform().name("postcopy-" + id).daemon().unstarted(r));
-        PostcopyServer server = new PostcopyServer(id, pageSize, mm::peek, async, scheduler, () -> { });
+        PostcopyServer server = new PostcopyServer(id, pageSize, mm::peek, async, urgent, scheduler, () -> { });
         server.onLinkChange(this::postcopyLinkChanged);
         server.faults(settings.faults());
         postcopyServer = server;

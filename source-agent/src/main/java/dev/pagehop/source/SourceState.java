@@ -164,14 +164,17 @@ final class SourceState {
                     : " is already migrating (" + p.migrationId() + ")")).asRuntimeException();
         }
         ManagedChannel channel;
+        ManagedChannel urgentChannel;
         try {
             channel = channels.apply(target);
+            // Connects only if the migration goes post-copy (channels connect on their first call).
+            urgentChannel = channels.apply(target);
         } catch (RuntimeException e) {
             p.release(false);
             throw Status.INVALID_ARGUMENT.withDescription("target '" + target + "': " + e.getMessage()).asRuntimeException();
         }
-        SourceMigration m = new SourceMigration(id, p, target, channel, policy, tracker, leavePaused, keepSource,
-                settings, metrics, () -> release(p));
+        SourceMigration m = new SourceMigration(id, p, target, channel, urgentChannel, policy, tracker, leavePaused,
+                keepSource, settings, metrics, () -> release(p));
         synchronized (this) {
             migrations.put(id, m);
             trim();
@@ -181,6 +184,7 @@ final class SourceState {
                 m.run();
             } finally {
                 channel.shutdownNow();
+                urgentChannel.shutdownNow();
                 threads.remove(id);
             }
         }, "migration-" + id.substring(0, 8));

@@ -1,15 +1,22 @@
 package dev.pagehop.target;
 
+import com.google.common.util.concurrent.MoreExecutors;
 import dev.pagehop.migrate.FaultInjector;
 import dev.pagehop.migrate.MetricsEndpoint;
+import dev.pagehop.proto.migration.v1.MigrationGrpc;
+import dev.pagehop.xfer.UrgentPageStream;
+import io.grpc.Metadata;
 import io.grpc.Server;
 import io.grpc.ServerBuilder;
+import io.grpc.ServerCall;
+import io.grpc.ServerCallExecutorSupplier;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.protobuf.services.HealthStatusManager;
 import io.grpc.protobuf.services.ProtoReflectionServiceV1;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
+import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
@@ -44,6 +51,18 @@ public final class TargetAgentServer implements AutoCloseable {
         TargetConfig d = TargetConfig.defaults();
         this.state = new TargetState(new TargetConfig(o.maxMemoryBytes(), o.maxMigrations(), d.maxChunkBytes(),
                 d.maxChunksInFlight()), o.faults(), o.killSwitch(), o.nanoTime(), registry);
+        // Post-copy's urgent page stream is handled on the transport's thread: a faulting thread
+        // waits for the supply, and a hand-off to the call executor is one more wake-up that, on
+        // a busy host, waits for a core. Its messages are one page each; handling one is a copy
+        // and a queue insert (StreamPageLink.supplied), never a wait. Everything else, the bulk
+        // stream's megabytes included, keeps the default executor.
+        builder.callExecutor(new ServerCallExecutorSupplier() {
+            @Override
+            public <Q, R> Executor getExecutor(ServerCall<Q, R> call, Metadata headers) {
+                return call.getMethodDescriptor().getFullMethodName().equals(MigrationGrpc.getPageRequestsMethod()
+                        .getFullMethodName()) && UrgentPageStream.isUrgent(headers) ? MoreExecutors.directExecutor() : null;
+            }
+        });
         server = builder.addService(new MigrationService(state).definition()).addService(new TargetControlService(state, o.name()))
                 .addService(health.getHealthService()).addService(ProtoReflectionServiceV1.newInstance()).build().start();
         health.setStatus("", ServingStatus.SERVING);

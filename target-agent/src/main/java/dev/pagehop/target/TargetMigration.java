@@ -411,8 +411,13 @@ final class TargetMigration {
                     + e.getMessage()).asRuntimeException();
         }
         long t2 = nanoTime.getAsLong();
-        postcopyScheduler = java.util.concurrent.Executors.newScheduledThreadPool(1,
-                x -> Thread.ofPlatform().name("postcopy-" + id).daemon().unstarted(x));
+        var scheduler = new java.util.concurrent.ScheduledThreadPoolExecutor(1, x -> Thread.ofPlatform()
+                .name("postcopy-" + id).daemon().unstarted(x));
+        // The pager arms one answer deadline per request (thousands per migration); once post-copy
+        // completed none can be overdue, so shutdown() drops them instead of running each, 10 s
+        // later, on the next migration's cores.
+        scheduler.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
+        postcopyScheduler = scheduler;
         postcopy = new PostcopyEndpoint(id, mm, missing, maxChunkBytes, postcopyScheduler, nanoTime, postcopyLimits);
         postcopy.meters(postcopyMeters);
         phase(TargetPhase.POSTCOPY, missing.pageCount() + " pages missing in " + missing.rangeCount()

@@ -43,6 +43,10 @@ public final class AgentProcess implements AutoCloseable {
         List<String> cmd = new ArrayList<>(prefix);
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.add("-Xmx" + heap);
+        // As the agents run for real (deploy/image/Dockerfile): generational ZGC, whose pauses stay
+        // under a millisecond where G1's young and remark pauses took 5-60 ms on a busy host, each
+        // one stalling every post-copy fault in flight (BENCHMARKS.md, fault round trip).
+        cmd.add("-XX:+UseZGC");
         cmd.add("--enable-native-access=ALL-UNNAMED");
         cmd.add("--sun-misc-unsafe-memory-access=allow");
         cmd.add("-cp");

@@ -54,6 +54,9 @@ public final class ProcessAgentLauncher implements AgentLauncher {
         List<String> cmd = List.of(javaBin,
                 // protobuf and Netty still use sun.misc.Unsafe and restricted methods; JDK 25 warns otherwise.
                 "--sun-misc-unsafe-memory-access=allow", "--enable-native-access=ALL-UNNAMED",
+                // Sub-millisecond GC pauses, as in the agents' image: a pause stalls every
+                // post-copy fault in flight (BENCHMARKS.md, fault round trip).
+                "-XX:+UseZGC",
                 "-Dlogback.configurationFile=logback-agent.xml",
                 "-cp", classpath, role.mainClass(),
                 "--listen", "127.0.0.1", "--port", "0", "--metrics-port", "0", "--name", name);

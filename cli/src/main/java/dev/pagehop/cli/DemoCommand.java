@@ -51,18 +51,17 @@ import picocli.CommandLine.Model.CommandSpec;
  * policy's caps (3 × memory sent at most, 30 rounds, the timeouts):
  * <ul>
  *   <li>256 KiB/s of key-value puts. A put writes 80–88 bytes to a random 4K page (and the
- *       table header), so this dirties at most about 3 000 pages a second. Measured on the
- *       2-core development machine under a load of 8, the link carried only 20–65 MiB/s: the
- *       300 ms limit then admits about 2 000 pending pages, which round 0 (64 MiB in 1.6 s)
- *       leaves about twice over, so one more round converges — pre-copy with pages to chase, well
- *       inside the caps; a quiet machine (hundreds of MB/s) converges after round 0. 1 MiB/s
- *       dirtied 30 MiB/s there, as fast as the link, and never converged; the old 16 MiB/s
- *       (190 000 puts a second over 16 384 pages) dirtied every page of the table in every
- *       round even on a quiet machine and converged only after the auto-converge throttle reached
- *       99 %, having sent 9.66 × memory, which the caps now forbid.</li>
- *   <li>hybrid mode: the same pre-copy rounds while they converge and, if a hard cap is reached
- *       first (a machine so loaded that the link no longer outruns even that), post-copy
- *       instead of an abort, as KubeVirt's allowPostCopy does, or a QEMU user issuing
+ *       table header), so this dirties at most about 3 000 pages a second. On the 2-core
+ *       development machine under a load of 9, where the link carried only 8–20 MiB/s of
+ *       written pages, it converged in pre-copy after 4 rounds (throttle 30 %), 0.9 × memory
+ *       sent (BENCHMARKS.md, the demo); a quiet machine carries hundreds of MB/s. 1 MiB/s
+ *       dirtied 10–30 MiB/s of pages there, as fast as the link, and went post-copy; the old
+ *       16 MiB/s (190 000 puts a second over 16 384 pages) dirtied every page of the table in
+ *       every round even on a quiet machine and converged only after the auto-converge throttle
+ *       reached 99 %, having sent 9.66 × memory, which the caps now forbid.</li>
+ *   <li>hybrid mode: the same pre-copy rounds while they converge and, where iterating stops
+ *       helping first (a hard cap reached, or the dirty set growing, on a machine so loaded that
+ *       the link no longer outruns even that), post-copy instead of an abort, as KubeVirt's allowPostCopy does, or a QEMU user issuing
  *       migrate-start-postcopy when pre-copy stalls. A demo that aborts on a busy machine shows
  *       nothing; {@code --mode precopy} runs the pure pre-copy policy, which aborts there.</li>
  * </ul>

@@ -50,17 +50,18 @@ import picocli.CommandLine.Model.CommandSpec;
  * <p>The defaults are chosen so the demo completes as a user expects, within the default
  * policy's caps (3 × memory sent at most, 30 rounds, the timeouts):
  * <ul>
- *   <li>1 MiB/s of key-value puts. A put writes 80–88 bytes to a random 4K page (and the table
- *       header), so 1 MiB/s dirties at most about 13 000 pages a second; where the link carries
- *       100 MB/s or more, round 0 (64 MiB) leaves less than half the table dirty and a round or
- *       two more bring the rest
- *       under the downtime limit: pre-copy with pages to chase, converging well inside the caps.
- *       The old 16 MiB/s (190 000 puts a second over 16 384 pages) dirtied every page of the
- *       table in every round; it converged only after the auto-converge throttle reached 99 %,
- *       having sent 9.66 × memory, which the caps now forbid.</li>
- *   <li>hybrid mode: the same pre-copy rounds while they converge and, if a hard cap is reached
- *       first (a machine so loaded that the link no longer outruns even 1 MiB/s), post-copy
- *       instead of an abort, as KubeVirt's allowPostCopy does, or a QEMU user issuing
+ *   <li>256 KiB/s of key-value puts. A put writes 80–88 bytes to a random 4K page (and the
+ *       table header), so this dirties at most about 3 000 pages a second. On the 2-core
+ *       development machine under a load of 9, where the link carried only 8–20 MiB/s of
+ *       written pages, it converged in pre-copy after 4 rounds (throttle 30 %), 0.9 × memory
+ *       sent (BENCHMARKS.md, the demo); a quiet machine carries hundreds of MB/s. 1 MiB/s
+ *       dirtied 10–30 MiB/s of pages there, as fast as the link, and went post-copy; the old
+ *       16 MiB/s (190 000 puts a second over 16 384 pages) dirtied every page of the table in
+ *       every round even on a quiet machine and converged only after the auto-converge throttle
+ *       reached 99 %, having sent 9.66 × memory, which the caps now forbid.</li>
+ *   <li>hybrid mode: the same pre-copy rounds while they converge and, where iterating stops
+ *       helping first (a hard cap reached, or the dirty set growing, on a machine so loaded that
+ *       the link no longer outruns even that), post-copy instead of an abort, as KubeVirt's allowPostCopy does, or a QEMU user issuing
  *       migrate-start-postcopy when pre-copy stalls. A demo that aborts on a busy machine shows
  *       nothing; {@code --mode precopy} runs the pure pre-copy policy, which aborts there.</li>
  * </ul>
@@ -85,7 +86,7 @@ final class DemoCommand implements Callable<Integer> {
             description = "Memory of the workload (default ${DEFAULT-VALUE}).")
     long memoryBytes;
 
-    @Option(names = "--write-rate", paramLabel = "RATE", defaultValue = "1MiB/s", converter = Converters.Rate.class,
+    @Option(names = "--write-rate", paramLabel = "RATE", defaultValue = "256KiB/s", converter = Converters.Rate.class,
             description = "How fast the workload writes, so pre-copy has dirty pages to chase (default ${DEFAULT-VALUE}).")
     long writeRate;
 

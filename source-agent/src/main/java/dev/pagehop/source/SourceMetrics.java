@@ -78,7 +78,7 @@ final class SourceMetrics {
         Gauge.builder("pagehop_migration_dirty_memory_rate_bytes", dirtyRateBytes, AtomicLong::get)
                 .description("Bytes dirtied per second in the last round").register(r);
         Gauge.builder("pagehop_migration_memory_transfer_rate_bytes", transferRateBytes, AtomicLong::get)
-                .description("Page bytes carried per second in the last round").register(r);
+                .description("Bytes put on the wire per second in the last round").register(r);
         Gauge.builder("pagehop_migration_expected_downtime_milliseconds", expectedDowntimeMs, AtomicLong::get)
                 .description("pending bytes / bandwidth at the last decision").register(r);
         Gauge.builder("pagehop_migration_throttle_percent", throttlePercent, AtomicLong::get)

@@ -223,7 +223,10 @@ class ProcessLevelMigrationTest {
                 AgentControlGrpc.AgentControlBlockingStub src = AgentControlGrpc.newBlockingStub(sc);
                 ProcessInfo p = src.spawn(SpawnRequest.newBuilder().setWorkload("kv").setGranule(Granule.GRANULE_4K)
                         .setMemoryBytes(16 << 20).setThreads(2).setSeed(9).build());
-                MigrationPolicy small = MigrationPolicy.newBuilder().setChunkBytes(65536).build();
+                // The kv workload writes flat out; what converges it is auto-converge's throttle,
+                // which needs more than the default 3x amplification cap to get there. This test is
+                // about the failures, so the cap is out of its way.
+                MigrationPolicy small = MigrationPolicy.newBuilder().setChunkBytes(65536).setMaxAmplification(100).build();
 
                 // 1. The target JVM halts (no shutdown hooks) after applying 300 pages of round 0.
                 try (AgentProcess dying = AgentProcess.start("dev.pagehop.target.TargetAgent", "--fault",

@@ -11,20 +11,12 @@ import java.util.Arrays;
  * Each frame carries a reference count (page refcount: mappings plus page-cache and
  * page-table uses) and a map count (how many PTEs map it, for PM_MMAP_EXCLUSIVE).
  *
- * <p>Frames are carved from off-heap chunks of host memory ({@link HostMemory}: anonymous
- * mappings, already zero, faulted in 2 MiB at a time as frames are carved); a THP takes a naturally aligned run of frames from one
+ * <p>Frames are carved from off-heap chunks of host memory ({@link HostMemory}: 2 MiB of
+ * anonymous memory each, fresh or recycled from machines that ended); a THP takes a naturally aligned run of frames from one
  * dedicated segment. Freed frames are zeroed when handed out again.
  */
 final class PhysMem {
     static final long PHYS_BASE = 0x4000_0000L;
-    /**
-     * The first chunk is 2 MiB: a fresh machine costs little. Each further chunk doubles up to
-     * {@link #MAX_CHUNK_BYTES}, so a large process costs few host mappings (each chunk is one;
-     * the host's vm.max_map_count is 65 530). The unused rest of a chunk costs only address
-     * space: frames are carved in order, and host memory is committed one 2 MiB window ahead.
-     */
-    private static final long FIRST_CHUNK_BYTES = 2L << 20;
-    private static final long MAX_CHUNK_BYTES = 64L << 20;
 
     static final byte KIND_FREE = 0;
     static final byte KIND_ANON = 1;
@@ -45,7 +37,6 @@ final class PhysMem {
     private int next;
     private MemorySegment chunk;
     private long chunkUsed;
-    private long nextChunkBytes = FIRST_CHUNK_BYTES;
     private int[] freeStack = new int[256];
     private int freeTop;
     private long framesInUse;
@@ -113,8 +104,6 @@ final class PhysMem {
         }
         ensureCapacity(first + n);
         MemorySegment block = HostMemory.allocate(arena, n * pageSize, pageSize);
-        // Every frame of a THP is mapped at once: fault the whole block in with one call.
-        HostMemory.populate(block);
         for (int i = 0; i < n; i++) {
             frames[first + i] = block.asSlice(i * pageSize, pageSize);
             refcount[first + i] = 1;
@@ -128,15 +117,12 @@ final class PhysMem {
 
     private int carve() {
         if (chunk == null || chunkUsed + pageSize > chunk.byteSize()) {
-            chunk = HostMemory.allocate(arena, Math.max(nextChunkBytes, pageSize), pageSize);
+            chunk = pageSize <= HostMemory.CHUNK_BYTES ? HostMemory.chunk(arena)
+                    : HostMemory.allocate(arena, pageSize, pageSize);
             chunkUsed = 0;
-            nextChunkBytes = Math.min(MAX_CHUNK_BYTES, nextChunkBytes * 2);
         }
         ensureCapacity(next + 1);
         MemorySegment[] f = frames;
-        if ((chunkUsed & (HostMemory.WINDOW_BYTES - 1)) == 0) {
-            HostMemory.populate(chunk.asSlice(chunkUsed, Math.min(HostMemory.WINDOW_BYTES, chunk.byteSize() - chunkUsed)));
-        }
         f[next] = chunk.asSlice(chunkUsed, pageSize);
         chunkUsed += pageSize;
         return next++;

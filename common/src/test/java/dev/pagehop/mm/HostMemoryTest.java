@@ -18,15 +18,12 @@ class HostMemoryTest {
 
     @ParameterizedTest
     @ValueSource(longs = {4096, 16384, 65536})
-    void memoryIsZeroAlignedToTheFrameSizeAndWritable(long alignment) {
+    void blocksAreZeroAlignedAndWritable(long alignment) {
         try (Arena arena = Arena.ofShared()) {
             MemorySegment s = HostMemory.allocate(arena, 4 * MIB, alignment);
             assertThat(s.byteSize()).isEqualTo(4 * MIB);
             assertThat(s.address() % alignment).as("address 0x%x aligned to %d", s.address(), alignment).isZero();
-            assertThat(s.asSlice(0, 2 * MIB).mismatch(MemorySegment.ofArray(new byte[(int) (2 * MIB)]))).isEqualTo(-1);
-            HostMemory.populate(s.asSlice(0, 2 * MIB));
-            assertThat(s.asSlice(0, 2 * MIB).mismatch(MemorySegment.ofArray(new byte[(int) (2 * MIB)])))
-                    .as("populating must not change contents").isEqualTo(-1);
+            assertThat(s.mismatch(MemorySegment.ofArray(new byte[(int) (4 * MIB)]))).isEqualTo(-1);
             s.set(ValueLayout.JAVA_LONG, 4 * MIB - 8, 0x1122334455667788L);
             s.set(ValueLayout.JAVA_BYTE, 0, (byte) 7);
             assertThat(s.get(ValueLayout.JAVA_LONG, 4 * MIB - 8)).isEqualTo(0x1122334455667788L);
@@ -35,21 +32,45 @@ class HostMemoryTest {
     }
 
     @Test
-    void populatingWrittenMemoryKeepsItsBytes() {
+    void chunksAreZeroAndAlignedForEveryGranule() {
         try (Arena arena = Arena.ofShared()) {
-            MemorySegment s = HostMemory.allocate(arena, 2 * MIB, 4096);
-            for (long off = 0; off < 2 * MIB; off += 4096) {
-                s.set(ValueLayout.JAVA_LONG, off, off * 31 + 1);
-            }
-            HostMemory.populate(s);
-            for (long off = 0; off < 2 * MIB; off += 4096) {
-                assertThat(s.get(ValueLayout.JAVA_LONG, off)).as("offset %d", off).isEqualTo(off * 31 + 1);
-            }
+            MemorySegment c = HostMemory.chunk(arena);
+            assertThat(c.byteSize()).isEqualTo(HostMemory.CHUNK_BYTES);
+            assertThat(c.address() % HostMemory.CHUNK_ALIGNMENT).isZero();
+            assertThat(c.mismatch(MemorySegment.ofArray(new byte[(int) HostMemory.CHUNK_BYTES]))).isEqualTo(-1);
         }
     }
 
     @Test
-    void closingTheArenaGivesTheMappingBackToTheHost() throws IOException {
+    void aChunkRecycledFromAnEndedMachineComesBackZeroed() {
+        assumeTrue(HostMemory.mapped(), "frames come from Arena.allocate here (no mmap downcall)");
+        long freed;
+        try (Arena first = Arena.ofShared()) {
+            MemorySegment c = HostMemory.chunk(first);
+            freed = c.address();
+            for (long off = 0; off < c.byteSize(); off += 4096) {
+                c.set(ValueLayout.JAVA_LONG, off, off * 31 + 1);
+            }
+            c.set(ValueLayout.JAVA_BYTE, c.byteSize() - 1, (byte) 0x5a);
+        }
+        try (Arena second = Arena.ofShared()) {
+            // The pool is last in, first out: the chunk just freed is the next one handed out
+            // (the loop only guards against a chunk freed meanwhile by another thread).
+            MemorySegment again = null;
+            for (int i = 0; i <= HostMemory.pooledChunks() && again == null; i++) {
+                MemorySegment c = HostMemory.chunk(second);
+                if (c.address() == freed) {
+                    again = c;
+                }
+            }
+            assertThat(again).as("chunk 0x%x back from the pool", freed).isNotNull();
+            assertThat(again.mismatch(MemorySegment.ofArray(new byte[(int) HostMemory.CHUNK_BYTES])))
+                    .as("first non-zero byte of the recycled chunk").isEqualTo(-1);
+        }
+    }
+
+    @Test
+    void closingTheArenaGivesABlockBackToTheHost() throws IOException {
         assumeTrue(HostMemory.mapped(), "frames come from Arena.allocate here (no mmap downcall)");
         long before = HostMemory.mappedBytes();
         try (Arena arena = Arena.ofShared()) {

@@ -11,13 +11,12 @@ import java.util.Arrays;
  * Each frame carries a reference count (page refcount: mappings plus page-cache and
  * page-table uses) and a map count (how many PTEs map it, for PM_MMAP_EXCLUSIVE).
  *
- * <p>Frames are carved from 2 MiB off-heap chunks; a THP takes a naturally aligned run of
- * frames from one dedicated segment. Freed frames are zeroed when handed out again.
+ * <p>Frames are carved from off-heap chunks of host memory ({@link HostMemory}: 2 MiB of
+ * anonymous memory each, fresh or recycled from machines that ended); a THP takes a naturally aligned run of frames from one
+ * dedicated segment. Freed frames are zeroed when handed out again.
  */
 final class PhysMem {
     static final long PHYS_BASE = 0x4000_0000L;
-    /** 2 MiB: small enough that a fresh machine costs little, big enough to amortise allocation. */
-    private static final long CHUNK_BYTES = 2L << 20;
 
     static final byte KIND_FREE = 0;
     static final byte KIND_ANON = 1;
@@ -104,7 +103,7 @@ final class PhysMem {
             pushFree(carve());
         }
         ensureCapacity(first + n);
-        MemorySegment block = arena.allocate(n * pageSize, pageSize);
+        MemorySegment block = HostMemory.allocate(arena, n * pageSize, pageSize);
         for (int i = 0; i < n; i++) {
             frames[first + i] = block.asSlice(i * pageSize, pageSize);
             refcount[first + i] = 1;
@@ -118,7 +117,8 @@ final class PhysMem {
 
     private int carve() {
         if (chunk == null || chunkUsed + pageSize > chunk.byteSize()) {
-            chunk = arena.allocate(Math.max(CHUNK_BYTES, pageSize), pageSize);
+            chunk = pageSize <= HostMemory.CHUNK_BYTES ? HostMemory.chunk(arena)
+                    : HostMemory.allocate(arena, pageSize, pageSize);
             chunkUsed = 0;
         }
         ensureCapacity(next + 1);

@@ -49,7 +49,12 @@ import java.util.concurrent.TimeUnit;
  */
 public final class MigrationBench {
     private static final int WINDOW = 32 << 20;
+    /** Warm-up migrations at least, and at most (see the warm-up loop for why a range). */
     private static final int WARMUP_MIGRATIONS = Integer.getInteger("pagehop.bench.warmups", 8);
+    private static final int MAX_WARMUP_MIGRATIONS = Math.max(WARMUP_MIGRATIONS,
+            Integer.getInteger("pagehop.bench.maxWarmups", 40));
+    /** The JIT counts as settled once a warm-up migration spends less than this share of its CPU compiling. */
+    private static final double JIT_SETTLED_SHARE = 0.03;
     /** Measured migrations of the stream scenario; the report gives the best and the median. */
     private static final int MEASURED_MIGRATIONS = Integer.getInteger("pagehop.bench.iterations", 3);
 
@@ -123,6 +128,20 @@ public final class MigrationBench {
         return p;
     }
 
+    /**
+     * Ends the process the target received, freeing its memory: the runner would otherwise hold
+     * every warm-up's memory, and later migrations would run against a growing heap of frames.
+     */
+    private static void killReceived(Agents a, int pid) {
+        ManagedChannel c = NettyChannelBuilder.forTarget("127.0.0.1:" + a.target().port()).usePlaintext().build();
+        try {
+            AgentControlGrpc.newBlockingStub(c).killProcess(dev.pagehop.proto.control.v1.KillProcessRequest.newBuilder()
+                    .setPid(pid).build());
+        } finally {
+            c.shutdownNow();
+        }
+    }
+
     private static MigrationInfo run(Agents a, int pid, MigrationPolicy policy) {
         AgentControlGrpc.AgentControlBlockingStub stub = AgentControlGrpc.newBlockingStub(a.control());
         String id = stub.startMigration(StartMigrationRequest.newBuilder().setPid(pid)
@@ -156,20 +175,35 @@ public final class MigrationBench {
         double rawCpuPerGb = (cpuNanos() - c0) / 1e9 / (rawBytes / 1e9);
         double[] pagesMBs = new double[MEASURED_MIGRATIONS];
         double[] cpuPerGb = new double[MEASURED_MIGRATIONS];
+        double[] cpuPerGbNoJit = new double[MEASURED_MIGRATIONS];
         try (Agents a = Agents.start()) {
             // Warm-up: migrations of 128 MiB through the same agents until the JIT has compiled
-            // the path, so the measured ones run compiled code (as JMH's warm-up iterations do).
-            // One was not enough: a profile of the measured run still showed a third of the
-            // process's CPU in the C1/C2 compiler threads and Netty's read/write path still
-            // being compiled in the third measured migration. The warm-up uses 64 KiB chunks so
-            // the per-message paths (HTTP/2 frames, parse, acknowledgments) run often enough.
-            for (int i = 0; i < WARMUP_MIGRATIONS; i++) {
+            // the path, so the measured ones run compiled code (as JMH's warm-up iterations do;
+            // agents are long-lived, so a cold JIT is not what they run with). A fixed count was
+            // not enough: with 8 warm-ups the C2 compiler still took 100-250 ms of CPU in each
+            // measured migration (and over a second on a loaded machine, where the compile queue
+            // drains slowly). So after the minimum, warm-ups go on until one of them leaves the
+            // compilers nearly idle. They alternate 64 KiB chunks (the per-message paths: HTTP/2
+            // frames, parse, acknowledgments run often) with the measured chunk size (buffers of
+            // that size, messages spanning several socket reads).
+            int warmups = 0;
+            for (int i = 0; i < MAX_WARMUP_MIGRATIONS; i++) {
                 EmulatedProcess w = filledProcess(1000 + i, 128, WorkloadSpec.of("idle", 1), null);
                 w.start();
-                run(a, a.source().adopt(w, Granule.K4, 128 << 20), MigrationPolicy.newBuilder()
-                        .setChunkBytes(Math.min(chunkBytes, 64 << 10)).setMaxChunksInFlight(window)
-                        .setSkipMemoryDigest(true).build());
+                int pid = a.source().adopt(w, Granule.K4, 128 << 20);
+                long jit0 = compilerTicks(threadCpuTicks());
+                long cpu0 = cpuNanos();
+                run(a, pid, MigrationPolicy.newBuilder()
+                        .setChunkBytes((i & 1) == 0 ? Math.min(chunkBytes, 64 << 10) : chunkBytes)
+                        .setMaxChunksInFlight(window).setSkipMemoryDigest(true).build());
+                killReceived(a, pid);
+                double jitShare = Math.max(0, compilerTicks(threadCpuTicks()) - jit0) * 1e7 / Math.max(1, cpuNanos() - cpu0);
+                warmups++;
+                if (i + 1 >= WARMUP_MIGRATIONS && jitShare < JIT_SETTLED_SHARE) {
+                    break;
+                }
             }
+            System.out.printf(Locale.ROOT, "warm-up: %d migrations of 128 MiB%n", warmups);
             for (int i = 0; i < MEASURED_MIGRATIONS; i++) {
                 EmulatedProcess p = filledProcess(3000 + i, mib, WorkloadSpec.of("idle", 1), null);
                 p.start();
@@ -182,17 +216,21 @@ public final class MigrationBench {
                         .setMaxChunksInFlight(window).setSkipMemoryDigest(true).build());
                 long pageCpu = cpuNanos() - c1;
                 System.out.println("measured migration " + i + ": end");
+                killReceived(a, pid);
+                java.util.Map<String, Long> threadsAfter = threadCpuTicks();
                 if (System.getenv("PAGEHOP_BENCH_THREADS") != null) {
-                    printThreadCpu(threadsBefore, threadCpuTicks());
+                    printThreadCpu(threadsBefore, threadsAfter);
                 }
+                long jitNanos = (compilerTicks(threadsAfter) - compilerTicks(threadsBefore)) * 10_000_000L;
+                cpuPerGbNoJit[i] = (pageCpu - jitNanos) / 1e9 / ((mib << 20) / 1e9);
                 RoundStats r0 = info.getStats().getPerRound(0);
                 pagesMBs[i] = r0.getBandwidthBytesPerSec() / 1e6;
                 cpuPerGb[i] = pageCpu / 1e9 / ((mib << 20) / 1e9);
                 System.out.printf(Locale.ROOT, "stream %d (chunks of %d bytes, %d in flight): %s; round 0: %d pages (%d zero) "
                         + "in %.1f ms = %.0f MB/s of pages, %.0f MB/s on the wire; %.2f s CPU per GB (whole migration, "
-                        + "both agents)%n", i, chunkBytes, window, info.getSourcePhase(),
+                        + "both agents), %.2f s without the JIT compilers%n", i, chunkBytes, window, info.getSourcePhase(),
                         r0.getNormalPages() + r0.getZeroPages(), r0.getZeroPages(), r0.getDurationNs() / 1e6, pagesMBs[i],
-                        r0.getTransferredBytes() / (r0.getDurationNs() / 1e3), cpuPerGb[i]);
+                        r0.getTransferredBytes() / (r0.getDurationNs() / 1e3), cpuPerGb[i], cpuPerGbNoJit[i]);
             }
         }
         double rawAfter = rawTcp(rawBytes);
@@ -207,9 +245,12 @@ public final class MigrationBench {
                 + "over %d measured migrations)%n", 100 * best / raw, 100 * median / raw, best, median, MEASURED_MIGRATIONS);
         double[] cpu = cpuPerGb.clone();
         java.util.Arrays.sort(cpu);
+        double[] cpuNoJit = cpuPerGbNoJit.clone();
+        java.util.Arrays.sort(cpuNoJit);
         System.out.printf(Locale.ROOT, "CPU per GB moved (both ends, this JVM): raw TCP %.2f s, pagehop migration %.2f s "
-                + "median (whole migration incl. setup and switchover); load average %.1f on %d CPUs%n", rawCpuPerGb,
-                cpu[cpu.length / 2], java.lang.management.ManagementFactory.getOperatingSystemMXBean()
+                + "median (whole migration incl. setup and switchover; %.2f s without the JIT compilers' threads); "
+                + "load average %.1f on %d CPUs%n", rawCpuPerGb,
+                cpu[cpu.length / 2], cpuNoJit[cpuNoJit.length / 2], java.lang.management.ManagementFactory.getOperatingSystemMXBean()
                         .getSystemLoadAverage(), Runtime.getRuntime().availableProcessors());
     }
 
@@ -236,6 +277,17 @@ public final class MigrationBench {
             }
         }
         return out;
+    }
+
+    /** CPU ticks of the JIT compiler threads (C1, C2) in a {@link #threadCpuTicks()} map. */
+    private static long compilerTicks(java.util.Map<String, Long> ticks) {
+        long sum = 0;
+        for (var e : ticks.entrySet()) {
+            if (e.getKey().contains("CompilerThre")) {
+                sum += e.getValue();
+            }
+        }
+        return sum;
     }
 
     private static void printThreadCpu(java.util.Map<String, Long> before, java.util.Map<String, Long> after) {

@@ -36,8 +36,8 @@ abstract class LifecycleTracker implements DirtyTracker {
     public final synchronized void start() {
         moveTo(TrackerState.TRACKING, "start");
         meter.started();
-        previousLayout = layout();
-        try {
+        try (WriterFreeze.Thaw q = quiesce()) {
+            previousLayout = layout();
             doStart();
         } catch (RuntimeException e) {
             state = TrackerState.STOPPED;
@@ -53,11 +53,17 @@ abstract class LifecycleTracker implements DirtyTracker {
         }
         long t0 = System.nanoTime();
         meter.collectStarting();
-        List<PageRange> layout = layout();
-        List<PageRange> unmapped = RangeList.subtract(previousLayout, layout);
+        List<PageRange> layout;
+        List<PageRange> unmapped;
         RangeList written = new RangeList();
         RangeList remapped = new RangeList();
-        doCollect(layout, previousLayout, written, remapped);
+        // The layout must be read in the same quiet moment as the mechanism's state: a range
+        // unmapped between the two would be neither walked nor reported as gone.
+        try (WriterFreeze.Thaw q = quiesce()) {
+            layout = layout();
+            unmapped = RangeList.subtract(previousLayout, layout);
+            doCollect(layout, previousLayout, written, remapped);
+        }
         previousLayout = layout;
         RangeList gone = new RangeList();
         gone.addAll(unmapped);
@@ -102,6 +108,16 @@ abstract class LifecycleTracker implements DirtyTracker {
         RangeList out = new RangeList();
         mm.vmas().forEach(v -> out.add(v.start(), v.end()));
         return out.toList();
+    }
+
+    /**
+     * Holds the writers still around {@link #doStart} and {@link #doCollect} and the layout
+     * reads that go with them, for a mechanism that cannot read and re-arm atomically. The
+     * uffd-wp trackers get-and-rearm in one step and see layout changes as events, so by default
+     * nothing is held.
+     */
+    protected WriterFreeze.Thaw quiesce() {
+        return () -> { };
     }
 
     protected abstract void doStart();

@@ -57,11 +57,14 @@ public final class SoftDirtyTracker extends LifecycleTracker {
     }
 
     @Override
+    protected WriterFreeze.Thaw quiesce() {
+        return freeze.freeze();
+    }
+
+    @Override
     protected void doStart() {
-        try (WriterFreeze.Thaw thaw = freeze.freeze()) {
-            walk(null);
-            mm.clearRefs(CLEAR_SOFT_DIRTY);
-        }
+        walk(null);
+        mm.clearRefs(CLEAR_SOFT_DIRTY);
         // Soft-dirty write faults resolve in the kernel; only its fault counters see them.
         FaultCounters base = mm.faultCounters();
         meter.kernelTraps(() -> {
@@ -73,10 +76,8 @@ public final class SoftDirtyTracker extends LifecycleTracker {
     @Override
     protected void doCollect(List<PageRange> layout, List<PageRange> previousLayout, RangeList written,
             RangeList remapped) {
-        try (WriterFreeze.Thaw thaw = freeze.freeze()) {
-            walk(written);
-            mm.clearRefs(CLEAR_SOFT_DIRTY);
-        }
+        walk(written);
+        mm.clearRefs(CLEAR_SOFT_DIRTY);
     }
 
     /**

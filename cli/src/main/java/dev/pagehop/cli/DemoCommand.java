@@ -50,15 +50,17 @@ import picocli.CommandLine.Model.CommandSpec;
  * <p>The defaults are chosen so the demo completes as a user expects, within the default
  * policy's caps (3 × memory sent at most, 30 rounds, the timeouts):
  * <ul>
- *   <li>256 KiB/s of key-value puts. A put writes 80–88 bytes to a random 4K page (and the
- *       table header), so this dirties at most about 3 000 pages a second. On the 2-core
- *       development machine under a load of 9, where the link carried only 8–20 MiB/s of
- *       written pages, it converged in pre-copy after 4 rounds (throttle 30 %), 0.9 × memory
- *       sent (BENCHMARKS.md, the demo); a quiet machine carries hundreds of MB/s. 1 MiB/s
- *       dirtied 10–30 MiB/s of pages there, as fast as the link, and went post-copy; the old
- *       16 MiB/s (190 000 puts a second over 16 384 pages) dirtied every page of the table in
- *       every round even on a quiet machine and converged only after the auto-converge throttle
- *       reached 99 %, having sent 9.66 × memory, which the caps now forbid.</li>
+ *   <li>128 KiB/s of key-value puts. A put writes 80–88 bytes to a random 4K page (and the
+ *       table header), so this dirties at most about 1 500 pages a second. The demo's agents
+ *       are fresh JVMs, so the link runs cold: 8–20 MiB/s of written pages on the 2-core
+ *       development machine. There 128 KiB/s converged in pre-copy after 4 rounds with 97–142 ms
+ *       of downtime (quiet machine); 256 KiB/s also converged, but its last round left 4 MiB
+ *       for the frozen process and took 314 ms of downtime against the 300 ms limit, and 424 ms
+ *       under a load of 9 (BENCHMARKS.md, the demo). 1 MiB/s dirtied 10–30 MiB/s of pages, as
+ *       fast as the cold link, and went post-copy; the old 16 MiB/s (190 000 puts a second over
+ *       16 384 pages) dirtied every page of the table in every round and converged only after
+ *       the auto-converge throttle reached 99 %, having sent 9.66 × memory, which the caps now
+ *       forbid.</li>
  *   <li>hybrid mode: the same pre-copy rounds while they converge and, where iterating stops
  *       helping first (a hard cap reached, or the dirty set growing, on a machine so loaded that
  *       the link no longer outruns even that), post-copy instead of an abort, as KubeVirt's allowPostCopy does, or a QEMU user issuing
@@ -86,7 +88,7 @@ final class DemoCommand implements Callable<Integer> {
             description = "Memory of the workload (default ${DEFAULT-VALUE}).")
     long memoryBytes;
 
-    @Option(names = "--write-rate", paramLabel = "RATE", defaultValue = "256KiB/s", converter = Converters.Rate.class,
+    @Option(names = "--write-rate", paramLabel = "RATE", defaultValue = "128KiB/s", converter = Converters.Rate.class,
             description = "How fast the workload writes, so pre-copy has dirty pages to chase (default ${DEFAULT-VALUE}).")
     long writeRate;
 

@@ -71,7 +71,7 @@ class DemoCommandTest {
         assertThat(out).startsWith("pagehop demo: live migration of an emulated arm64 process between two local agents\n"
                 + "  starting target agent ... ready on " + cli.targetAddress + " (target 'tgt', version 0.1.0, protocol 1; in-process)\n"
                 + "  starting source agent ... ready on " + cli.sourceAddress + " (source 'src', version 0.1.0, protocol 1; in-process)\n"
-                + "spawned pid 1 on the source: kv, 64.0 MiB, 4k pages, writing 256 KiB/s\n"
+                + "spawned pid 1 on the source: kv, 64.0 MiB, 4k pages, writing 128 KiB/s\n"
                 + "migrating pid 1 → " + cli.targetAddress + " (hybrid, uffd-wp-async, downtime limit 300 ms)\n");
         assertThat(out).contains("round 0  50%").contains("round 2 (final) done").containsPattern("Downtime\\s+42 ms")
                 .contains("verify: target pid 7 memory digest 3f2a117e55010203, source pid 1 at freeze 3f2a117e55010203 → identical")
@@ -91,7 +91,7 @@ class DemoCommandTest {
         assertThat(sent.getPolicy().getMaxAmplification()).as("the default 3 x cap").isZero();
         SpawnRequest spawn = (SpawnRequest) cli.source.requests.stream().filter(SpawnRequest.class::isInstance)
                 .findFirst().orElseThrow();
-        assertThat(spawn.getWriteRateBytesPerSec()).isEqualTo(256L << 10);
+        assertThat(spawn.getWriteRateBytesPerSec()).isEqualTo(128L << 10);
     }
 
     @Test

@@ -19,7 +19,8 @@ public enum ExitCode {
     CANCELLED(7, "the migration was cancelled"),
     VERIFY_FAILED(8, "verification failed: the target's memory digest differs from the source's at freeze"),
     NOT_CONVERGED(9, "pre-copy did not converge within the policy's limits and the policy aborted; the source process runs on "
-            + "(try --mode hybrid, a higher --downtime-limit or --auto-converge throttle)"),
+            + "(try --mode hybrid, a higher --downtime-limit, or a higher --max-amplification so the auto-converge "
+            + "throttle has rounds to work)"),
     NEEDS_ATTENTION(10, "the process is frozen and needs a decision: the commit's outcome is unknown (the source stays frozen), "
             + "or post-copy cannot complete (the target stays frozen)");
 

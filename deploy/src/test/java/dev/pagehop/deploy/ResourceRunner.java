@@ -28,7 +28,9 @@ import org.testcontainers.containers.Network;
 /**
  * CPU and memory of the agents' containers while they migrate the default process (what
  * {@code pagehop spawn} and {@code pagehop migrate} do without options: workload kv, 64 MiB,
- * 4K pages, one thread; pre-copy with uffd-wp-async and the policy's defaults), to size the
+ * 4K pages, one thread; pre-copy with uffd-wp-async and the policy's defaults but for the
+ * amplification cap, lifted so that auto-converge's throttle completes the migration of this
+ * flat-out writer instead of the default policy aborting it at 3x), to size the
  * manifests' requests. Runs the image with the dev overlay's arguments, limits and TLS Secrets,
  * and samples the Docker stats stream (one sample a second, cgroup v1) of both containers: CPU
  * in cores from the cgroup's cpuacct deltas, RSS as {@code rss + mapped_file}, the working set
@@ -137,7 +139,9 @@ public final class ResourceRunner {
                 long t0 = System.nanoTime();
                 MigrationInfo m = source.control().startMigration(StartMigrationRequest.newBuilder().setPid(p.getPid())
                         .setTarget(target.address()).setMode(MigrationMode.MIGRATION_MODE_PRECOPY)
-                        .setTracker(Tracker.TRACKER_UFFD_WP_ASYNC).build());
+                        .setTracker(Tracker.TRACKER_UFFD_WP_ASYNC)
+                        .setPolicy(dev.pagehop.proto.control.v1.MigrationPolicy.newBuilder().setMaxAmplification(100))
+                        .build());
                 MigrationInfo done = await().atMost(Duration.ofMinutes(10)).pollInterval(Duration.ofMillis(250))
                         .until(() -> source.control().getMigration(GetMigrationRequest.newBuilder()
                                 .setMigrationId(m.getMigrationId()).build()), x -> switch (x.getSourcePhase()) {

@@ -7,6 +7,8 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SymbolLookup;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
+import java.util.ArrayDeque;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Where the emulated machine's frames live on the host: 2 MiB chunks of private anonymous
@@ -57,9 +59,9 @@ final class HostMemory {
 
     private static final Native NATIVE = Native.load();
     /** Bytes mapped by this class and not yet unmapped, over every machine in this JVM (pool included). */
-    private static final java.util.concurrent.atomic.AtomicLong MAPPED_BYTES = new java.util.concurrent.atomic.AtomicLong();
+    private static final AtomicLong MAPPED_BYTES = new AtomicLong();
     /** Addresses of pooled chunks (guarded by itself); their contents are stale until zeroed. */
-    private static final java.util.ArrayDeque<Long> POOL = new java.util.ArrayDeque<>();
+    private static final ArrayDeque<Long> POOL = new ArrayDeque<>();
 
     private HostMemory() {
     }

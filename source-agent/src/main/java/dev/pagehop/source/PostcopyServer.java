@@ -390,8 +390,8 @@ public final class PostcopyServer {
 
         Link(long epoch) {
             this.epoch = epoch;
-            this.urgent = new Stream(this, PageStreamKind.PAGE_STREAM_KIND_URGENT, null);
-            this.bulk = new Stream(this, PageStreamKind.PAGE_STREAM_KIND_BULK, bulkQueue);
+            this.urgent = new Stream(this, PageStreamKind.PAGE_STREAM_KIND_URGENT);
+            this.bulk = new Stream(this, PageStreamKind.PAGE_STREAM_KIND_BULK);
         }
 
         void ready() {
@@ -433,17 +433,15 @@ public final class PostcopyServer {
     private final class Stream implements ClientResponseObserver<PageSupply, PageDemand> {
         private final Link link;
         private final PageStreamKind kind;
-        private final BlockingQueue<Job> queue;
         private volatile ClientCallStreamObserver<PageSupply> out;
         /** Serialises onNext and onCompleted, which a call stream does not take concurrently. */
         private final Object sendLock = new Object();
         private volatile boolean ended;
         volatile boolean ready;
 
-        Stream(Link link, PageStreamKind kind, BlockingQueue<Job> queue) {
+        Stream(Link link, PageStreamKind kind) {
             this.link = link;
             this.kind = kind;
-            this.queue = queue;
         }
 
         @Override
@@ -526,15 +524,15 @@ public final class PostcopyServer {
                 ready = true;
                 link.ready();
             }
-            if (queue == null) {
-                // The urgent stream: answered here (see the class comment).
+            if (kind == PageStreamKind.PAGE_STREAM_KIND_URGENT) {
+                // Answered here, on the thread that delivered it (see the class comment).
                 if (!stopped) {
                     answer(new Job(d, this));
                 }
                 return;
             }
-            if (!queue.offer(new Job(d, this))) {
-                link.broken(new IllegalStateException("the target has more than " + (queue.size())
+            if (!bulkQueue.offer(new Job(d, this))) {
+                link.broken(new IllegalStateException("the target has more than " + bulkQueue.size()
                         + " demands queued on the " + kind + " stream"));
             }
         }

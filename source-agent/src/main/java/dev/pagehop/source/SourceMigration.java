@@ -91,7 +91,7 @@ final class SourceMigration implements Runnable {
     final boolean keepSource;
     private final MigrationGrpc.MigrationBlockingStub blocking;
     private final MigrationGrpc.MigrationStub async;
-    /** Post-copy's urgent page stream: its own connection to the target where one was given. */
+    /** Post-copy's urgent page stream, on a connection of its own to the target. */
     private final MigrationGrpc.MigrationStub urgent;
     private final Settings settings;
     private final SourceMetrics metrics;
@@ -138,12 +138,6 @@ final class SourceMigration implements Runnable {
     private boolean frozen;
     private long nextSequence;
     private int window;
-
-    SourceMigration(String id, ManagedProcess mp, String target, Channel channel, MigrationPolicy policy,
-            String trackerName, boolean leavePaused, boolean keepSource, Settings settings, SourceMetrics metrics,
-            Runnable onRelease) {
-        this(id, mp, target, channel, channel, policy, trackerName, leavePaused, keepSource, settings, metrics, onRelease);
-    }
 
     /**
      * @param urgentChannel carries post-copy's urgent page stream only: a connection apart from

@@ -1,6 +1,8 @@
 package dev.pagehop.xfer;
 
+import com.google.protobuf.ByteOutput;
 import com.google.protobuf.ByteString;
+import com.google.protobuf.UnsafeByteOperations;
 import dev.pagehop.proto.migration.v1.Chunk;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -30,10 +32,42 @@ public final class ChunkChecksum {
         return of(c.getSequence(), c.getKindValue(), c.getAddress(), c.getLengthBytes(), c.getZeroBitmap(), c.getData());
     }
 
-    private static void update(CRC32C crc, ByteString bytes) {
-        // asReadOnlyByteBufferList shares the ByteString's storage: no copy of page data.
-        for (ByteBuffer b : bytes.asReadOnlyByteBufferList()) {
-            crc.update(b);
+    /**
+     * Feeds {@code bytes} to {@code crc} where they lie: {@link UnsafeByteOperations#unsafeWriteTo}
+     * hands over the arrays or buffers the byte string is made of. Its read-only buffer views
+     * would not do: a read-only heap buffer has no accessible array, so {@link CRC32C} would copy
+     * it piece by piece into a scratch array.
+     */
+    static void update(CRC32C crc, ByteString bytes) {
+        try {
+            UnsafeByteOperations.unsafeWriteTo(bytes, new ByteOutput() {
+                @Override
+                public void write(byte value) {
+                    crc.update(value);
+                }
+
+                @Override
+                public void write(byte[] value, int offset, int length) {
+                    crc.update(value, offset, length);
+                }
+
+                @Override
+                public void writeLazy(byte[] value, int offset, int length) {
+                    crc.update(value, offset, length);
+                }
+
+                @Override
+                public void write(ByteBuffer value) {
+                    crc.update(value.duplicate());
+                }
+
+                @Override
+                public void writeLazy(ByteBuffer value) {
+                    crc.update(value.duplicate());
+                }
+            });
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
         }
     }
 }

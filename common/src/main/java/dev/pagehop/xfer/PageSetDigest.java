@@ -1,6 +1,8 @@
 package dev.pagehop.xfer;
 
+import com.google.protobuf.ByteOutput;
 import com.google.protobuf.ByteString;
+import com.google.protobuf.UnsafeByteOperations;
 import dev.pagehop.proto.migration.v1.Chunk;
 import dev.pagehop.proto.migration.v1.ChunkKind;
 import dev.pagehop.track.PageRange;
@@ -34,6 +36,10 @@ public final class PageSetDigest {
     private long lane2;
     private long lane3;
     private final CRC32C crc = new CRC32C();
+    /** Bound once: a method reference made per page would be an allocation per page. */
+    private final java.util.function.LongConsumer subtractReplaced = this::subtract;
+    /** Per-page CRCs of the chunk being applied, reused across chunks. */
+    private final PageCrcs chunkCrcs;
 
     public PageSetDigest(long pageSize) {
         if (pageSize <= 0 || Long.bitCount(pageSize) != 1) {
@@ -44,6 +50,7 @@ public final class PageSetDigest {
         CRC32C z = new CRC32C();
         z.update(new byte[Math.toIntExact(pageSize)]);
         this.zeroCrc = z.getValue();
+        this.chunkCrcs = new PageCrcs(Math.toIntExact(pageSize));
     }
 
     /** The hash of the page at {@code address} whose contents have CRC32C {@code crc32c}. */
@@ -61,11 +68,7 @@ public final class PageSetDigest {
     /** Sets the page at {@code address} to contents with CRC32C {@code crc32c}. */
     public void put(long address, long crc32c) {
         long h = pageHash(address, crc32c);
-        long page = address >>> pageShift;
-        if (pages.contains(page)) {
-            subtract(pages.get(page));
-        }
-        pages.put(page, h);
+        pages.put(address >>> pageShift, h, subtractReplaced);
         add(h);
     }
 
@@ -124,22 +127,103 @@ public final class PageSetDigest {
             return;
         }
         ByteString bitmap = c.getZeroBitmap();
-        ByteString data = c.getData();
+        long[] crcs = chunkCrcs.of(c.getData());
         int pages = Math.toIntExact(length / pageSize);
         int ps = Math.toIntExact(pageSize);
-        int dataPos = 0;
+        int next = 0;
         for (int i = 0; i < pages; i++) {
             long a = address + (long) i * ps;
             if (!bitmap.isEmpty() && (bitmap.byteAt(i >>> 3) & (1 << (i & 7))) != 0) {
                 put(a, zeroCrc);
-                continue;
+            } else {
+                put(a, crcs[next++]);
             }
+        }
+    }
+
+    /**
+     * The CRC32C of each page of a chunk's data, in one pass over the bytes where they lie:
+     * {@link UnsafeByteOperations#unsafeWriteTo} hands over the arrays or buffers a byte string
+     * is made of. Through {@code asReadOnlyByteBufferList} a heap-backed byte string comes as
+     * read-only buffers, which {@link CRC32C#update(ByteBuffer)} can only read by copying them
+     * into a scratch array (a gigabyte of garbage per gigabyte migrated).
+     */
+    private static final class PageCrcs extends ByteOutput {
+        private final int pageSize;
+        private final CRC32C crc = new CRC32C();
+        private long[] crcs = new long[64];
+        private int page;
+        private int inPage;
+
+        PageCrcs(int pageSize) {
+            this.pageSize = pageSize;
+        }
+
+        /** CRCs of the whole pages of {@code data}, in order; valid until the next call. */
+        long[] of(ByteString data) {
+            int n = data.size() / pageSize;
+            if (crcs.length < n) {
+                crcs = new long[n];
+            }
+            page = 0;
+            inPage = 0;
             crc.reset();
-            for (ByteBuffer b : data.substring(dataPos, dataPos + ps).asReadOnlyByteBufferList()) {
-                crc.update(b);
+            try {
+                UnsafeByteOperations.unsafeWriteTo(data, this);
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
             }
-            put(a, crc.getValue());
-            dataPos += ps;
+            return crcs;
+        }
+
+        @Override
+        public void write(byte value) {
+            write(new byte[] {value}, 0, 1);
+        }
+
+        @Override
+        public void write(byte[] value, int offset, int length) {
+            int at = offset;
+            int left = length;
+            while (left > 0) {
+                int n = Math.min(left, pageSize - inPage);
+                crc.update(value, at, n);
+                at += n;
+                left -= n;
+                advance(n);
+            }
+        }
+
+        @Override
+        public void writeLazy(byte[] value, int offset, int length) {
+            write(value, offset, length);
+        }
+
+        @Override
+        public void write(ByteBuffer value) {
+            ByteBuffer b = value.duplicate();
+            while (b.hasRemaining()) {
+                int n = Math.min(b.remaining(), pageSize - inPage);
+                int limit = b.limit();
+                b.limit(b.position() + n);
+                crc.update(b);
+                b.limit(limit);
+                advance(n);
+            }
+        }
+
+        @Override
+        public void writeLazy(ByteBuffer value) {
+            write(value);
+        }
+
+        private void advance(int n) {
+            inPage += n;
+            if (inPage == pageSize) {
+                crcs[page++] = crc.getValue();
+                crc.reset();
+                inPage = 0;
+            }
         }
     }
 
@@ -237,8 +321,14 @@ public final class PageSetDigest {
         }
 
         void put(long key, long value) {
+            put(key, value, old -> { });
+        }
+
+        /** As {@link #put(long, long)}, handing a replaced value to {@code replaced}: one probe, not three. */
+        void put(long key, long value, java.util.function.LongConsumer replaced) {
             int i = find(key);
             if (i >= 0) {
+                replaced.accept(values[i]);
                 values[i] = value;
                 return;
             }

@@ -127,6 +127,74 @@ class PageSetDigestTest {
         assertThat(x.digest()).isEqualTo(y.digest());
     }
 
+    /**
+     * A chunk's data arrives on the target as a rope of direct buffers cut wherever HTTP/2 frames
+     * and socket reads fell (pieces of one byte included), or as one heap array; the page CRCs,
+     * and so the digest and the chunk checksum, must not depend on where the cuts are.
+     */
+    @Property(tries = 60)
+    void theDigestAndChecksumOfAChunkDoNotDependOnHowItsDataIsCut(@ForAll long seed,
+            @ForAll @IntRange(min = 1, max = 24) int pages) {
+        Random r = new Random(seed);
+        int ps = 4096;
+        byte[] bitmap = new byte[(pages + 7) / 8];
+        int nonZero = 0;
+        for (int i = 0; i < pages; i++) {
+            if (r.nextInt(4) == 0) {
+                bitmap[i / 8] |= (byte) (1 << (i % 8));
+            } else {
+                nonZero++;
+            }
+        }
+        if (nonZero == 0) {
+            bitmap[0] &= (byte) ~1;
+            nonZero = 1;
+        }
+        byte[] data = new byte[nonZero * ps];
+        r.nextBytes(data);
+        List<com.google.protobuf.ByteString> cuts = new ArrayList<>();
+        for (int at = 0; at < data.length; ) {
+            int n = Math.min(data.length - at, switch (r.nextInt(4)) {
+                case 0 -> 1;
+                case 1 -> 1 + r.nextInt(127);
+                case 2 -> ps - 1 + r.nextInt(3);
+                default -> 1 + r.nextInt(3 * ps);
+            });
+            java.nio.ByteBuffer b = java.nio.ByteBuffer.allocateDirect(n);
+            b.put(data, at, n).flip();
+            cuts.add(com.google.protobuf.UnsafeByteOperations.unsafeWrap(b));
+            at += n;
+        }
+        dev.pagehop.proto.migration.v1.Chunk.Builder c = dev.pagehop.proto.migration.v1.Chunk.newBuilder()
+                .setMigrationId("m").setSequence(5).setKind(ChunkKind.CHUNK_KIND_PAGES).setAddress(0x40000)
+                .setLengthBytes((long) pages * ps).setZeroBitmap(com.google.protobuf.ByteString.copyFrom(bitmap));
+        dev.pagehop.proto.migration.v1.Chunk flat = c.setData(com.google.protobuf.ByteString.copyFrom(data)).build();
+        dev.pagehop.proto.migration.v1.Chunk rope = c.setData(com.google.protobuf.ByteString.copyFrom(cuts)).build();
+
+        PageSetDigest fromFlat = new PageSetDigest(ps);
+        fromFlat.apply(flat);
+        PageSetDigest fromRope = new PageSetDigest(ps);
+        fromRope.apply(rope);
+        PageSetDigest pageByPage = new PageSetDigest(ps);
+        for (int i = 0, d = 0; i < pages; i++) {
+            long a = 0x40000 + (long) i * ps;
+            if ((bitmap[i / 8] & (1 << (i % 8))) != 0) {
+                pageByPage.putZero(a, ps);
+            } else {
+                pageByPage.put(a, data, d);
+                d += ps;
+            }
+        }
+        assertThat(fromRope.digest()).isEqualTo(fromFlat.digest()).isEqualTo(pageByPage.digest());
+        assertThat(ChunkChecksum.of(rope)).isEqualTo(ChunkChecksum.of(flat));
+        java.util.zip.CRC32C whole = new java.util.zip.CRC32C();
+        whole.update(java.nio.ByteBuffer.allocate(32).order(java.nio.ByteOrder.LITTLE_ENDIAN).putLong(5)
+                .putLong(ChunkKind.CHUNK_KIND_PAGES_VALUE).putLong(0x40000).putLong((long) pages * ps).flip());
+        whole.update(bitmap);
+        whole.update(data);
+        assertThat(ChunkChecksum.of(flat)).isEqualTo((int) whole.getValue());
+    }
+
     /** The primitive table behaves as a map under random puts, removals and range removals. */
     @Property(tries = 50)
     void thePageTableMatchesAMap(@ForAll long seed) {

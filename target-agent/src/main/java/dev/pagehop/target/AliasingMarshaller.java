@@ -116,7 +116,12 @@ final class AliasingMarshaller<T extends Message> implements MethodDescriptor.Pr
                     throw new IOException("skipped " + skipped + " of " + n + " buffered bytes");
                 }
             }
-            T message = parseAliased(ByteString.copyFrom(pieces));
+            ByteString whole = ByteString.copyFrom(pieces);
+            if (!allDirect(whole)) {
+                detached.reset();
+                return parseCopied(detached, size);
+            }
+            T message = parseAliased(whole);
             hold(message, () -> closeQuietly(detached));
             keep = true;
             return message;
@@ -125,6 +130,22 @@ final class AliasingMarshaller<T extends Message> implements MethodDescriptor.Pr
                 closeQuietly(detached);
             }
         }
+    }
+
+    /**
+     * Whether protobuf can parse {@code bytes} with aliasing. It aliases a rope only when every
+     * leaf is a direct buffer; but concatenation copies adjacent pieces shorter than 128 bytes
+     * together into a heap array (HTTP/2 hands over 1-byte pieces next to a message's short
+     * tail), and one heap leaf turns the whole parse into a stream decoder that copies every
+     * {@code bytes} field into a fresh array. A copy into a pooled array is cheaper than that.
+     */
+    private static boolean allDirect(ByteString bytes) {
+        for (ByteBuffer b : bytes.asReadOnlyByteBufferList()) {
+            if (!b.isDirect()) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /**

@@ -81,6 +81,32 @@ class AliasingMarshallerTest {
     }
 
     @Test
+    void aMessageEndingInTinyPiecesIsCopiedOnceAfterTheLentPiecesWereRead() {
+        // As HTTP/2 hands them over: frame-sized pieces, 1-byte pieces between, and a short tail.
+        // Protobuf would glue the last tiny pieces into a heap array, so the marshaller rewinds
+        // the pieces it has read and copies the message once instead.
+        TransferRequest sent = chunk(40000);
+        byte[] wire = sent.toByteArray();
+        CompositeReadableBuffer c = new CompositeReadableBuffer();
+        int[] sizes = {16379, 1, 16384, 1, wire.length - 16379 - 1 - 16384 - 1 - 70, 1, 69};
+        int off = 0;
+        for (int n : sizes) {
+            ByteBuffer b = ByteBuffer.allocateDirect(n);
+            b.put(wire, off, n).flip();
+            c.addBuffer(ReadableBuffers.wrap(b));
+            off += n;
+        }
+        assertThat(off).isEqualTo(wire.length);
+
+        TransferRequest got = marshaller.parse(ReadableBuffers.openStream(c, true));
+
+        assertThat(got).isEqualTo(sent);
+        assertThat(marshaller.heldCount()).isEqualTo(1);
+        marshaller.release(got);
+        assertThat(marshaller.heldCount()).isZero();
+    }
+
+    @Test
     void aStreamThatCannotLendItsBuffersIsCopiedIntoAPooledArray() {
         TransferRequest sent = chunk(8192);
         byte[] wire = sent.toByteArray();

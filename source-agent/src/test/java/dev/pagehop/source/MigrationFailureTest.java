@@ -91,6 +91,52 @@ class MigrationFailureTest {
         }
     }
 
+    /**
+     * A target counts what it already holds: a process it received and runs takes part of its
+     * memory budget, so the next migration is refused at Prepare with the numbers, the source
+     * runs on, and once the received process is gone the same migration is admitted.
+     */
+    @Test
+    void aTargetOverItsMemoryBudgetRefusesPrepareUntilAReceivedProcessLeaves() throws Exception {
+        try (InProcessAgents a = new InProcessAgents()) {
+            ProcessInfo first = spawnKv(a, 1 << 20);
+            ProcessInfo second = spawnKv(a, 1 << 20);
+            // Room for one of them and 64 KiB more: the first fits, then what it holds does not
+            // leave room for the second.
+            long budget = Math.max(first.getMappedBytes(), second.getMappedBytes()) + (64 << 10);
+            String name = "target-" + UUID.randomUUID();
+            try (TargetAgentServer t = new TargetAgentServer(InProcessServerBuilder.forName(name),
+                    new TargetAgentServer.Options("budgeted", 1L << 30, 4, new FaultInjector(), () -> { },
+                            System::nanoTime, "127.0.0.1", -1, 1000, budget))) {
+                MigrationInfo m1 = migrate(a, first.getPid(), name, small());
+                assertThat(m1.getSourcePhase()).as(m1.getFailure()).isEqualTo(SourcePhase.SOURCE_PHASE_COMPLETED);
+                io.grpc.ManagedChannel tc = io.grpc.inprocess.InProcessChannelBuilder.forName(name).build();
+                try {
+                    var targetStub = dev.pagehop.proto.control.v1.AgentControlGrpc.newBlockingStub(tc);
+                    ProcessInfo received = targetStub.listProcesses(
+                            dev.pagehop.proto.control.v1.ListProcessesRequest.getDefaultInstance()).getProcesses(0);
+                    assertThat(received.getResidentBytes()).as("the received process holds more than the slack")
+                            .isGreaterThan(64 << 10);
+
+                    MigrationInfo refused = migrate(a, second.getPid(), name, small());
+                    assertThat(refused.getSourcePhase()).isEqualTo(SourcePhase.SOURCE_PHASE_FAILED);
+                    assertThat(refused.getFailureKind())
+                            .isEqualTo(dev.pagehop.proto.control.v1.FailureKind.FAILURE_KIND_REFUSED_BY_TARGET);
+                    assertThat(refused.getFailure()).contains("refused Prepare", "RESOURCE_EXHAUSTED",
+                            "1 processes running here hold " + received.getResidentBytes() + " bytes resident",
+                            "over its limit of " + budget + " bytes (--max-total-memory)");
+                    assertSourceRunsOn(a, second.getPid());
+
+                    targetStub.killProcess(dev.pagehop.proto.control.v1.KillProcessRequest.newBuilder()
+                            .setPid(received.getPid()).build());
+                    assertRerunSucceeds(a, second.getPid(), name);
+                } finally {
+                    tc.shutdownNow();
+                }
+            }
+        }
+    }
+
     @Test
     void targetKilledMidRoundFailsAndAnotherTargetThenSucceeds() throws Exception {
         try (InProcessAgents a = new InProcessAgents()) {

@@ -162,6 +162,7 @@ final class MigrationService extends MigrationGrpc.MigrationImplBase {
                 r.getMaxChunkBytes(), state.faults(), state.killSwitch(), state.nanoTime());
         m.postcopyMeters(state.postcopyMeters());
         m.postcopyLimits(state.postcopyLimits());
+        m.maxMappedBytes(cfg.maxMemoryBytes());
         try {
             m.applyInitialLayout(layout);
         } catch (RuntimeException e) {
@@ -169,7 +170,7 @@ final class MigrationService extends MigrationGrpc.MigrationImplBase {
             throw Status.INVALID_ARGUMENT.withDescription("migration " + id + ": the layout cannot be mapped: "
                     + e.getMessage()).asRuntimeException();
         }
-        state.admit(m);
+        state.admit(m, layout.mappedBytes());
         LOG.info("migration {}: prepared from {} pid {} ({} bytes mapped, {} granule)", id, r.getSourceAgent(),
                 r.getSourcePid(), layout.mappedBytes(), granule);
         return PrepareResponse.newBuilder().setProtocolVersion(PROTOCOL_VERSION)

@@ -59,6 +59,13 @@ public final class TargetAgent implements Callable<Integer> {
             description = "Incoming migrations at once (env PAGEHOP_MAX_MIGRATIONS, default ${DEFAULT-VALUE}).")
     int maxMigrations;
 
+    @Option(names = "--max-total-memory", defaultValue = "${env:PAGEHOP_MAX_TOTAL_MEMORY:-0}",
+            description = "Most process memory this target holds at once, bytes: the resident memory of the "
+                    + "processes running here plus the mapped size of each migration arriving; a migration that "
+                    + "would go over it is refused at Prepare (env PAGEHOP_MAX_TOTAL_MEMORY, default 0 = "
+                    + "--max-memory x --max-migrations).")
+    long maxTotalMemory;
+
     @Option(names = "--shutdown-grace-ms", defaultValue = "${env:PAGEHOP_SHUTDOWN_GRACE_MS:-10000}",
             description = "How long shutdown waits for calls to drain (env PAGEHOP_SHUTDOWN_GRACE_MS, "
                     + "default ${DEFAULT-VALUE}).")
@@ -151,6 +158,10 @@ public final class TargetAgent implements Callable<Integer> {
     public TargetAgentServer start(FaultInjector fi) throws IOException {
         TlsOptions effective = tls.plaintextWhenNoFiles();
         effective.check(listen, port);
+        if (maxTotalMemory < 0) {
+            throw new IllegalArgumentException("--max-total-memory " + maxTotalMemory
+                    + " must be >= 0 (0 = --max-memory x --max-migrations)");
+        }
         if (postcopySourceLostMs < 0 || postcopyRequestTimeoutMs < 1) {
             throw new IllegalArgumentException("--postcopy-source-lost-ms " + postcopySourceLostMs
                     + " must be >= 0 and --postcopy-request-timeout-ms " + postcopyRequestTimeoutMs + " >= 1");
@@ -164,7 +175,8 @@ public final class TargetAgent implements Callable<Integer> {
                 new TargetAgentServer.Options(name, maxMemory, maxMigrations, fi,
                         // A crash, not a shutdown: no hooks, no goodbyes, as the fault point promises.
                         () -> Runtime.getRuntime().halt(137), System::nanoTime, metricsHost, metricsPort,
-                        shutdownGraceMs));
+                        shutdownGraceMs, maxTotalMemory == 0 ? TargetConfig.defaultTotal(maxMemory, maxMigrations)
+                                : maxTotalMemory));
         server.postcopyTimeouts(postcopySourceLostMs, postcopyRequestTimeoutMs);
         return server;
     }

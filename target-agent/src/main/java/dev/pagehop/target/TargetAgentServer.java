@@ -41,7 +41,14 @@ public final class TargetAgentServer implements AutoCloseable {
 
     /** What a target agent is started with. metricsPort -1 disables the HTTP endpoint. */
     public record Options(String name, long maxMemoryBytes, int maxMigrations, FaultInjector faults,
-            Runnable killSwitch, LongSupplier nanoTime, String metricsHost, int metricsPort, long shutdownGraceMs) {
+            Runnable killSwitch, LongSupplier nanoTime, String metricsHost, int metricsPort, long shutdownGraceMs,
+            long maxTotalMemoryBytes) {
+        /** With the default memory budget: room for {@code maxMigrations} migrations of the largest size. */
+        public Options(String name, long maxMemoryBytes, int maxMigrations, FaultInjector faults, Runnable killSwitch,
+                LongSupplier nanoTime, String metricsHost, int metricsPort, long shutdownGraceMs) {
+            this(name, maxMemoryBytes, maxMigrations, faults, killSwitch, nanoTime, metricsHost, metricsPort,
+                    shutdownGraceMs, TargetConfig.defaultTotal(maxMemoryBytes, maxMigrations));
+        }
     }
 
     public TargetAgentServer(ServerBuilder<?> builder, Options o) throws IOException {
@@ -49,8 +56,8 @@ public final class TargetAgentServer implements AutoCloseable {
         dev.pagehop.syscall.ElfWorkload.registerKind();
         this.shutdownGraceMs = o.shutdownGraceMs();
         TargetConfig d = TargetConfig.defaults();
-        this.state = new TargetState(new TargetConfig(o.maxMemoryBytes(), o.maxMigrations(), d.maxChunkBytes(),
-                d.maxChunksInFlight()), o.faults(), o.killSwitch(), o.nanoTime(), registry);
+        this.state = new TargetState(new TargetConfig(o.maxMemoryBytes(), o.maxMigrations(), o.maxTotalMemoryBytes(),
+                d.maxChunkBytes(), d.maxChunksInFlight()), o.faults(), o.killSwitch(), o.nanoTime(), registry);
         // Post-copy's urgent page stream is handled on the transport's thread: a faulting thread
         // waits for the supply, and a hand-off to the call executor is one more wake-up that, on
         // a busy host, waits for a core. Its messages are one page each; handling one is a copy

@@ -171,6 +171,12 @@ final class TargetMigration {
             throw outOfRange("RoundBegin of round " + b.getRound() + " skips from round " + lastRound);
         }
         LayoutSpec layout = LayoutWire.fromWire(b.getLayout(), pageSize, "round " + b.getRound() + " layout of migration " + id);
+        if (layout.mappedBytes() > maxMappedBytes) {
+            // The process grew while it was being migrated, past what this target admits.
+            throw Status.RESOURCE_EXHAUSTED.withDescription("migration " + id + ": round " + b.getRound()
+                    + " layout maps " + layout.mappedBytes() + " bytes, over this target's limit of " + maxMappedBytes
+                    + " (--max-memory)").asRuntimeException();
+        }
         memory.applyLayout(layout);
         if (phase == TargetPhase.PREPARED) {
             phase(TargetPhase.RECEIVING, "round 0 began");
@@ -365,6 +371,13 @@ final class TargetMigration {
     static final long SOURCE_LOST_AFTER_MS = 150_000;
 
     private LazyPager.Limits postcopyLimits = LazyPager.Limits.defaults().withSourceLostAfterMs(SOURCE_LOST_AFTER_MS);
+
+    /** The agent's --max-memory: every round's layout is held to it, not only Prepare's. */
+    private long maxMappedBytes = Long.MAX_VALUE;
+
+    synchronized void maxMappedBytes(long bytes) {
+        this.maxMappedBytes = bytes;
+    }
 
     /** The lazy pager's limits for this migration (the agent's configuration); before switchover. */
     synchronized void postcopyLimits(LazyPager.Limits limits) {

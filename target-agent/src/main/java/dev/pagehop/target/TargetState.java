@@ -27,6 +27,8 @@ final class TargetState {
     private final LongSupplier nanoTime;
     private final Map<String, TargetMigration> migrations = new LinkedHashMap<>();
     private final Map<Integer, Received> processes = new ConcurrentSkipListMap<>();
+    /** The mapped size each migration declared at Prepare, for the memory budget. */
+    private final Map<String, Long> declaredBytes = new java.util.HashMap<>();
     private final Counter completed;
     private final Counter failed;
     private final PostcopyMeters postcopyMeters;
@@ -98,7 +100,14 @@ final class TargetState {
         return nanoTime;
     }
 
-    synchronized void admit(TargetMigration m) {
+    /**
+     * Admits a prepared migration of {@code mappedBytes} mapped memory, or refuses it: a duplicate
+     * id, one migration too many, or memory over the budget. The budget counts what the processes
+     * here hold (resident memory, which can still grow: admission is a promise, not a cap) plus
+     * what each arriving migration declared at Prepare; a target that took whatever came until
+     * its container's limit would be killed, and every process it runs with it.
+     */
+    synchronized void admit(TargetMigration m, long mappedBytes) {
         if (migrations.containsKey(m.id)) {
             m.fail("duplicate id");
             throw Status.ALREADY_EXISTS.withDescription("migration " + m.id + " was already prepared on this target")
@@ -109,7 +118,34 @@ final class TargetState {
             throw Status.RESOURCE_EXHAUSTED.withDescription("migration " + m.id + ": this target already receives "
                     + activeCount() + " migrations, its limit").asRuntimeException();
         }
+        long arriving = 0;
+        int arrivingCount = 0;
+        for (TargetMigration x : migrations.values()) {
+            if (!x.phase().terminal()) {
+                arriving += declaredBytes.getOrDefault(x.id, 0L);
+                arrivingCount++;
+            }
+        }
+        long resident = 0;
+        int running = 0;
+        for (Received r : processes.values()) {
+            // A post-copy process runs here before its migration ends: it counts as arriving.
+            if (r.migration() == null || r.migration().phase().terminal()) {
+                resident += residentBytes(r.process());
+                running++;
+            }
+        }
+        long after = arriving + resident + mappedBytes;
+        if (after > config.maxTotalMemoryBytes() || after < 0) {
+            m.fail("over the memory budget");
+            throw Status.RESOURCE_EXHAUSTED.withDescription(String.format("migration %s: %d bytes mapped would bring "
+                    + "this target's process memory to %d bytes (%d processes running here hold %d bytes resident, %d "
+                    + "migrations arriving declared %d bytes mapped), over its limit of %d bytes (--max-total-memory)",
+                    m.id, mappedBytes, after, running, resident, arrivingCount, arriving,
+                    config.maxTotalMemoryBytes())).asRuntimeException();
+        }
         migrations.put(m.id, m);
+        declaredBytes.put(m.id, mappedBytes);
         while (migrations.size() > ENDED_KEPT + config.maxMigrations()) {
             String oldest = null;
             for (TargetMigration x : migrations.values()) {
@@ -122,6 +158,16 @@ final class TargetState {
                 break;
             }
             migrations.remove(oldest);
+            declaredBytes.remove(oldest);
+        }
+    }
+
+    private static long residentBytes(EmulatedProcess p) {
+        try {
+            return p.mm().residentBytes();
+        } catch (IllegalStateException closed) {
+            // Killed or exited and released: it holds nothing.
+            return 0;
         }
     }
 

@@ -191,6 +191,19 @@ class TargetProtocolTest {
     }
 
     @Test
+    void aRoundWhoseLayoutGrewPastTheTargetsLimitIsRefused() throws Exception {
+        // The server admits 1 GiB per migration; Prepare declared 64 KiB, round 1 maps 2 GiB.
+        long huge = 2L << 30;
+        refused("m-grew", l -> {
+            l.add(end("m-grew", 0, 0, 1, 2));
+            l.add(TransferRequest.newBuilder().setRoundBegin(RoundBegin.newBuilder().setMigrationId("m-grew")
+                    .setRound(1).setLayout(Layout.newBuilder().addVmas(Vma.newBuilder().setStart(BASE)
+                            .setEnd(BASE + huge).setProt(Prot.READ | Prot.WRITE).setVmFlags(0x73)))).build());
+        }, Status.Code.RESOURCE_EXHAUSTED, "round 1 layout maps " + huge + " bytes", "limit of " + (1L << 30),
+                "--max-memory");
+    }
+
+    @Test
     void addressOutsideAnyVma() throws Exception {
         refused("m-out", l -> l.add(chunk(pages("m-out", 0, 1, BASE + PAGES * 4096L, 1))), Status.Code.OUT_OF_RANGE,
                 "outside any VMA", "0x410000");

@@ -49,6 +49,24 @@ public final class FaultInjector {
         return false;
     }
 
+    /**
+     * For points armed with a number of times to fire: true while that number is positive, taking
+     * one from it each time (disarmed when it reaches zero).
+     */
+    public synchronized boolean fireCounted(FaultPoint point) {
+        Long v = armed.get(point);
+        if (v == null || v <= 0) {
+            armed.remove(point);
+            return false;
+        }
+        if (v == 1) {
+            armed.remove(point);
+        } else {
+            armed.put(point, v - 1);
+        }
+        return true;
+    }
+
     /** True once: if armed and {@code count} reached its value, disarms it and returns true. */
     public synchronized boolean fireIfReached(FaultPoint point, long count) {
         Long v = armed.get(point);

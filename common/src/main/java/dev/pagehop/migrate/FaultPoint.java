@@ -40,5 +40,15 @@ public enum FaultPoint {
      * demands unanswered, as a link that stops delivering without breaking would, until that
      * stream breaks; a reopened stream is served normally.
      */
-    HOLD_POSTCOPY_AFTER_PAGES
+    HOLD_POSTCOPY_AFTER_PAGES,
+    /**
+     * Source: the armed number of Commit calls fail as UNAVAILABLE without reaching the target,
+     * as a link cut right after the switchover that heals again.
+     */
+    FAIL_COMMIT_CALLS,
+    /**
+     * Target: apply the armed number of Commit calls but answer each with UNAVAILABLE, as a reply
+     * lost on the wire: the source cannot tell whether its Commit took effect.
+     */
+    LOSE_COMMIT_ANSWERS
 }

@@ -25,8 +25,6 @@ import dev.pagehop.proto.migration.v1.PrepareRequest;
 import dev.pagehop.proto.migration.v1.PrepareResponse;
 import dev.pagehop.proto.migration.v1.RoundBegin;
 import dev.pagehop.proto.migration.v1.RoundEnd;
-import dev.pagehop.proto.migration.v1.StatusRequest;
-import dev.pagehop.proto.migration.v1.StatusResponse;
 import dev.pagehop.proto.migration.v1.SwitchoverRequest;
 import dev.pagehop.proto.migration.v1.SwitchoverResponse;
 import dev.pagehop.proto.migration.v1.ThreadState;
@@ -659,13 +657,7 @@ final class SourceMigration implements Runnable {
      */
     private long commitCall() {
         long t0 = nanoTime.getAsLong();
-        CommitResponse cr;
-        try {
-            cr = blocking.withDeadlineAfter(settings.rpcTimeoutMs(), TimeUnit.MILLISECONDS)
-                    .commit(CommitRequest.newBuilder().setMigrationId(id).setLeavePaused(leavePaused).build());
-        } catch (StatusRuntimeException e) {
-            cr = resolveCommit(e);
-        }
+        CommitResponse cr = commitUntilAnswered();
         long now = nanoTime.getAsLong();
         synchronized (this) {
             completeNs = now - t0;
@@ -699,28 +691,67 @@ final class SourceMigration implements Runnable {
     }
 
     /**
-     * The Commit call failed: the target may or may not be running the process. Ask it; if it
-     * runs, the migration completed; if it certainly does not, abort it and fail (the caller
-     * thaws the source); if it cannot be asked, keep the source frozen, because thawing could
-     * run the process twice.
+     * Commit, sent again while the target cannot be reached (a link cut between Switchover and
+     * Commit, or an answer lost on the way back): the target resumes the process once and answers
+     * a repeated Commit as it answered the first, so sending it again is safe. A refusal is final
+     * and means the target does not run the process (the caller thaws the source). Unreachable for
+     * the whole RPC timeout: the outcome is unknown, and the source stays frozen so the process
+     * never runs twice.
      */
-    private CommitResponse resolveCommit(StatusRuntimeException e) {
-        try {
-            StatusResponse s = blocking.withDeadlineAfter(settings.rpcTimeoutMs(), TimeUnit.MILLISECONDS)
-                    .status(StatusRequest.newBuilder().setMigrationId(id).build());
-            if (s.getPhase() == TargetPhase.TARGET_PHASE_RUNNING) {
-                return CommitResponse.getDefaultInstance();
+    private CommitResponse commitUntilAnswered() {
+        CommitRequest req = CommitRequest.newBuilder().setMigrationId(id).setLeavePaused(leavePaused).build();
+        long start = nanoTime.getAsLong();
+        long deadline = start + TimeUnit.MILLISECONDS.toNanos(settings.rpcTimeoutMs());
+        long backoffMs = COMMIT_RETRY_FIRST_MS;
+        for (int attempt = 1; ; attempt++) {
+            Status failed;
+            try {
+                if (settings.faults().fireCounted(FaultPoint.FAIL_COMMIT_CALLS)) {
+                    throw Status.UNAVAILABLE.withDescription("the Commit call did not reach the target (fault point "
+                            + "fail-commit-calls)").asRuntimeException();
+                }
+                long leftMs = Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - nanoTime.getAsLong()));
+                CommitResponse cr = blocking.withDeadlineAfter(leftMs, TimeUnit.MILLISECONDS).commit(req);
+                if (attempt > 1) {
+                    LOG.info("migration {}: Commit answered on attempt {}", id, attempt);
+                }
+                return cr;
+            } catch (StatusRuntimeException e) {
+                failed = e.getStatus();
+                if (!COMMIT_RETRIED.contains(failed.getCode())) {
+                    throw new MigrationException(FailureKind.ofTargetCall(failed.getCode()), failed, "migration " + id
+                            + ": target " + target + " refused Commit: " + describe(failed), e);
+                }
+                long now = nanoTime.getAsLong();
+                if (now + TimeUnit.MILLISECONDS.toNanos(backoffMs) >= deadline) {
+                    commitUnknown = true;
+                    throw new MigrationException(FailureKind.COMMIT_UNKNOWN, failed, "migration " + id
+                            + ": commit outcome unknown, target " + target + " unreachable for "
+                            + TimeUnit.NANOSECONDS.toMillis(now - start) + " ms over " + attempt + " Commit attempts ("
+                            + describe(failed) + "); the source process " + mp.pid()
+                            + " stays frozen so it never runs twice; inspect the target, then kill or thaw", e);
+                }
+                LOG.warn("migration {}: Commit attempt {} failed ({}); sending it again in {} ms", id, attempt,
+                        describe(failed), backoffMs);
             }
-        } catch (StatusRuntimeException unreachable) {
-            commitUnknown = true;
-            throw new MigrationException(FailureKind.COMMIT_UNKNOWN, e.getStatus(), "migration " + id
-                    + ": commit outcome unknown, target " + target
-                    + " unreachable (" + describe(e.getStatus()) + "); the source process " + mp.pid()
-                    + " stays frozen so it never runs twice; inspect the target, then kill or thaw", e);
+            try {
+                Thread.sleep(backoffMs);
+            } catch (InterruptedException ie) {
+                Thread.currentThread().interrupt();
+                commitUnknown = true;
+                throw new MigrationException(FailureKind.COMMIT_UNKNOWN, failed, "migration " + id
+                        + ": interrupted resending Commit; its outcome is unknown and the source process " + mp.pid()
+                        + " stays frozen", ie);
+            }
+            backoffMs = Math.min(backoffMs * 2, COMMIT_RETRY_MAX_MS);
         }
-        throw new MigrationException(FailureKind.ofTargetCall(e.getStatus().getCode()), e.getStatus(), "migration " + id
-                + ": target " + target + " refused Commit: " + describe(e.getStatus()), e);
     }
+
+    /** Codes that leave a Commit's outcome open (transport trouble); any other answer is the target's word. */
+    private static final java.util.Set<Status.Code> COMMIT_RETRIED = java.util.EnumSet.of(Status.Code.UNAVAILABLE,
+            Status.Code.DEADLINE_EXCEEDED, Status.Code.UNKNOWN);
+    private static final long COMMIT_RETRY_FIRST_MS = 50;
+    private static final long COMMIT_RETRY_MAX_MS = 2_000;
 
     private boolean commitUnknown;
 

@@ -43,6 +43,10 @@ final class InProcessAgents implements AutoCloseable {
     }
 
     InProcessAgents(long ackTimeoutNanos) throws Exception {
+        this(ackTimeoutNanos, 20_000);
+    }
+
+    InProcessAgents(long ackTimeoutNanos, long rpcTimeoutMs) throws Exception {
         TargetAgentServer[] self = new TargetAgentServer[1];
         target = new TargetAgentServer(InProcessServerBuilder.forName(targetName),
                 new TargetAgentServer.Options("target", 4L << 30, 4, targetFaults, () -> self[0].kill(), System::nanoTime,
@@ -51,7 +55,7 @@ final class InProcessAgents implements AutoCloseable {
         source = new SourceAgentServer(InProcessServerBuilder.forName(sourceName),
                 t -> InProcessChannelBuilder.forName(t).build(),
                 new SourceAgentServer.Options("source", SourceConfig.defaults(),
-                        new SourceMigration.Settings(ackTimeoutNanos, 20_000, "source", sourceFaults, System::nanoTime),
+                        new SourceMigration.Settings(ackTimeoutNanos, rpcTimeoutMs, "source", sourceFaults, System::nanoTime),
                         "127.0.0.1", -1, 5_000));
         control = InProcessChannelBuilder.forName(sourceName).build();
         stub = AgentControlGrpc.newBlockingStub(control);

@@ -284,6 +284,10 @@ final class MigrationService extends MigrationGrpc.MigrationImplBase {
             TargetMigration m = required(r.getMigrationId(), "Commit");
             long nanos = m.commit(r.getMigrationId(), r.getLeavePaused());
             int pid = state.adoptProcess(m);
+            if (state.faults().fireCounted(FaultPoint.LOSE_COMMIT_ANSWERS)) {
+                throw Status.UNAVAILABLE.withDescription("migration " + m.id + ": the Commit answer was lost "
+                        + "(fault point lose-commit-answers)").asRuntimeException();
+            }
             return CommitResponse.newBuilder().setTargetPid(pid).setResumeNanos(nanos).build();
         });
     }

@@ -489,11 +489,23 @@ final class TargetMigration {
         }
     }
 
-    /** Resumes the process; returns the nanoseconds it took. */
+    /**
+     * Nanoseconds the Commit took to resume the process, once it has; -1 before. A Commit whose
+     * answer was lost is sent again, and must find the process resumed once, not twice.
+     */
+    private long committedResumeNanos = -1;
+
+    /** Resumes the process; returns the nanoseconds it took. Repeating it changes nothing. */
     synchronized long commit(String migrationId, boolean leavePaused) {
         requireId(migrationId, "Commit");
+        if (committedResumeNanos >= 0) {
+            // Whatever happened since (a post-copy that failed later included), the process was
+            // resumed here: saying otherwise would let the source thaw its copy as well.
+            return committedResumeNanos;
+        }
         if (phase == TargetPhase.POSTCOPY) {
-            return postcopyCommit(leavePaused);
+            committedResumeNanos = postcopyCommit(leavePaused);
+            return committedResumeNanos;
         }
         if (phase != TargetPhase.READY) {
             throw failedPrecondition("Commit in phase " + phase + "; Switchover must succeed first");
@@ -505,6 +517,7 @@ final class TargetMigration {
         long resumed = nanoTime.getAsLong() - t0;
         phase(TargetPhase.RUNNING, leavePaused ? "committed, left paused" : "committed and resumed");
         endMillis = System.currentTimeMillis();
+        committedResumeNanos = resumed;
         return resumed;
     }
 

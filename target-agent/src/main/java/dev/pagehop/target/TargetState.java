@@ -189,10 +189,13 @@ final class TargetState {
         return n;
     }
 
+    /** Lists the committed migration's process here; a repeated Commit finds it listed already. */
     int adoptProcess(TargetMigration m) {
         EmulatedProcess p = m.process();
-        processes.put(p.pid(), new Received(p, m));
-        completed.increment();
+        Received before = processes.putIfAbsent(p.pid(), new Received(p, m));
+        if (before == null) {
+            completed.increment();
+        }
         return p.pid();
     }
 

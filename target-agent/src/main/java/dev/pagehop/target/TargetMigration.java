@@ -372,6 +372,12 @@ final class TargetMigration {
 
     private LazyPager.Limits postcopyLimits = LazyPager.Limits.defaults().withSourceLostAfterMs(SOURCE_LOST_AFTER_MS);
 
+    /** Bytes mapped by the layout received last (Prepare's, then each round's). */
+    synchronized long mappedBytes() {
+        LayoutSpec l = memory.layout();
+        return l == null ? 0 : l.mappedBytes();
+    }
+
     /** The agent's --max-memory: every round's layout is held to it, not only Prepare's. */
     private long maxMappedBytes = Long.MAX_VALUE;
 

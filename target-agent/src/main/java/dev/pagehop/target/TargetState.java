@@ -27,8 +27,6 @@ final class TargetState {
     private final LongSupplier nanoTime;
     private final Map<String, TargetMigration> migrations = new LinkedHashMap<>();
     private final Map<Integer, Received> processes = new ConcurrentSkipListMap<>();
-    /** The mapped size each migration declared at Prepare, for the memory budget. */
-    private final Map<String, Long> declaredBytes = new java.util.HashMap<>();
     private final Counter completed;
     private final Counter failed;
     private final PostcopyMeters postcopyMeters;
@@ -104,8 +102,8 @@ final class TargetState {
      * Admits a prepared migration of {@code mappedBytes} mapped memory, or refuses it: a duplicate
      * id, one migration too many, or memory over the budget. The budget counts what the processes
      * here hold (resident memory, which can still grow: admission is a promise, not a cap) plus
-     * what each arriving migration declared at Prepare; a target that took whatever came until
-     * its container's limit would be killed, and every process it runs with it.
+     * what each arriving migration maps (its latest round's layout). A target that took whatever
+     * came until its container's limit would be killed, and every process it runs with it.
      */
     synchronized void admit(TargetMigration m, long mappedBytes) {
         if (migrations.containsKey(m.id)) {
@@ -122,7 +120,7 @@ final class TargetState {
         int arrivingCount = 0;
         for (TargetMigration x : migrations.values()) {
             if (!x.phase().terminal()) {
-                arriving += declaredBytes.getOrDefault(x.id, 0L);
+                arriving += x.mappedBytes();
                 arrivingCount++;
             }
         }
@@ -140,12 +138,11 @@ final class TargetState {
             m.fail("over the memory budget");
             throw Status.RESOURCE_EXHAUSTED.withDescription(String.format("migration %s: %d bytes mapped would bring "
                     + "this target's process memory to %d bytes (%d processes running here hold %d bytes resident, %d "
-                    + "migrations arriving declared %d bytes mapped), over its limit of %d bytes (--max-total-memory)",
+                    + "migrations arriving map %d bytes), over its limit of %d bytes (--max-total-memory)",
                     m.id, mappedBytes, after, running, resident, arrivingCount, arriving,
                     config.maxTotalMemoryBytes())).asRuntimeException();
         }
         migrations.put(m.id, m);
-        declaredBytes.put(m.id, mappedBytes);
         while (migrations.size() > ENDED_KEPT + config.maxMigrations()) {
             String oldest = null;
             for (TargetMigration x : migrations.values()) {
@@ -158,7 +155,6 @@ final class TargetState {
                 break;
             }
             migrations.remove(oldest);
-            declaredBytes.remove(oldest);
         }
     }
 

@@ -191,6 +191,38 @@ class TargetProtocolTest {
     }
 
     @Test
+    void migrationsArrivingCountAgainstTheMemoryBudgetUntilTheyEnd() throws Exception {
+        long one = PAGES * 4096L;
+        String name = "budget-" + UUID.randomUUID();
+        try (TargetAgentServer t = new TargetAgentServer(InProcessServerBuilder.forName(name),
+                new TargetAgentServer.Options("t", 1L << 30, 4, new FaultInjector(), () -> { }, System::nanoTime,
+                        "127.0.0.1", -1, 1000, 2 * one + 4096))) {
+            ManagedChannel c = InProcessChannelBuilder.forName(name).build();
+            try {
+                MigrationGrpc.MigrationBlockingStub b = MigrationGrpc.newBlockingStub(c)
+                        .withDeadlineAfter(10, TimeUnit.SECONDS);
+                b.prepare(prepare("a").build());
+                b.prepare(prepare("b").build());
+                assertThatThrownBy(() -> b.prepare(prepare("c").build()))
+                        .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+                            assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
+                            assertThat(e.getStatus().getDescription()).isEqualTo("migration c: " + one
+                                    + " bytes mapped would bring this target's process memory to " + 3 * one
+                                    + " bytes (0 processes running here hold 0 bytes resident, 2 migrations arriving "
+                                    + "map " + 2 * one + " bytes), over its limit of " + (2 * one + 4096)
+                                    + " bytes (--max-total-memory)");
+                        });
+                assertThat(t.state().migration("c")).as("a refused migration is not kept").isNull();
+                b.abort(AbortRequest.newBuilder().setMigrationId("a").setReason("test").build());
+                b.prepare(prepare("c").build());
+                assertThat(t.state().migration("c").phase()).isEqualTo(TargetPhase.PREPARED);
+            } finally {
+                c.shutdownNow();
+            }
+        }
+    }
+
+    @Test
     void aRoundWhoseLayoutGrewPastTheTargetsLimitIsRefused() throws Exception {
         // The server admits 1 GiB per migration; Prepare declared 64 KiB, round 1 maps 2 GiB.
         long huge = 2L << 30;

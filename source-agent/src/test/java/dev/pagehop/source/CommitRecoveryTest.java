@@ -20,6 +20,7 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * The last step of a migration crosses the network like every other: a Commit that does not
@@ -54,32 +55,32 @@ class CommitRecoveryTest {
         assertThat(MemoryDigest.hex(MemoryDigest.of(dst.mm()))).isEqualTo(MemoryDigest.hex(MemoryDigest.of(src.mm())));
     }
 
-    @ParameterizedTest(name = "{0}")
-    @EnumSource(value = MigrationMode.class, names = {"MIGRATION_MODE_PRECOPY", "MIGRATION_MODE_POSTCOPY"})
-    @Timeout(60)
-    void commitsThatDoNotReachTheTargetAreSentAgain(MigrationMode mode) throws Exception {
-        try (InProcessAgents a = new InProcessAgents()) {
-            ProcessInfo p = spawn(a);
-            EmulatedProcess src = a.source.state().requireProcess(p.getPid()).process;
-            a.sourceFaults.arm(FaultPoint.FAIL_COMMIT_CALLS, 3);
-            MigrationInfo end = migrate(a, p.getPid(), mode);
-            assertCompletedOnce(a, end, src);
-            assertThat(a.sourceFaults.armed(FaultPoint.FAIL_COMMIT_CALLS)).as("all three failed attempts were made")
-                    .isFalse();
+    static java.util.stream.Stream<org.junit.jupiter.params.provider.Arguments> cuts() {
+        // Commits that never reach the target (source side), and commits applied whose answer is
+        // lost (target side), each in pre-copy and post-copy.
+        java.util.List<org.junit.jupiter.params.provider.Arguments> out = new java.util.ArrayList<>();
+        for (MigrationMode mode : new MigrationMode[] {MigrationMode.MIGRATION_MODE_PRECOPY,
+                MigrationMode.MIGRATION_MODE_POSTCOPY}) {
+            out.add(org.junit.jupiter.params.provider.Arguments.of(mode, FaultPoint.FAIL_COMMIT_CALLS, 3));
+            out.add(org.junit.jupiter.params.provider.Arguments.of(mode, FaultPoint.LOSE_COMMIT_ANSWERS, 2));
         }
+        return out.stream();
     }
 
-    @ParameterizedTest(name = "{0}")
-    @EnumSource(value = MigrationMode.class, names = {"MIGRATION_MODE_PRECOPY", "MIGRATION_MODE_POSTCOPY"})
+    @ParameterizedTest(name = "{0}, {1} x{2}")
+    @MethodSource("cuts")
     @Timeout(60)
-    void aCommitWhoseAnswerWasLostIsAppliedOnceAndAnsweredAgain(MigrationMode mode) throws Exception {
+    void aCommitLostOnTheWayThereOrBackIsSentAgainAndAppliedOnce(MigrationMode mode, FaultPoint cut, int times)
+            throws Exception {
         try (InProcessAgents a = new InProcessAgents()) {
             ProcessInfo p = spawn(a);
             EmulatedProcess src = a.source.state().requireProcess(p.getPid()).process;
-            a.targetFaults.arm(FaultPoint.LOSE_COMMIT_ANSWERS, 2);
+            dev.pagehop.migrate.FaultInjector faults = cut == FaultPoint.FAIL_COMMIT_CALLS ? a.sourceFaults
+                    : a.targetFaults;
+            faults.arm(cut, times);
             MigrationInfo end = migrate(a, p.getPid(), mode);
             assertCompletedOnce(a, end, src);
-            assertThat(a.targetFaults.armed(FaultPoint.LOSE_COMMIT_ANSWERS)).isFalse();
+            assertThat(faults.armed(cut)).as("every lost attempt was made").isFalse();
         }
     }
 

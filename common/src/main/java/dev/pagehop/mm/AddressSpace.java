@@ -1540,44 +1540,52 @@ final class AddressSpace implements MemoryManager {
                 }
                 addr = first.start;
             }
-            requireMapped(addr, end, args);
+            // do_mprotect_pkey walks the VMAs in order and stops at the first hole (ENOMEM) or the
+            // first VMA that may not get the protection (EACCES); the VMAs before it keep their
+            // new protection. Only an unmapped start changes nothing.
+            long done = addr;
+            ErrnoException stop = null;
             for (Vma v : vmasIn(addr, end)) {
+                if (v.start > done) {
+                    stop = new ErrnoException(Errno.ENOMEM, args + ": " + hex(done) + ".." + hex(v.start)
+                            + " is not mapped" + (done > addr ? " (the mapped part before it was changed)" : ""));
+                    break;
+                }
                 if ((prot & Prot.WRITE) != 0 && (v.flags & VmFlags.VM_MAYWRITE) == 0) {
-                    throw new ErrnoException(Errno.EACCES, args + ": " + v + " cannot be made writable");
+                    stop = new ErrnoException(Errno.EACCES, args + ": " + v + " cannot be made writable"
+                            + (done > addr ? " (the part before it was changed)" : ""));
+                    break;
                 }
+                done = Math.min(v.end, end);
             }
-            splitAt(addr);
-            splitAt(end);
-            long newBits = ((prot & Prot.READ) != 0 ? VmFlags.VM_READ : 0)
-                    | ((prot & Prot.WRITE) != 0 ? VmFlags.VM_WRITE : 0)
-                    | ((prot & Prot.EXEC) != 0 ? VmFlags.VM_EXEC : 0);
-            for (Vma v : vmasIn(addr, end)) {
-                long old = v.flags;
-                v.flags = (v.flags & ~(VmFlags.VM_READ | VmFlags.VM_WRITE | VmFlags.VM_EXEC)) | newBits;
-                if (!v.isShared()) {
-                    v.flags = (v.flags & VmFlags.VM_WRITE) != 0 ? v.flags | VmFlags.VM_ACCOUNT : v.flags;
-                }
-                if (old != v.flags) {
-                    changeProtection(v, v.start, v.end);
-                }
+            if (stop == null && done < end) {
+                stop = new ErrnoException(Errno.ENOMEM, args + ": " + hex(done) + ".." + hex(end) + " is not mapped"
+                        + (done > addr ? " (the mapped part before it was changed)" : ""));
             }
-            shootdown();
-            mergeAround(addr, end);
+            if (done > addr) {
+                splitAt(addr);
+                splitAt(done);
+                long newBits = ((prot & Prot.READ) != 0 ? VmFlags.VM_READ : 0)
+                        | ((prot & Prot.WRITE) != 0 ? VmFlags.VM_WRITE : 0)
+                        | ((prot & Prot.EXEC) != 0 ? VmFlags.VM_EXEC : 0);
+                for (Vma v : vmasIn(addr, done)) {
+                    long old = v.flags;
+                    v.flags = (v.flags & ~(VmFlags.VM_READ | VmFlags.VM_WRITE | VmFlags.VM_EXEC)) | newBits;
+                    if (!v.isShared()) {
+                        v.flags = (v.flags & VmFlags.VM_WRITE) != 0 ? v.flags | VmFlags.VM_ACCOUNT : v.flags;
+                    }
+                    if (old != v.flags) {
+                        changeProtection(v, v.start, v.end);
+                    }
+                }
+                shootdown();
+                mergeAround(addr, done);
+            }
+            if (stop != null) {
+                throw stop;
+            }
         } finally {
             lock.unlock();
-        }
-    }
-
-    private void requireMapped(long start, long end, String args) {
-        long a = start;
-        for (Vma v : vmasIn(start, end)) {
-            if (v.start > a) {
-                throw new ErrnoException(Errno.ENOMEM, args + ": " + hex(a) + ".." + hex(v.start) + " is not mapped");
-            }
-            a = v.end;
-        }
-        if (a < end) {
-            throw new ErrnoException(Errno.ENOMEM, args + ": " + hex(a) + ".." + hex(end) + " is not mapped");
         }
     }
 

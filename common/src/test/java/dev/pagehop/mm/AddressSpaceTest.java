@@ -14,6 +14,36 @@ class AddressSpaceTest {
     private static final int RW = Prot.READ | Prot.WRITE;
     private static final int ANON = MapFlags.PRIVATE | MapFlags.ANONYMOUS;
 
+    /**
+     * mprotect over a range with a hole fails ENOMEM, as in Linux, but the VMAs before the hole
+     * keep the new protection (do_mprotect_pkey changes VMA by VMA and stops at the hole); an
+     * unmapped start changes nothing.
+     */
+    @ParameterizedTest
+    @EnumSource(Granule.class)
+    void mprotectOverAHoleChangesTheMappedPartBeforeIt(Granule g) {
+        try (MemoryManager mm = MemoryManager.create(MmConfig.arm64(g))) {
+            long p = mm.pageSize();
+            long a = mm.mmap(0, 5 * p, RW, ANON);
+            mm.munmap(a + 2 * p, p);
+            mm.write(a, new byte[] {1});
+            mm.write(a + 3 * p, new byte[] {2});
+
+            ErrnoException e = catchErrno(() -> mm.mprotect(a, 5 * p, Prot.READ));
+
+            assertThat(e.errno()).isEqualTo(Errno.ENOMEM);
+            assertThat(e.getMessage()).contains("is not mapped (the mapped part before it was changed)");
+            assertThat(mm.vmas()).extracting(VmaInfo::start, VmaInfo::end, VmaInfo::prot).containsExactly(
+                    org.assertj.core.groups.Tuple.tuple(a, a + 2 * p, Prot.READ),
+                    org.assertj.core.groups.Tuple.tuple(a + 3 * p, a + 5 * p, RW));
+            assertThatThrownBy(() -> mm.write(a + p, new byte[] {3})).isInstanceOf(SegmentationFault.class);
+            mm.write(a + 4 * p, new byte[] {4});
+
+            assertErrno(() -> mm.mprotect(a + 2 * p, 3 * p, Prot.NONE), Errno.ENOMEM);
+            assertThat(mm.vmas()).extracting(VmaInfo::prot).containsExactly(Prot.READ, RW);
+        }
+    }
+
     @ParameterizedTest
     @EnumSource(Granule.class)
     void writeFromADirectBufferCrossesPagesAndLeavesTheBufferAsItWas(Granule g) {

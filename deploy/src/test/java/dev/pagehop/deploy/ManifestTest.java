@@ -355,18 +355,33 @@ class ManifestTest {
     }
 
     /*
-     * The footprint model, fitted above every point FootprintRunner measured (BENCHMARKS.md,
-     * "Deployment": 64, 256 and 1024 MiB processes): an idle agent's container, a source while it
-     * migrates a process of P bytes, a target per incoming migration of P bytes.
+     * The footprint model (BENCHMARKS.md, "Deployment"): an idle agent's container, plus the Java
+     * heap at its cap (generational ZGC grows the heap towards -XX:MaxRAMPercentage of the
+     * container's limit before it collects hard, so the cap is what to plan for), plus native
+     * memory beside it (metaspace, code, Netty's buffers, ZGC's own tables), plus the frames of the
+     * emulated processes, which are off-heap: a source's largest process, a target's memory
+     * budget (--max-total-memory: what it runs plus what is arriving). Every point FootprintRunner
+     * and ResourceRunner measured lies below it.
      */
     static final long MIB = 1 << 20;
-    /** 58 MiB in the 04:06 run; 87 MiB idle with mutual TLS and the health port (ResourceRunner, 06:56). */
-    static final long IDLE_BYTES = 88 * MIB;
-    static long sourcePeakBytes(long p) {
-        return IDLE_BYTES + 128 * MIB + p * 5 / 4;
+    /** 146-148 MiB of cgroup usage idle (FootprintRunner, 2026-11-26 10:4x, ZGC, mutual TLS). */
+    static final long IDLE_BYTES = 150 * MIB;
+    static final long NATIVE_BYTES = 128 * MIB;
+
+    /** The heap cap the image's entrypoint sets, as a share of the container's memory limit. */
+    static long heapCapBytes(long limit) {
+        try {
+            java.util.regex.Matcher m = java.util.regex.Pattern.compile("MaxRAMPercentage=(\\d+)")
+                    .matcher(java.nio.file.Files.readString(Manifests.DEPLOY.resolve("image/Dockerfile")));
+            assertThat(m.find()).as("the Dockerfile sets -XX:MaxRAMPercentage").isTrue();
+            return limit * Integer.parseInt(m.group(1)) / 100;
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
-    static long targetPerMigrationBytes(long p) {
-        return 192 * MIB + p * 7 / 5;
+
+    static long footprintBytes(long limit, long frames) {
+        return IDLE_BYTES + heapCapBytes(limit) + NATIVE_BYTES + frames;
     }
 
     @ParameterizedTest
@@ -380,12 +395,13 @@ class ManifestTest {
             long typical;
             if (w.program().equals("source-agent")) {
                 long maxProcess = Long.parseLong(p.value("--max-process-memory"));
-                needed = sourcePeakBytes(maxProcess);
+                needed = footprintBytes(limit, maxProcess);
                 typical = IDLE_BYTES + maxProcess;
             } else {
                 long maxProcess = Long.parseLong(p.value("--max-memory"));
-                int migrations = p.intValue("--max-migrations");
-                needed = IDLE_BYTES + migrations * targetPerMigrationBytes(maxProcess);
+                long total = Long.parseLong(p.value("--max-total-memory"));
+                assertThat(total).as("%s: the target's memory budget is set explicitly", kustomization).isPositive();
+                needed = footprintBytes(limit, total);
                 typical = IDLE_BYTES + maxProcess;
             }
             assertThat(limit).as("%s: %s memory limit vs the measured footprint of what its limits admit (%d MiB)",

@@ -51,6 +51,12 @@ final class TargetState {
                 .register(registry);
         Gauge.builder("pagehop_target_migrations_active", this, TargetState::activeCount)
                 .description("Incoming migrations in progress").register(registry);
+        Gauge.builder("pagehop_target_memory_held_bytes", this, TargetState::heldBytes).description(
+                "Process memory held against the budget: resident memory of the processes running here plus "
+                        + "the mapped size of the migrations arriving").register(registry);
+        Gauge.builder("pagehop_target_memory_budget_bytes", config, TargetConfig::maxTotalMemoryBytes)
+                .description("The budget (--max-total-memory); a migration that would go over it is refused")
+                .register(registry);
     }
 
     PostcopyMeters postcopyMeters() {
@@ -116,23 +122,11 @@ final class TargetState {
             throw Status.RESOURCE_EXHAUSTED.withDescription("migration " + m.id + ": this target already receives "
                     + activeCount() + " migrations, its limit").asRuntimeException();
         }
-        long arriving = 0;
-        int arrivingCount = 0;
-        for (TargetMigration x : migrations.values()) {
-            if (!x.phase().terminal()) {
-                arriving += x.mappedBytes();
-                arrivingCount++;
-            }
-        }
-        long resident = 0;
-        int running = 0;
-        for (Received r : processes.values()) {
-            // A post-copy process runs here before its migration ends: it counts as arriving.
-            if (r.migration() == null || r.migration().phase().terminal()) {
-                resident += residentBytes(r.process());
-                running++;
-            }
-        }
+        Held h = held();
+        long arriving = h.arrivingBytes();
+        int arrivingCount = h.arriving();
+        long resident = h.residentBytes();
+        int running = h.running();
         long after = arriving + resident + mappedBytes;
         if (after > config.maxTotalMemoryBytes() || after < 0) {
             m.fail("over the memory budget");
@@ -156,6 +150,36 @@ final class TargetState {
             }
             migrations.remove(oldest);
         }
+    }
+
+    /** What counts against the memory budget now. */
+    private record Held(int running, long residentBytes, int arriving, long arrivingBytes) {
+    }
+
+    private synchronized Held held() {
+        long arrivingBytes = 0;
+        int arriving = 0;
+        for (TargetMigration x : migrations.values()) {
+            if (!x.phase().terminal()) {
+                arrivingBytes += x.mappedBytes();
+                arriving++;
+            }
+        }
+        long resident = 0;
+        int running = 0;
+        for (Received r : processes.values()) {
+            // A post-copy process runs here before its migration ends: it counts as arriving.
+            if (r.migration() == null || r.migration().phase().terminal()) {
+                resident += residentBytes(r.process());
+                running++;
+            }
+        }
+        return new Held(running, resident, arriving, arrivingBytes);
+    }
+
+    double heldBytes() {
+        Held h = held();
+        return h.residentBytes() + h.arrivingBytes();
     }
 
     private static long residentBytes(EmulatedProcess p) {

@@ -196,13 +196,15 @@ class TargetProtocolTest {
         String name = "budget-" + UUID.randomUUID();
         try (TargetAgentServer t = new TargetAgentServer(InProcessServerBuilder.forName(name),
                 new TargetAgentServer.Options("t", 1L << 30, 4, new FaultInjector(), () -> { }, System::nanoTime,
-                        "127.0.0.1", -1, 1000, 2 * one + 4096))) {
+                        "127.0.0.1", 0, 1000, 2 * one + 4096))) {
             ManagedChannel c = InProcessChannelBuilder.forName(name).build();
             try {
                 MigrationGrpc.MigrationBlockingStub b = MigrationGrpc.newBlockingStub(c)
                         .withDeadlineAfter(10, TimeUnit.SECONDS);
                 b.prepare(prepare("a").build());
                 b.prepare(prepare("b").build());
+                assertThat(metrics(t)).contains("pagehop_target_memory_held_bytes " + (double) (2 * one),
+                        "pagehop_target_memory_budget_bytes " + (double) (2 * one + 4096));
                 assertThatThrownBy(() -> b.prepare(prepare("c").build()))
                         .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
                             assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
@@ -220,6 +222,12 @@ class TargetProtocolTest {
                 c.shutdownNow();
             }
         }
+    }
+
+    private static String metrics(TargetAgentServer t) throws Exception {
+        java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+        return http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + t.metricsPort()
+                + "/metrics")).build(), java.net.http.HttpResponse.BodyHandlers.ofString()).body();
     }
 
     @Test

@@ -1278,6 +1278,9 @@ final class AddressSpace implements MemoryManager {
                 unmapLocked(start, alen, true);
             }
             Vma v = new Vma(start, start + alen, vmf, f, pgoff);
+            if (f != null) {
+                f.mappedBy(this);
+            }
             vmas.put(start, v);
             mergeAround(start, start + alen);
             if ((flags & (MapFlags.POPULATE | MapFlags.LOCKED)) != 0) {
@@ -1658,6 +1661,7 @@ final class AddressSpace implements MemoryManager {
     @Override
     public void madvise(long addr, long len, int advice) {
         String args = "madvise(" + hex(addr) + ", " + len + ", " + advice + ")";
+        List<Punched> punched = new ArrayList<>();
         sysEnter();
         try {
             if ((addr & pageMask) != 0) {
@@ -1729,6 +1733,7 @@ final class AddressSpace implements MemoryManager {
                         long to = v.filePage(e, pageShift);
                         unmapFileRange(v.file, from, to);
                         v.file.punch(from, to);
+                        punched.add(new Punched(v.file, from, to));
                     }
                 }
                 case Madvise.HUGEPAGE, Madvise.NOHUGEPAGE, Madvise.DONTFORK, Madvise.DOFORK -> {
@@ -1762,6 +1767,32 @@ final class AddressSpace implements MemoryManager {
             }
         } finally {
             lock.unlock();
+            // Other address spaces mapping a punched file let go of its pages too, a forked
+            // child's included; each under its own lock, taken after ours is released, so two
+            // address spaces punching the same file at once cannot wait on each other.
+            for (Punched h : punched) {
+                for (AddressSpace other : h.file().mappers()) {
+                    if (other != this) {
+                        other.dropPunchedPages(h.file(), h.from(), h.to());
+                    }
+                }
+            }
+        }
+    }
+
+    /** File pages [from, to) of a hole punched through this mm. */
+    private record Punched(MemfdFile file, long from, long to) {
+    }
+
+    /** A hole was punched in {@code file} through another address space: its pages go here too. */
+    private void dropPunchedPages(MemfdFile file, long fromIdx, long toIdx) {
+        lock.lock();
+        try {
+            if (!closed) {
+                unmapFileRange(file, fromIdx, toIdx);
+            }
+        } finally {
+            lock.unlock();
         }
     }
 
@@ -1769,7 +1800,7 @@ final class AddressSpace implements MemoryManager {
      * unmap_mapping_range(even_cows = false) before a hole punch: every mapping of
      * {@code file}'s pages [fromIdx, toIdx) in this mm lets go of them, so no other mapping
      * keeps reading a page the file no longer has. Private mappings keep their own CoW copies.
-     * (Mappings in other address spaces sharing the memfd are not reached from here.)
+     * Other address spaces mapping the file do the same through {@link #dropPunchedPages}.
      */
     private void unmapFileRange(MemfdFile file, long fromIdx, long toIdx) {
         IntList toPut = new IntList();
@@ -2116,6 +2147,9 @@ final class AddressSpace implements MemoryManager {
                 }
                 Vma c = v.copy();
                 c.flags &= ~VmFlags.VM_LOCKED;
+                if (c.file != null) {
+                    c.file.mappedBy(child);
+                }
                 UffdContext cctx = null;
                 if (v.uffd != null && v.uffd.wants(Uffd.FEATURE_EVENT_FORK)) {
                     cctx = forkedCtx.computeIfAbsent(v.uffd, p -> p.forkInto(child));

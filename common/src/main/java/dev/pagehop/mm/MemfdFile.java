@@ -14,6 +14,12 @@ final class MemfdFile implements Memfd {
     final boolean internal;
     /** frame index per file page, -1 = hole. Guarded by this. */
     private int[] pages;
+    /**
+     * Address spaces that have mapped this file (the kernel's i_mmap, per mm rather than per VMA):
+     * a hole punched through one mapping must reach the others, a forked child's included.
+     * Weakly held, since an address space that went away maps nothing. Guarded by this.
+     */
+    private final java.util.Set<AddressSpace> mappers = java.util.Collections.newSetFromMap(new java.util.WeakHashMap<>());
 
     MemfdFile(PhysMem phys, String name, long size, boolean internal) {
         this.phys = phys;
@@ -67,6 +73,14 @@ final class MemfdFile implements Memfd {
     }
 
     /** Hole punch (MADV_REMOVE / fallocate PUNCH_HOLE): drops the cache's reference. */
+    synchronized void mappedBy(AddressSpace mm) {
+        mappers.add(mm);
+    }
+
+    synchronized java.util.List<AddressSpace> mappers() {
+        return new java.util.ArrayList<>(mappers);
+    }
+
     synchronized void punch(long fromIndex, long toIndex) {
         for (long i = fromIndex; i < Math.min(toIndex, pages.length); i++) {
             int f = pages[(int) i];

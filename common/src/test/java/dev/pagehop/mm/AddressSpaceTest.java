@@ -15,6 +15,39 @@ class AddressSpaceTest {
     private static final int ANON = MapFlags.PRIVATE | MapFlags.ANONYMOUS;
 
     /**
+     * A hole punched in a memfd (MADV_REMOVE) through the parent's mapping reaches a forked
+     * child's mappings too, as unmap_mapping_range walks every mapping of the file: the child's
+     * shared mapping and its private one that never copied the page read zeros after it; a
+     * private page the child had copied on write keeps its copy.
+     */
+    @ParameterizedTest
+    @EnumSource(Granule.class)
+    void aHolePunchedInAMemfdReachesAForkedChildsMappings(Granule g) {
+        try (MemoryManager parent = MemoryManager.create(MmConfig.arm64(g))) {
+            long p = parent.pageSize();
+            Memfd fd = parent.memfdCreate("shared", 2 * p);
+            long shared = parent.mmap(0, 2 * p, RW, MapFlags.SHARED, fd, 0);
+            long priv = parent.mmap(0, 2 * p, RW, MapFlags.PRIVATE, fd, 0);
+            parent.store8(shared, 7);
+            parent.store8(shared + p, 8);
+            try (MemoryManager child = parent.fork()) {
+                assertThat(child.load8(shared)).isEqualTo(7);
+                assertThat(child.load8(priv)).as("the private mapping reads the file").isEqualTo(7);
+                child.store8(priv + p, 9);
+
+                parent.madvise(shared, 2 * p, Madvise.REMOVE);
+
+                assertThat(child.load8(shared)).as("child's shared mapping after the punch").isZero();
+                assertThat(child.load8(shared + p)).isZero();
+                assertThat(child.load8(priv)).as("child's private mapping, page never copied").isZero();
+                assertThat(child.load8(priv + p)).as("child's own copy on write survives").isEqualTo(9);
+                child.store8(shared, 5);
+                assertThat(parent.load8(shared)).as("the file's new page is shared again").isEqualTo(5);
+            }
+        }
+    }
+
+    /**
      * mprotect over a range with a hole fails ENOMEM, as in Linux, but the VMAs before the hole
      * keep the new protection (do_mprotect_pkey changes VMA by VMA and stops at the hole); an
      * unmapped start changes nothing.

@@ -55,7 +55,7 @@ public final class ProcessWire {
     }
 
     /** RSS, or 0 once the address space is closed (a process killed while being listed). */
-    private static long residentBytes(MemoryManager mm) {
+    public static long residentBytes(MemoryManager mm) {
         try {
             return mm.residentBytes();
         } catch (IllegalStateException closed) {

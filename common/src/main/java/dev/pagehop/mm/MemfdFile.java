@@ -72,7 +72,6 @@ final class MemfdFile implements Memfd {
         return true;
     }
 
-    /** Hole punch (MADV_REMOVE / fallocate PUNCH_HOLE): drops the cache's reference. */
     synchronized void mappedBy(AddressSpace mm) {
         mappers.add(mm);
     }
@@ -81,6 +80,7 @@ final class MemfdFile implements Memfd {
         return new java.util.ArrayList<>(mappers);
     }
 
+    /** Hole punch (MADV_REMOVE / fallocate PUNCH_HOLE): drops the cache's reference. */
     synchronized void punch(long fromIndex, long toIndex) {
         for (long i = fromIndex; i < Math.min(toIndex, pages.length); i++) {
             int f = pages[(int) i];

@@ -38,7 +38,7 @@ public final class ChunkChecksum {
      * would not do: a read-only heap buffer has no accessible array, so {@link CRC32C} would copy
      * it piece by piece into a scratch array.
      */
-    static void update(CRC32C crc, ByteString bytes) {
+    private static void update(CRC32C crc, ByteString bytes) {
         try {
             UnsafeByteOperations.unsafeWriteTo(bytes, new ByteOutput() {
                 @Override

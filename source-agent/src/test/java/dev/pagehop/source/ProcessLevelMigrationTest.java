@@ -330,6 +330,24 @@ class ProcessLevelMigrationTest {
     }
 
     /**
+     * Spawns a 16 MiB key-value process and migrates it post-copy through {@code proxy}: the
+     * layout, the commit and the first 4 MiB of pages get through, so the cut lands mid post-copy.
+     * Returns the migration id once the source reports the migration paused.
+     */
+    private static String postcopyCutMidway(AgentControlGrpc.AgentControlBlockingStub src, CuttingProxy proxy,
+            long seed) {
+        ProcessInfo p = src.spawn(SpawnRequest.newBuilder().setWorkload("kv").setGranule(Granule.GRANULE_4K)
+                .setMemoryBytes(16 << 20).setThreads(2).setSeed(seed).build());
+        proxy.cutAfter(4 << 20);
+        String id = src.startMigration(StartMigrationRequest.newBuilder().setPid(p.getPid())
+                .setTarget("127.0.0.1:" + proxy.port()).setMode(MigrationMode.MIGRATION_MODE_POSTCOPY)
+                .setPolicy(MigrationPolicy.newBuilder().setChunkBytes(65536)).build()).getMigrationId();
+        await().atMost(Duration.ofSeconds(60)).until(() -> sourcePhase(src, id)
+                == SourcePhase.SOURCE_PHASE_POSTCOPY_PAUSED);
+        return id;
+    }
+
+    /**
      * Post-copy across a TCP connection cut by a proxy: both agents report paused while the
      * source's reconnects are refused; once the path heals, the source's own backoff reconnects
      * and the migration completes, with the key-value process intact on the target.
@@ -344,15 +362,7 @@ class ProcessLevelMigrationTest {
             try {
                 AgentControlGrpc.AgentControlBlockingStub src = AgentControlGrpc.newBlockingStub(sc);
                 AgentControlGrpc.AgentControlBlockingStub dst = AgentControlGrpc.newBlockingStub(tc);
-                ProcessInfo p = src.spawn(SpawnRequest.newBuilder().setWorkload("kv").setGranule(Granule.GRANULE_4K)
-                        .setMemoryBytes(16 << 20).setThreads(2).setSeed(12).build());
-                // The layout, the commit and the first 4 MiB of pages get through; the cut lands mid post-copy.
-                proxy.cutAfter(4 << 20);
-                String id = src.startMigration(StartMigrationRequest.newBuilder().setPid(p.getPid())
-                        .setTarget("127.0.0.1:" + proxy.port()).setMode(MigrationMode.MIGRATION_MODE_POSTCOPY)
-                        .setPolicy(MigrationPolicy.newBuilder().setChunkBytes(65536)).build()).getMigrationId();
-                await().atMost(Duration.ofSeconds(60)).until(() -> sourcePhase(src, id)
-                        == SourcePhase.SOURCE_PHASE_POSTCOPY_PAUSED);
+                String id = postcopyCutMidway(src, proxy, 12);
                 await().atMost(Duration.ofSeconds(60)).until(() -> onTarget(dst, id).getTargetPhase()
                         == TargetPhase.TARGET_PHASE_POSTCOPY_PAUSED);
                 assertThat(onTarget(dst, id).getFailure()).contains("pages missing");
@@ -387,14 +397,7 @@ class ProcessLevelMigrationTest {
             try {
                 AgentControlGrpc.AgentControlBlockingStub src = AgentControlGrpc.newBlockingStub(sc);
                 AgentControlGrpc.AgentControlBlockingStub dst = AgentControlGrpc.newBlockingStub(tc);
-                ProcessInfo p = src.spawn(SpawnRequest.newBuilder().setWorkload("kv").setGranule(Granule.GRANULE_4K)
-                        .setMemoryBytes(16 << 20).setThreads(2).setSeed(13).build());
-                proxy.cutAfter(4 << 20);
-                String id = src.startMigration(StartMigrationRequest.newBuilder().setPid(p.getPid())
-                        .setTarget("127.0.0.1:" + proxy.port()).setMode(MigrationMode.MIGRATION_MODE_POSTCOPY)
-                        .setPolicy(MigrationPolicy.newBuilder().setChunkBytes(65536)).build()).getMigrationId();
-                await().atMost(Duration.ofSeconds(60)).until(() -> sourcePhase(src, id)
-                        == SourcePhase.SOURCE_PHASE_POSTCOPY_PAUSED);
+                String id = postcopyCutMidway(src, proxy, 13);
                 int peer = src.getMigration(GetMigrationRequest.newBuilder().setMigrationId(id).build()).getPeerPid();
 
                 source.process.destroyForcibly();

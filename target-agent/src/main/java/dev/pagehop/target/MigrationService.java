@@ -170,7 +170,7 @@ final class MigrationService extends MigrationGrpc.MigrationImplBase {
             throw Status.INVALID_ARGUMENT.withDescription("migration " + id + ": the layout cannot be mapped: "
                     + e.getMessage()).asRuntimeException();
         }
-        state.admit(m, layout.mappedBytes());
+        state.admit(m);
         LOG.info("migration {}: prepared from {} pid {} ({} bytes mapped, {} granule)", id, r.getSourceAgent(),
                 r.getSourcePid(), layout.mappedBytes(), granule);
         return PrepareResponse.newBuilder().setProtocolVersion(PROTOCOL_VERSION)

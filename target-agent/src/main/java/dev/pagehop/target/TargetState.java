@@ -105,13 +105,13 @@ final class TargetState {
     }
 
     /**
-     * Admits a prepared migration of {@code mappedBytes} mapped memory, or refuses it: a duplicate
+     * Admits a prepared migration (its Prepare layout applied), or refuses it: a duplicate
      * id, one migration too many, or memory over the budget. The budget counts what the processes
      * here hold (resident memory, which can still grow: admission is a promise, not a cap) plus
      * what each arriving migration maps (its latest round's layout). A target that took whatever
      * came until its container's limit would be killed, and every process it runs with it.
      */
-    synchronized void admit(TargetMigration m, long mappedBytes) {
+    synchronized void admit(TargetMigration m) {
         if (migrations.containsKey(m.id)) {
             m.fail("duplicate id");
             throw Status.ALREADY_EXISTS.withDescription("migration " + m.id + " was already prepared on this target")
@@ -123,17 +123,14 @@ final class TargetState {
                     + activeCount() + " migrations, its limit").asRuntimeException();
         }
         Held h = held();
-        long arriving = h.arrivingBytes();
-        int arrivingCount = h.arriving();
-        long resident = h.residentBytes();
-        int running = h.running();
-        long after = arriving + resident + mappedBytes;
+        long mappedBytes = m.mappedBytes();
+        long after = h.bytes() + mappedBytes;
         if (after > config.maxTotalMemoryBytes() || after < 0) {
             m.fail("over the memory budget");
             throw Status.RESOURCE_EXHAUSTED.withDescription(String.format("migration %s: %d bytes mapped would bring "
                     + "this target's process memory to %d bytes (%d processes running here hold %d bytes resident, %d "
                     + "migrations arriving map %d bytes), over its limit of %d bytes (--max-total-memory)",
-                    m.id, mappedBytes, after, running, resident, arrivingCount, arriving,
+                    m.id, mappedBytes, after, h.running(), h.residentBytes(), h.arriving(), h.arrivingBytes(),
                     config.maxTotalMemoryBytes())).asRuntimeException();
         }
         migrations.put(m.id, m);
@@ -154,6 +151,9 @@ final class TargetState {
 
     /** What counts against the memory budget now. */
     private record Held(int running, long residentBytes, int arriving, long arrivingBytes) {
+        long bytes() {
+            return residentBytes + arrivingBytes;
+        }
     }
 
     private synchronized Held held() {
@@ -170,7 +170,7 @@ final class TargetState {
         for (Received r : processes.values()) {
             // A post-copy process runs here before its migration ends: it counts as arriving.
             if (r.migration() == null || r.migration().phase().terminal()) {
-                resident += residentBytes(r.process());
+                resident += dev.pagehop.migrate.ProcessWire.residentBytes(r.process().mm());
                 running++;
             }
         }
@@ -178,17 +178,7 @@ final class TargetState {
     }
 
     double heldBytes() {
-        Held h = held();
-        return h.residentBytes() + h.arrivingBytes();
-    }
-
-    private static long residentBytes(EmulatedProcess p) {
-        try {
-            return p.mm().residentBytes();
-        } catch (IllegalStateException closed) {
-            // Killed or exited and released: it holds nothing.
-            return 0;
-        }
+        return held().bytes();
     }
 
     synchronized TargetMigration migration(String id) {
